@@ -1,0 +1,43 @@
+//! Command-line interface: one function per subcommand; the only place
+//! where `anyhow` meets the user.
+
+mod run;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "kubesim",
+    version,
+    about = "A deterministic discrete-event simulator of a Kubernetes cluster"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario and write its results.
+    Run(run::RunArgs),
+    /// Check a scenario file and report every problem.
+    Validate(validate::ValidateArgs),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let r = match cli.command {
+        Command::Run(a) => run::run(a),
+        Command::Validate(a) => validate::validate(a),
+    };
+    match r {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

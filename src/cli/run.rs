@@ -1,0 +1,82 @@
+//! `kubesim run FILE`: validate, simulate, write results, print a summary.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use kubesim::engine::{Duration, SimTime};
+use kubesim::runner::{run_to_dir, RunSpec};
+use kubesim::scenario::{load_file, LoadError, LoadOptions};
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// Seed of every random stream (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Results directory (default: results/<scenario name>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Stop at this simulated time (e.g. 10m, 1h30m).
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Treat warnings (fields kubesim does not use) as errors.
+    #[arg(long)]
+    pub strict: bool,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Check invariants after every event (slower).
+    #[arg(long)]
+    pub check_invariants: bool,
+}
+
+pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
+    let sc = match load_file(&a.file, LoadOptions { strict: a.strict }) {
+        Ok(sc) => sc,
+        Err(LoadError::Invalid(d)) => {
+            eprintln!("{d}");
+            eprintln!("nothing was run");
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !a.quiet {
+        for w in &sc.warnings.0 {
+            eprintln!("{w}");
+        }
+    }
+    let until = match &a.until {
+        Some(u) => Some(
+            SimTime::ZERO.after(
+                Duration::parse(u)
+                    .map_err(anyhow::Error::msg)
+                    .context("--until")?,
+            ),
+        ),
+        None => None,
+    };
+    let check_determinism = std::env::var("KUBESIM_CHECK_DETERMINISM").is_ok_and(|v| v == "1");
+    let spec = RunSpec {
+        seed: a.seed,
+        until,
+        check_invariants: a.check_invariants || cfg!(debug_assertions),
+        check_determinism,
+    };
+    let dir = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
+    let (_, summary) =
+        run_to_dir(sc, &spec, &dir).with_context(|| format!("running {}", a.file.display()))?;
+    if !a.quiet {
+        println!("{summary}");
+        if check_determinism {
+            println!("  determinism check      passed (two runs, identical event logs)");
+        }
+        println!("  results                {}", dir.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

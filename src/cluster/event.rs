@@ -1,0 +1,39 @@
+//! The closed set of events the World dispatches. Events carry ids, never
+//! objects, so they are cheap to queue and trivially deterministic.
+
+use crate::model::{NodeId, PodId};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Timeline entry `i` of the scenario.
+    Action(u32),
+    /// The scheduler takes the next pod from its queue.
+    ScheduleNext,
+    /// A pod's scheduling back-off has expired.
+    BackoffDone(PodId),
+    /// Unschedulable pods parked for too long go back to the active queue.
+    FlushUnschedulable,
+    /// The binding of an assumed pod reaches the API.
+    Bind { pod: PodId, node: NodeId },
+    /// The kubelet has pulled images and started the containers.
+    PodStarted(PodId),
+    /// The main container's run has ended.
+    ContainerExited(PodId),
+    /// A crashed container starts again after its back-off.
+    ContainerRestart(PodId),
+    /// A terminating pod's containers have stopped.
+    PodKilled(PodId),
+    /// The node lifecycle controller notices a node stopped heart-beating.
+    NodeUnreachable(NodeId),
+    /// A NoExecute taint's tolerationSeconds ran out for this pod.
+    TaintEviction(PodId),
+    /// Record a time-series sample.
+    Sample,
+}
+
+impl Event {
+    /// Periodic housekeeping events do not keep a run alive by themselves.
+    pub fn is_periodic(self) -> bool {
+        matches!(self, Event::Sample | Event::FlushUnschedulable)
+    }
+}

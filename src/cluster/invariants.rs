@@ -1,0 +1,88 @@
+//! Invariant checks run after every event in tests and debug builds.
+
+use super::World;
+use crate::model::{PodId, Resources};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvariantViolation {
+    #[error("node {node} is over-committed: requested {requested} > allocatable {allocatable}")]
+    OverCommitted {
+        node: String,
+        requested: String,
+        allocatable: String,
+    },
+    #[error("node {node} accounting drifted: recorded {recorded}, sum of its pods {actual}")]
+    AccountingDrift {
+        node: String,
+        recorded: String,
+        actual: String,
+    },
+    #[error("pod {pod} is in the pod set of node {node} but its status says {status}")]
+    PodNodeMismatch {
+        pod: String,
+        node: String,
+        status: String,
+    },
+    #[error("pod {pod} is counted on {count} nodes")]
+    MultiplyBound { pod: String, count: usize },
+}
+
+pub(super) fn check(w: &World) -> Result<(), InvariantViolation> {
+    let mut seen = vec![0usize; w.pods.len()];
+    for (ni, n) in w.nodes.iter().enumerate() {
+        let mut sum = Resources::default();
+        for &PodId(p) in &n.pods {
+            let pod = &w.pods[p as usize];
+            seen[p as usize] += 1;
+            if pod.status.node.map(|x| x.0 as usize) != Some(ni)
+                || pod.phase().is_terminal()
+                || !w.pod_rt[p as usize].live
+            {
+                return Err(InvariantViolation::PodNodeMismatch {
+                    pod: pod.meta.key(),
+                    node: n.meta.name.clone(),
+                    status: format!(
+                        "node={:?} phase={} live={}",
+                        pod.status.node,
+                        pod.phase(),
+                        w.pod_rt[p as usize].live
+                    ),
+                });
+            }
+            sum.add(&pod.requests);
+        }
+        sum.scalar.retain(|_, v| *v != 0);
+        let mut recorded = n.requested.clone();
+        recorded.scalar.retain(|_, v| *v != 0);
+        if sum != recorded {
+            return Err(InvariantViolation::AccountingDrift {
+                node: n.meta.name.clone(),
+                recorded: recorded.to_string(),
+                actual: sum.to_string(),
+            });
+        }
+        let a = &n.allocatable;
+        let over = sum.cpu_m > a.cpu_m
+            || sum.memory > a.memory
+            || sum.ephemeral_storage > a.ephemeral_storage && sum.ephemeral_storage > 0
+            || n.pods.len() as i64 > a.pods
+            || sum
+                .scalar
+                .iter()
+                .any(|(k, v)| *v > a.scalar.get(k).copied().unwrap_or(0));
+        if over {
+            return Err(InvariantViolation::OverCommitted {
+                node: n.meta.name.clone(),
+                requested: format!("{sum},pods={}", n.pods.len()),
+                allocatable: a.to_string(),
+            });
+        }
+    }
+    if let Some((i, c)) = seen.iter().enumerate().find(|(_, c)| **c > 1) {
+        return Err(InvariantViolation::MultiplyBound {
+            pod: w.pods[i].meta.key(),
+            count: *c,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,456 @@
+//! The World: the one owner of all simulation state. It pops events from
+//! the queue in (time, sequence) order and dispatches each through one
+//! `match`; handlers update state, log what happened and schedule follow-up
+//! events. Policies get read-only views and return decisions as data.
+//!
+//! Invariants (checked after every event when `check_invariants` is on):
+//! no node's pods request more than its allocatable; every active pod is on
+//! at most one node and in that node's pod set; node accounting equals the
+//! sum over its pods.
+
+pub mod event;
+mod invariants;
+pub mod log;
+mod nodes;
+mod pods;
+pub mod sched_queue;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+
+pub use event::Event;
+pub use invariants::InvariantViolation;
+
+use crate::engine::{Duration, EventQueue, RngStreams, SimTime, TimerId};
+use crate::model::priority::{system_classes, PriorityClass};
+use crate::model::{Node, NodeId, Pod, PodId, PodPhase};
+use crate::scenario::{Object, Scenario};
+use crate::scheduler::{new_policy, SchedulingPolicy};
+use log::EventLog;
+use sched_queue::SchedQueue;
+
+/// Node lifecycle controller defaults (kube-controller-manager).
+pub const NODE_MONITOR_GRACE_PERIOD: Duration = Duration::from_secs(40);
+pub const NODE_MONITOR_PERIOD: Duration = Duration::from_secs(5);
+/// Kubelet lease renewal interval.
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Options of one run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub seed: u64,
+    /// Stop after this time (overrides the scenario's duration).
+    pub until: Option<SimTime>,
+    /// Check invariants after every event (slow; on in tests and debug builds).
+    pub check_invariants: bool,
+}
+
+/// One time-series sample of cluster state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Sample {
+    pub t_us: u64,
+    pub pods_pending: u64,
+    pub pods_running: u64,
+    pub pods_succeeded: u64,
+    pub pods_failed: u64,
+    pub pods_terminating: u64,
+    pub queue_active: u64,
+    pub queue_unschedulable: u64,
+    pub nodes_ready: u64,
+    pub nodes_total: u64,
+    pub cpu_requested_m: i64,
+    pub cpu_allocatable_m: i64,
+    pub memory_requested_bytes: i64,
+    pub memory_allocatable_bytes: i64,
+}
+
+/// Counters kept during a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    pub events: u64,
+    pub scheduling_attempts: u64,
+    pub scheduling_failures: u64,
+    pub restarts: u64,
+    pub evictions: u64,
+    pub admission_rejections: u64,
+}
+
+/// Why a run stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("unknown scheduling policy {0:?}")]
+    UnknownPolicy(String),
+    #[error("invariant violated at t={at} after event #{event}: {violation}")]
+    Invariant {
+        at: SimTime,
+        event: u64,
+        violation: InvariantViolation,
+    },
+    #[error("failed to write the event log: {0}")]
+    Log(#[from] std::io::Error),
+}
+
+/// Per-pod runtime bookkeeping that is not part of the API object.
+#[derive(Clone, Debug, Default)]
+struct PodRuntime {
+    /// The pending lifecycle timer (bind, start, exit, restart, kill).
+    timer: Option<TimerId>,
+    /// A pending taint-eviction timer.
+    evict_timer: Option<TimerId>,
+    /// Current crash-loop back-off.
+    crash_backoff: Duration,
+    /// Time the current container run started.
+    run_started: SimTime,
+    /// Whether the pod is in the API (not yet fully removed).
+    live: bool,
+    /// When the scheduler may retry it (back-off expiry).
+    backoff_until: SimTime,
+}
+
+#[derive(Clone, Debug, Default)]
+struct NodeRuntime {
+    failed_at: Option<SimTime>,
+    detect_timer: Option<TimerId>,
+}
+
+pub struct World {
+    now: SimTime,
+    queue: EventQueue<Event>,
+    /// Live non-periodic events: the run ends when none is left (and no
+    /// duration is set).
+    pending_real: u64,
+    rng: RngStreams,
+    pods: Vec<Pod>,
+    pod_rt: Vec<PodRuntime>,
+    pod_index: BTreeMap<(String, String), PodId>,
+    nodes: Vec<Node>,
+    node_rt: Vec<NodeRuntime>,
+    node_index: BTreeMap<String, NodeId>,
+    namespaces: BTreeSet<String>,
+    priority_classes: BTreeMap<String, PriorityClass>,
+    policy: Box<dyn SchedulingPolicy>,
+    sched: SchedQueue,
+    sched_busy: bool,
+    flush_scheduled: bool,
+    pool_next: BTreeMap<String, u32>,
+    scenario: Scenario,
+    log: EventLog,
+    samples: Vec<Sample>,
+    uid_counter: u64,
+    counters: Counters,
+    end: Option<SimTime>,
+    check_invariants: bool,
+}
+
+/// Everything a finished run produced.
+pub struct RunResult {
+    pub scenario: Scenario,
+    pub seed: u64,
+    pub end_time: SimTime,
+    pub pods: Vec<Pod>,
+    pub nodes: Vec<Node>,
+    pub samples: Vec<Sample>,
+    pub counters: Counters,
+    pub event_digest: String,
+    pub event_records: u64,
+}
+
+impl World {
+    /// Builds the world at time zero; `events_out` receives `events.jsonl`.
+    pub fn new(
+        scenario: Scenario,
+        opts: &RunOptions,
+        events_out: Option<Box<dyn Write>>,
+    ) -> Result<World, RunError> {
+        let policy = new_policy(&scenario.scheduler.policy)
+            .ok_or_else(|| RunError::UnknownPolicy(scenario.scheduler.policy.clone()))?;
+        let end = opts
+            .until
+            .or(scenario.duration.map(|d| SimTime::ZERO.after(d)));
+        let mut w = World {
+            now: SimTime::ZERO,
+            queue: EventQueue::with_capacity(1024),
+            pending_real: 0,
+            rng: RngStreams::new(opts.seed),
+            pods: Vec::new(),
+            pod_rt: Vec::new(),
+            pod_index: BTreeMap::new(),
+            nodes: Vec::new(),
+            node_rt: Vec::new(),
+            node_index: BTreeMap::new(),
+            namespaces: crate::scenario::BUILTIN_NAMESPACES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            priority_classes: system_classes()
+                .into_iter()
+                .map(|c| (c.name.clone(), c))
+                .collect(),
+            policy,
+            sched: SchedQueue::default(),
+            sched_busy: false,
+            flush_scheduled: false,
+            pool_next: BTreeMap::new(),
+            scenario,
+            log: EventLog::new(events_out),
+            samples: Vec::new(),
+            uid_counter: 0,
+            counters: Counters::default(),
+            end,
+            check_invariants: opts.check_invariants,
+        };
+        w.init();
+        Ok(w)
+    }
+
+    fn init(&mut self) {
+        let pools = self.scenario.node_pools.clone();
+        for p in &pools {
+            self.pool_next.insert(p.name.clone(), 0);
+            self.add_pool_nodes(&p.name, p.count);
+        }
+        let objects = std::mem::take(&mut self.scenario.objects);
+        for o in &objects {
+            self.apply(o.clone());
+        }
+        self.scenario.objects = objects;
+        for (i, a) in self.scenario.timeline.iter().enumerate() {
+            let at = a.at;
+            self.queue.push(at, Event::Action(i as u32));
+            self.pending_real += 1;
+        }
+        self.push(SimTime::ZERO, Event::Sample);
+    }
+
+    /// Schedules an event and counts it as keeping the run alive unless it
+    /// is periodic.
+    fn push(&mut self, t: SimTime, e: Event) -> TimerId {
+        if !e.is_periodic() {
+            self.pending_real += 1;
+        }
+        self.queue.push(t, e)
+    }
+
+    fn cancel(&mut self, id: Option<TimerId>) {
+        if let Some(id) = id {
+            if self.queue.cancel(id) {
+                self.pending_real = self.pending_real.saturating_sub(1);
+            }
+        }
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// Runs to the end and returns what happened.
+    pub fn run(mut self) -> Result<RunResult, RunError> {
+        while let Some((t, _id, ev)) = self.queue.pop() {
+            if let Some(end) = self.end {
+                if t > end {
+                    break;
+                }
+            }
+            if !ev.is_periodic() {
+                self.pending_real = self.pending_real.saturating_sub(1);
+            }
+            self.now = t;
+            self.counters.events += 1;
+            self.dispatch(ev);
+            if self.check_invariants {
+                if let Err(v) = invariants::check(&self) {
+                    return Err(RunError::Invariant {
+                        at: self.now,
+                        event: self.counters.events,
+                        violation: v,
+                    });
+                }
+            }
+        }
+        if let Some(end) = self.end {
+            self.now = self.now.max(end);
+        }
+        self.take_sample();
+        let records = self.log.len();
+        let digest = self.log.finish()?;
+        Ok(RunResult {
+            scenario: self.scenario,
+            seed: self.rng.seed(),
+            end_time: self.now,
+            pods: self.pods,
+            nodes: self.nodes,
+            samples: self.samples,
+            counters: self.counters,
+            event_digest: digest,
+            event_records: records,
+        })
+    }
+
+    fn dispatch(&mut self, ev: Event) {
+        match ev {
+            Event::Action(i) => self.run_action(i as usize),
+            Event::ScheduleNext => self.schedule_next(),
+            Event::BackoffDone(p) => self.backoff_done(p),
+            Event::FlushUnschedulable => self.flush_unschedulable(),
+            Event::Bind { pod, node } => self.bind(pod, node),
+            Event::PodStarted(p) => self.pod_started(p),
+            Event::ContainerExited(p) => self.container_exited(p),
+            Event::ContainerRestart(p) => self.container_restart(p),
+            Event::PodKilled(p) => self.pod_killed(p),
+            Event::NodeUnreachable(n) => self.node_unreachable(n),
+            Event::TaintEviction(p) => self.taint_eviction(p),
+            Event::Sample => {
+                // Sample the state at the end of this instant: let every
+                // other event at the same time run first.
+                if self.queue.peek_time() == Some(self.now) {
+                    self.push(self.now, Event::Sample);
+                    return;
+                }
+                self.take_sample();
+                // Keep sampling while something else can still happen.
+                if self.pending_real > 0 {
+                    let next = self.now.after(self.scenario.sample_interval);
+                    self.push(next, Event::Sample);
+                }
+            }
+        }
+    }
+
+    fn run_action(&mut self, i: usize) {
+        let Some(a) = self.scenario.timeline.get(i).map(|a| a.action.clone()) else {
+            return;
+        };
+        use crate::scenario::Action;
+        match a {
+            Action::Apply(o) => self.apply(o),
+            Action::Delete(r) => self.delete_object(&r),
+            Action::Cordon(n) => self.cordon(&n, true),
+            Action::Uncordon(n) => self.cordon(&n, false),
+            Action::Drain(n) => self.drain(&n),
+            Action::FailNode(n) => self.fail_node(&n),
+            Action::RecoverNode(n) => self.recover_node(&n),
+            Action::RemoveNode(n) => self.remove_node(&n),
+            Action::AddNodes { pool, count } => self.add_pool_nodes(&pool, count),
+        }
+    }
+
+    /// Creates an object (the `apply` action and objects at time zero).
+    fn apply(&mut self, o: Object) {
+        match o {
+            Object::Namespace(n) => {
+                if self.namespaces.insert(n.clone()) {
+                    self.log_event("NamespaceCreated", None, None, None, Some(&n));
+                }
+            }
+            Object::PriorityClass(c) => {
+                let name = c.name.clone();
+                self.priority_classes.insert(name.clone(), c);
+                self.log_event("PriorityClassCreated", None, None, None, Some(&name));
+            }
+            Object::Node(n) => self.add_node(*n),
+            Object::Pod(p) => self.create_pod(*p),
+        }
+    }
+
+    fn delete_object(&mut self, r: &crate::scenario::ObjectRef) {
+        match r.kind.as_str() {
+            "Pod" => match self
+                .pod_index
+                .get(&(r.namespace.clone(), r.name.clone()))
+                .copied()
+            {
+                Some(p) => self.delete_pod(p, "Deleted"),
+                None => self.log_event(
+                    "DeleteNotFound",
+                    None,
+                    None,
+                    Some("NotFound"),
+                    Some(&format!("pod {}/{} not found", r.namespace, r.name)),
+                ),
+            },
+            "Node" => self.remove_node(&r.name),
+            "Namespace" => {
+                // Namespace deletion deletes every pod in it.
+                let victims: Vec<PodId> = self
+                    .pod_index
+                    .range((r.name.clone(), String::new())..)
+                    .take_while(|((ns, _), _)| *ns == r.name)
+                    .map(|(_, p)| *p)
+                    .collect();
+                for p in victims {
+                    self.delete_pod(p, "NamespaceDeleted");
+                }
+                self.namespaces.remove(&r.name);
+                self.log_event("NamespaceDeleted", None, None, None, Some(&r.name));
+            }
+            "PriorityClass" => {
+                self.priority_classes.remove(&r.name);
+                self.log_event("PriorityClassDeleted", None, None, None, Some(&r.name));
+            }
+            _ => {}
+        }
+    }
+
+    fn log_event(
+        &mut self,
+        kind: &str,
+        pod: Option<PodId>,
+        node: Option<NodeId>,
+        reason: Option<&str>,
+        message: Option<&str>,
+    ) {
+        let pod_key = pod.map(|p| self.pods[p.0 as usize].meta.key());
+        let node_name = node.map(|n| self.nodes[n.0 as usize].meta.name.clone());
+        self.log.record(
+            self.now,
+            kind,
+            pod_key.as_deref(),
+            node_name.as_deref(),
+            reason,
+            message,
+        );
+    }
+
+    fn next_uid(&mut self) -> String {
+        self.uid_counter += 1;
+        crate::model::meta::uid_from_counter(self.uid_counter)
+    }
+
+    fn take_sample(&mut self) {
+        let mut s = Sample {
+            t_us: self.now.as_micros(),
+            ..Default::default()
+        };
+        for (p, rt) in self.pods.iter().zip(&self.pod_rt) {
+            if !rt.live {
+                continue;
+            }
+            if p.is_terminating() {
+                s.pods_terminating += 1;
+            }
+            match p.phase() {
+                PodPhase::Pending => s.pods_pending += 1,
+                PodPhase::Running => s.pods_running += 1,
+                PodPhase::Succeeded => s.pods_succeeded += 1,
+                PodPhase::Failed => s.pods_failed += 1,
+            }
+        }
+        s.queue_active = self.sched.active_len() as u64;
+        s.queue_unschedulable = self.sched.unschedulable_len() as u64;
+        for n in self.nodes.iter().filter(|n| n.present) {
+            s.nodes_total += 1;
+            if n.is_ready() {
+                s.nodes_ready += 1;
+            }
+            s.cpu_requested_m += n.requested.cpu_m;
+            s.cpu_allocatable_m += n.allocatable.cpu_m;
+            s.memory_requested_bytes += n.requested.memory;
+            s.memory_allocatable_bytes += n.allocatable.memory;
+        }
+        // Replace a sample taken at the same instant (the final one).
+        if self.samples.last().is_some_and(|l| l.t_us == s.t_us) {
+            self.samples.pop();
+        }
+        self.samples.push(s);
+    }
+}

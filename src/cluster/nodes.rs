@@ -1,0 +1,264 @@
+//! Node handlers: nodes joining and leaving, cordon and drain, failure
+//! detection by the node lifecycle controller (missed heartbeats → Unknown
+//! → unreachable taints → NoExecute evictions) and recovery.
+
+use super::{
+    Event, NodeRuntime, World, HEARTBEAT_INTERVAL, NODE_MONITOR_GRACE_PERIOD, NODE_MONITOR_PERIOD,
+};
+use crate::engine::SimTime;
+use crate::model::meta::ObjectMeta;
+use crate::model::node::{ConditionStatus, Node, LABEL_INSTANCE_TYPE, LABEL_REGION, LABEL_ZONE};
+use crate::model::taints::TAINT_UNREACHABLE;
+use crate::model::{NodeId, PodPhase, Taint, TaintEffect};
+
+impl World {
+    pub(super) fn add_node(&mut self, mut node: Node) {
+        if let Some(&existing) = self.node_index.get(&node.meta.name) {
+            if self.nodes[existing.0 as usize].present {
+                let name = node.meta.name.clone();
+                self.log.record(
+                    self.now,
+                    "AdmissionRejected",
+                    None,
+                    Some(&name),
+                    Some("AlreadyExists"),
+                    None,
+                );
+                return;
+            }
+        }
+        node.meta.uid = self.next_uid();
+        node.meta.creation_timestamp = self.now;
+        let id = NodeId(self.nodes.len() as u32);
+        self.node_index.insert(node.meta.name.clone(), id);
+        self.nodes.push(node);
+        self.node_rt.push(NodeRuntime::default());
+        self.log_event("NodeAdded", None, Some(id), None, None);
+        self.cluster_changed();
+    }
+
+    /// Adds `count` nodes of a pool, named `<pool>-<index>`.
+    pub(super) fn add_pool_nodes(&mut self, pool_name: &str, count: u32) {
+        let Some(pool) = self
+            .scenario
+            .node_pools
+            .iter()
+            .find(|p| p.name == pool_name)
+            .cloned()
+        else {
+            return;
+        };
+        let start = self.pool_next.get(pool_name).copied().unwrap_or(0);
+        for i in start..start.saturating_add(count) {
+            let name = format!("{pool_name}-{i}");
+            let mut labels = pool.labels.clone();
+            crate::scenario::default_node_labels(&mut labels, &name);
+            if !pool.zones.is_empty() {
+                let z = &pool.zones[i as usize % pool.zones.len()];
+                labels.insert(LABEL_ZONE.to_string(), z.clone());
+            }
+            if let Some(r) = &pool.region {
+                labels.insert(LABEL_REGION.to_string(), r.clone());
+            }
+            if let Some(t) = &pool.instance_type {
+                labels.insert(LABEL_INSTANCE_TYPE.to_string(), t.clone());
+            }
+            let meta = ObjectMeta {
+                name,
+                labels,
+                ..Default::default()
+            };
+            let mut node = Node::new(meta, pool.capacity.clone(), pool.allocatable.clone());
+            node.taints = pool.taints.clone();
+            node.pool = Some(pool_name.to_string());
+            self.add_node(node);
+        }
+        self.pool_next
+            .insert(pool_name.to_string(), start.saturating_add(count));
+    }
+
+    fn node_id(&mut self, name: &str) -> Option<NodeId> {
+        match self.node_index.get(name) {
+            Some(&id) if self.nodes[id.0 as usize].present => Some(id),
+            _ => {
+                self.log.record(
+                    self.now,
+                    "NodeNotFound",
+                    None,
+                    Some(name),
+                    Some("NotFound"),
+                    Some("the timeline names a node that does not exist at this time"),
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn cordon(&mut self, name: &str, on: bool) {
+        let Some(id) = self.node_id(name) else { return };
+        self.nodes[id.0 as usize].unschedulable = on;
+        self.log_event(
+            if on { "NodeCordoned" } else { "NodeUncordoned" },
+            None,
+            Some(id),
+            None,
+            None,
+        );
+        if !on {
+            self.cluster_changed();
+        }
+    }
+
+    /// `kubectl drain --ignore-daemonsets --force`: cordon, then evict every
+    /// pod except DaemonSet-managed ones (PodDisruptionBudgets are not
+    /// modelled yet, so no eviction is refused).
+    pub(super) fn drain(&mut self, name: &str) {
+        let Some(id) = self.node_id(name) else { return };
+        self.cordon(name, true);
+        self.log_event("NodeDrainStarted", None, Some(id), None, None);
+        for p in self.pods_on(id) {
+            let pod = &self.pods[p.0 as usize];
+            let daemon = pod
+                .meta
+                .controller_ref()
+                .is_some_and(|o| o.kind == "DaemonSet");
+            if daemon || pod.phase().is_terminal() {
+                continue;
+            }
+            self.counters.evictions += 1;
+            self.delete_pod(p, "Evicted");
+        }
+    }
+
+    /// The node stops heart-beating (it crashed or lost its network). Its
+    /// containers stop; the control plane notices after the grace period.
+    pub(super) fn fail_node(&mut self, name: &str) {
+        let Some(id) = self.node_id(name) else { return };
+        let idx = id.0 as usize;
+        if !self.nodes[idx].kubelet_up {
+            return;
+        }
+        self.nodes[idx].kubelet_up = false;
+        self.node_rt[idx].failed_at = Some(self.now);
+        self.log_event("NodeFailed", None, Some(id), None, None);
+        for p in self.pods_on(id) {
+            let t = self.pod_rt[p.0 as usize].timer.take();
+            self.cancel(t);
+        }
+        // Last lease renewal before the failure, then the first monitor
+        // tick at which it is older than the grace period.
+        let hb = HEARTBEAT_INTERVAL.as_micros();
+        let last_hb = self.now.as_micros() / hb * hb;
+        let deadline = last_hb + NODE_MONITOR_GRACE_PERIOD.as_micros();
+        let period = NODE_MONITOR_PERIOD.as_micros();
+        let detect = (deadline / period + 1) * period;
+        let timer = self.push(
+            SimTime(detect.max(self.now.as_micros())),
+            Event::NodeUnreachable(id),
+        );
+        self.node_rt[idx].detect_timer = Some(timer);
+    }
+
+    pub(super) fn node_unreachable(&mut self, id: NodeId) {
+        let idx = id.0 as usize;
+        self.node_rt[idx].detect_timer = None;
+        if self.nodes[idx].kubelet_up || !self.nodes[idx].present {
+            return;
+        }
+        let node = &mut self.nodes[idx];
+        node.conditions.ready = ConditionStatus::Unknown;
+        for effect in [TaintEffect::NoSchedule, TaintEffect::NoExecute] {
+            let t = Taint::new(TAINT_UNREACHABLE, "", effect);
+            if !node.taints.contains(&t) {
+                node.taints.push(t);
+            }
+        }
+        self.log_event(
+            "NodeNotReady",
+            None,
+            Some(id),
+            Some("NodeStatusUnknown"),
+            Some("Kubelet stopped posting node status."),
+        );
+        for p in self.pods_on(id) {
+            self.apply_no_execute(p, id);
+        }
+    }
+
+    pub(super) fn recover_node(&mut self, name: &str) {
+        let Some(id) = self.node_id(name) else { return };
+        let idx = id.0 as usize;
+        if self.nodes[idx].kubelet_up {
+            return;
+        }
+        let t = self.node_rt[idx].detect_timer.take();
+        self.cancel(t);
+        self.node_rt[idx].failed_at = None;
+        let node = &mut self.nodes[idx];
+        node.kubelet_up = true;
+        node.conditions.ready = ConditionStatus::True;
+        node.taints.retain(|t| t.key != TAINT_UNREACHABLE);
+        self.log_event("NodeReady", None, Some(id), None, None);
+        for p in self.pods_on(id) {
+            let pi = p.0 as usize;
+            let t = self.pod_rt[pi].evict_timer.take();
+            self.cancel(t);
+            if self.pods[pi].is_terminating() {
+                // The kubelet finds the pod deleted and stops it.
+                self.pod_rt[pi].timer = Some(self.push(self.now, Event::PodKilled(p)));
+                continue;
+            }
+            // Containers died with the node: the kubelet starts them again
+            // per restartPolicy (a pod that never started starts now).
+            if self.pods[pi].status.bound_at.is_some() && self.pods[pi].phase() == PodPhase::Pending
+            {
+                let t = self.now.after(self.pods[pi].behavior.startup);
+                self.pod_rt[pi].timer = Some(self.push(t, Event::PodStarted(p)));
+            } else if self.pods[pi].phase() == PodPhase::Running {
+                if self.pods[pi].spec.restart_policy == crate::model::pod::RestartPolicy::Never {
+                    self.finish_pod(p, PodPhase::Failed, "NodeRestarted", Some(id));
+                } else {
+                    self.pod_rt[pi].timer = Some(self.push(self.now, Event::ContainerRestart(p)));
+                }
+            }
+        }
+        self.cluster_changed();
+    }
+
+    /// The node object is deleted; pod GC force-deletes the pods bound to it.
+    pub(super) fn remove_node(&mut self, name: &str) {
+        let Some(id) = self.node_id(name) else { return };
+        let idx = id.0 as usize;
+        let t = self.node_rt[idx].detect_timer.take();
+        self.cancel(t);
+        for p in self.pods_on(id) {
+            let pi = p.0 as usize;
+            let t1 = self.pod_rt[pi].timer.take();
+            let t2 = self.pod_rt[pi].evict_timer.take();
+            self.cancel(t1);
+            self.cancel(t2);
+            self.unreserve(p);
+            if !self.pods[pi].phase().is_terminal() {
+                self.pods[pi].status.phase = Some(PodPhase::Failed);
+                self.pods[pi].status.finished_at = Some(self.now);
+            }
+            self.pods[pi].status.reason = "NodeRemoved".to_string();
+            self.remove_pod(p, "NodeRemoved");
+        }
+        // Terminal pods that stayed in the API after running here go too.
+        let leftover: Vec<_> = self
+            .pods
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| self.pod_rt[*i].live && p.status.node == Some(id))
+            .map(|(i, _)| crate::model::PodId(i as u32))
+            .collect();
+        for p in leftover {
+            self.remove_pod(p, "NodeRemoved");
+        }
+        self.nodes[idx].present = false;
+        self.node_index.remove(name);
+        self.log_event("NodeRemoved", None, Some(id), None, None);
+        self.cluster_changed();
+    }
+}

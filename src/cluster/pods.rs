@@ -1,0 +1,554 @@
+//! Pod handlers: admission and creation, the scheduling cycle and binding,
+//! and the kubelet's lifecycle (start, run, exit, restart with
+//! CrashLoopBackOff, graceful termination).
+
+use super::sched_queue::{backoff_duration, FLUSH_INTERVAL};
+use super::{Event, PodRuntime, World};
+use crate::engine::{Duration, Stream};
+use crate::model::pod::RestartPolicy;
+use crate::model::{NodeId, Pod, PodId, PodPhase};
+use crate::scheduler::filter;
+use crate::scheduler::Decision;
+
+/// Kubelet container restart back-off (pkg/kubelet `initialBackOff`,
+/// `MaxContainerBackOff`), reset after a run of twice the maximum.
+pub const CRASH_BACKOFF_INITIAL: Duration = Duration::from_secs(10);
+pub const CRASH_BACKOFF_MAX: Duration = Duration::from_secs(300);
+
+/// Upstream `utilrand.String` alphabet for generateName suffixes.
+const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+impl World {
+    pub(super) fn create_pod(&mut self, mut pod: Pod) {
+        if pod.meta.name.is_empty() {
+            let prefix = pod.meta.generate_name.clone().unwrap_or_default();
+            loop {
+                let rng = self.rng.get(Stream::Names);
+                let suffix: String = (0..5)
+                    .map(|_| NAME_ALPHABET[rng.below(NAME_ALPHABET.len() as u64) as usize] as char)
+                    .collect();
+                let name = format!("{prefix}{suffix}");
+                if !self
+                    .pod_index
+                    .contains_key(&(pod.meta.namespace.clone(), name.clone()))
+                {
+                    pod.meta.name = name;
+                    break;
+                }
+            }
+        }
+        let key = (pod.meta.namespace.clone(), pod.meta.name.clone());
+        if self.pod_index.contains_key(&key) {
+            self.counters.admission_rejections += 1;
+            self.log.record(
+                self.now,
+                "AdmissionRejected",
+                Some(&pod.meta.key()),
+                None,
+                Some("AlreadyExists"),
+                Some("a pod with this name already exists"),
+            );
+            return;
+        }
+        if !self.namespaces.contains(&pod.meta.namespace) {
+            self.counters.admission_rejections += 1;
+            let msg = format!("namespace {:?} not found", pod.meta.namespace);
+            self.log.record(
+                self.now,
+                "AdmissionRejected",
+                Some(&pod.meta.key()),
+                None,
+                Some("NamespaceNotFound"),
+                Some(&msg),
+            );
+            return;
+        }
+        pod.meta.uid = self.next_uid();
+        pod.meta.creation_timestamp = self.now;
+        pod.status = Default::default();
+        pod.status.phase = Some(PodPhase::Pending);
+        let id = PodId(self.pods.len() as u32);
+        self.pods.push(pod);
+        self.pod_rt.push(PodRuntime {
+            live: true,
+            ..Default::default()
+        });
+        self.pod_index.insert(key, id);
+        self.log_event("PodCreated", Some(id), None, None, None);
+
+        let node_name = self.pods[id.0 as usize].spec.node_name.clone();
+        if let Some(node_name) = node_name {
+            // The user bound the pod: the kubelet admits it or rejects it.
+            self.kubelet_admit(id, &node_name);
+        } else if self.pods[id.0 as usize].spec.scheduler_name == "default-scheduler" {
+            let prio = self.pods[id.0 as usize].spec.priority;
+            self.sched.push_active(id, prio, self.now);
+            self.wake_scheduler();
+        }
+    }
+
+    /// A pod created with `spec.nodeName` skips the scheduler; the kubelet's
+    /// admission runs the general predicates and fails the pod if they fail.
+    fn kubelet_admit(&mut self, id: PodId, node_name: &str) {
+        let Some(&nid) = self.node_index.get(node_name) else {
+            self.finish_pod(id, PodPhase::Failed, "NodeNotFound", None);
+            return;
+        };
+        let pod = &self.pods[id.0 as usize];
+        let node = &self.nodes[nid.0 as usize];
+        let verdict = filter::fits_resources(pod, node)
+            .map_err(|r| match r {
+                filter::Reject::Insufficient(res) => format!("Out{res}"),
+                _ => "OutOfpods".to_string(),
+            })
+            .and_then(|_| {
+                if filter::node_affinity_matches(pod, node) {
+                    Ok(())
+                } else {
+                    Err("NodeAffinity".to_string())
+                }
+            })
+            .and_then(|_| {
+                if filter::ports_fit(pod, node) {
+                    Ok(())
+                } else {
+                    Err("NodePorts".to_string())
+                }
+            });
+        match verdict {
+            Ok(()) => {
+                self.reserve(id, nid);
+                self.pods[id.0 as usize].status.scheduled_at = Some(self.now);
+                self.bind(id, nid);
+            }
+            Err(reason) => {
+                self.counters.admission_rejections += 1;
+                self.finish_pod(id, PodPhase::Failed, &reason, Some(nid));
+            }
+        }
+    }
+
+    /// Starts a scheduling cycle now if the scheduler is idle.
+    pub(super) fn wake_scheduler(&mut self) {
+        if !self.sched_busy && self.sched.active_len() > 0 {
+            self.sched_busy = true;
+            self.push(self.now, Event::ScheduleNext);
+        }
+    }
+
+    pub(super) fn schedule_next(&mut self) {
+        let Some(id) = self.sched.pop() else {
+            self.sched_busy = false;
+            return;
+        };
+        let idx = id.0 as usize;
+        self.counters.scheduling_attempts += 1;
+        self.pods[idx].status.scheduling_attempts += 1;
+        let decision = {
+            let rng = self.rng.get(Stream::Policy);
+            self.policy.schedule(&self.pods[idx], &self.nodes, rng)
+        };
+        match decision {
+            Decision::Bind(nid) => {
+                self.reserve(id, nid);
+                self.pods[idx].status.scheduled_at = Some(self.now);
+                self.log_event("PodScheduled", Some(id), Some(nid), None, None);
+                let t = self.now.after(self.scenario.scheduler.bind_time);
+                let timer = self.push(t, Event::Bind { pod: id, node: nid });
+                self.pod_rt[idx].timer = Some(timer);
+            }
+            Decision::Unschedulable(msg) => {
+                self.counters.scheduling_failures += 1;
+                self.log_event(
+                    "FailedScheduling",
+                    Some(id),
+                    None,
+                    Some("Unschedulable"),
+                    Some(&msg),
+                );
+                self.pods[idx].status.reason = "Unschedulable".to_string();
+                self.pods[idx].status.message = msg;
+                let attempts = self.pods[idx].status.scheduling_attempts;
+                self.pod_rt[idx].backoff_until = self.now.after(backoff_duration(attempts));
+                self.sched.park_unschedulable(id, self.now);
+                self.ensure_flush();
+            }
+        }
+        // The next cycle starts after this one's simulated cost.
+        if self.sched.active_len() > 0 {
+            let t = self.now.after(self.scenario.scheduler.cycle_time);
+            self.push(t, Event::ScheduleNext);
+        } else {
+            self.sched_busy = false;
+        }
+    }
+
+    fn ensure_flush(&mut self) {
+        if !self.flush_scheduled {
+            self.flush_scheduled = true;
+            self.push(self.now.after(FLUSH_INTERVAL), Event::FlushUnschedulable);
+        }
+    }
+
+    pub(super) fn flush_unschedulable(&mut self) {
+        self.flush_scheduled = false;
+        let stale = self.sched.take_stale(self.now);
+        for p in stale {
+            self.requeue(p);
+        }
+        if self.sched.has_unschedulable() && (self.pending_real > 0 || self.end.is_some()) {
+            self.ensure_flush();
+        }
+        self.wake_scheduler();
+    }
+
+    /// Something changed in the cluster that may let parked pods fit
+    /// (node added or changed, pod removed): move them back to the queue,
+    /// through back-off if it has not expired.
+    pub(super) fn cluster_changed(&mut self) {
+        for p in self.sched.take_unschedulable() {
+            self.requeue(p);
+        }
+        self.wake_scheduler();
+    }
+
+    fn requeue(&mut self, p: PodId) {
+        let idx = p.0 as usize;
+        let until = self.pod_rt[idx].backoff_until;
+        if until > self.now {
+            self.sched.park_backoff(p);
+            self.push(until, Event::BackoffDone(p));
+        } else {
+            let prio = self.pods[idx].spec.priority;
+            self.sched.push_active(p, prio, self.now);
+        }
+    }
+
+    pub(super) fn backoff_done(&mut self, p: PodId) {
+        if self.sched.in_backoff(p) {
+            let prio = self.pods[p.0 as usize].spec.priority;
+            self.sched.push_active(p, prio, self.now);
+            self.wake_scheduler();
+        }
+    }
+
+    /// Adds the pod's requests to the node (the scheduler "assumes" it).
+    pub(super) fn reserve(&mut self, id: PodId, nid: NodeId) {
+        let pod = &mut self.pods[id.0 as usize];
+        pod.status.node = Some(nid);
+        let node = &mut self.nodes[nid.0 as usize];
+        node.requested.add(&pod.requests);
+        node.nonzero_requested.0 += pod.nonzero_requests.0;
+        node.nonzero_requested.1 += pod.nonzero_requests.1;
+        node.pods.insert(id);
+        for c in &pod.spec.containers {
+            for p in c.ports.iter().filter(|p| p.host_port > 0) {
+                let ip = if p.host_ip.is_empty() {
+                    "0.0.0.0"
+                } else {
+                    &p.host_ip
+                };
+                node.used_ports
+                    .insert((p.protocol.clone(), ip.to_string(), p.host_port));
+            }
+        }
+    }
+
+    /// Removes the pod's requests from its node.
+    pub(super) fn unreserve(&mut self, id: PodId) {
+        let pod = &self.pods[id.0 as usize];
+        let Some(nid) = pod.status.node else { return };
+        let node = &mut self.nodes[nid.0 as usize];
+        if !node.pods.remove(&id) {
+            return;
+        }
+        node.requested.sub(&pod.requests);
+        node.nonzero_requested.0 -= pod.nonzero_requests.0;
+        node.nonzero_requested.1 -= pod.nonzero_requests.1;
+        for c in &pod.spec.containers {
+            for p in c.ports.iter().filter(|p| p.host_port > 0) {
+                let ip = if p.host_ip.is_empty() {
+                    "0.0.0.0"
+                } else {
+                    &p.host_ip
+                };
+                node.used_ports
+                    .remove(&(p.protocol.clone(), ip.to_string(), p.host_port));
+            }
+        }
+    }
+
+    pub(super) fn bind(&mut self, id: PodId, nid: NodeId) {
+        let idx = id.0 as usize;
+        self.pod_rt[idx].timer = None;
+        if !self.nodes[nid.0 as usize].present {
+            // The node went away between decision and binding.
+            self.unreserve(id);
+            self.pods[idx].status.node = None;
+            let prio = self.pods[idx].spec.priority;
+            self.sched.push_active(id, prio, self.now);
+            self.wake_scheduler();
+            return;
+        }
+        let node_name = self.nodes[nid.0 as usize].meta.name.clone();
+        let pod = &mut self.pods[idx];
+        pod.spec.node_name = Some(node_name);
+        pod.status.bound_at = Some(self.now);
+        pod.status.reason.clear();
+        pod.status.message.clear();
+        self.log_event("PodBound", Some(id), Some(nid), None, None);
+        if self.nodes[nid.0 as usize].kubelet_up {
+            let t = self.now.after(self.pods[idx].behavior.startup);
+            self.pod_rt[idx].timer = Some(self.push(t, Event::PodStarted(id)));
+        }
+    }
+
+    pub(super) fn pod_started(&mut self, id: PodId) {
+        let idx = id.0 as usize;
+        self.pod_rt[idx].timer = None;
+        let pod = &mut self.pods[idx];
+        pod.status.phase = Some(PodPhase::Running);
+        if pod.status.started_at.is_none() {
+            pod.status.started_at = Some(self.now);
+        }
+        let node = pod.status.node;
+        self.log_event("PodRunning", Some(id), node, None, None);
+        self.start_run(id);
+    }
+
+    /// The main containers run for the pod's run time (forever if unset).
+    fn start_run(&mut self, id: PodId) {
+        let idx = id.0 as usize;
+        self.pod_rt[idx].run_started = self.now;
+        if let Some(d) = self.pods[idx].behavior.run {
+            let t = self.now.after(d);
+            self.pod_rt[idx].timer = Some(self.push(t, Event::ContainerExited(id)));
+        }
+    }
+
+    pub(super) fn container_exited(&mut self, id: PodId) {
+        let idx = id.0 as usize;
+        self.pod_rt[idx].timer = None;
+        let code = self.pods[idx].behavior.exit_code;
+        self.pods[idx].status.exit_code = Some(code);
+        let restart = match self.pods[idx].spec.restart_policy {
+            RestartPolicy::Always => true,
+            RestartPolicy::OnFailure => code != 0,
+            RestartPolicy::Never => false,
+        };
+        if !restart {
+            let phase = if code == 0 {
+                PodPhase::Succeeded
+            } else {
+                PodPhase::Failed
+            };
+            let reason = if code == 0 { "Completed" } else { "Error" };
+            let node = self.pods[idx].status.node;
+            self.finish_pod(id, phase, reason, node);
+            return;
+        }
+        // CrashLoopBackOff: 10s doubling to 5m, reset after 10m of running.
+        let rt = &mut self.pod_rt[idx];
+        let ran = self.now.since(rt.run_started);
+        if rt.crash_backoff == Duration::ZERO || ran >= CRASH_BACKOFF_MAX.saturating_mul(2) {
+            rt.crash_backoff = CRASH_BACKOFF_INITIAL;
+        } else {
+            rt.crash_backoff = rt.crash_backoff.saturating_mul(2).min(CRASH_BACKOFF_MAX);
+        }
+        let delay = rt.crash_backoff;
+        let reason = if code == 0 { "Completed" } else { "Error" };
+        let msg = format!("exit code {code}; restarting in {delay}");
+        let node = self.pods[idx].status.node;
+        self.log_event("ContainerExited", Some(id), node, Some(reason), Some(&msg));
+        let t = self.now.after(delay);
+        self.pod_rt[idx].timer = Some(self.push(t, Event::ContainerRestart(id)));
+    }
+
+    pub(super) fn container_restart(&mut self, id: PodId) {
+        let idx = id.0 as usize;
+        self.pod_rt[idx].timer = None;
+        self.pods[idx].status.restart_count += 1;
+        self.counters.restarts += 1;
+        let node = self.pods[idx].status.node;
+        self.log_event("ContainerRestarted", Some(id), node, None, None);
+        self.start_run(id);
+    }
+
+    /// Moves a pod to a terminal phase and frees its node resources. The pod
+    /// stays in the API (as bare pods do) until deleted.
+    pub(super) fn finish_pod(
+        &mut self,
+        id: PodId,
+        phase: PodPhase,
+        reason: &str,
+        node: Option<NodeId>,
+    ) {
+        let idx = id.0 as usize;
+        self.cancel_pod_timer(idx);
+        self.cancel_evict_timer(idx);
+        self.unreserve(id);
+        let pod = &mut self.pods[idx];
+        pod.status.phase = Some(phase);
+        pod.status.reason = reason.to_string();
+        pod.status.finished_at = Some(self.now);
+        let kind = if phase == PodPhase::Succeeded {
+            "PodSucceeded"
+        } else {
+            "PodFailed"
+        };
+        self.log_event(kind, Some(id), node, Some(reason), None);
+        self.sched.remove(id);
+        self.cluster_changed();
+    }
+
+    /// Deletes a pod: unscheduled pods go at once; bound ones terminate
+    /// gracefully (SIGTERM, then SIGKILL at the grace period).
+    pub(super) fn delete_pod(&mut self, id: PodId, reason: &str) {
+        let idx = id.0 as usize;
+        if !self.pod_rt[idx].live || self.pods[idx].is_terminating() {
+            return;
+        }
+        self.pods[idx].meta.deletion_timestamp = Some(self.now);
+        let bound = self.pods[idx].status.bound_at.is_some();
+        if self.pods[idx].phase().is_terminal() || !bound {
+            // Nothing runs: remove it now (and release an assumed node).
+            self.cancel_pod_timer(idx);
+            self.cancel_evict_timer(idx);
+            self.unreserve(id);
+            self.sched.remove(id);
+            if self.pods[idx].status.finished_at.is_none() {
+                self.pods[idx].status.finished_at = Some(self.now);
+                self.pods[idx].status.reason = reason.to_string();
+            }
+            self.remove_pod(id, reason);
+            self.cluster_changed();
+            return;
+        }
+        self.cancel_pod_timer(idx);
+        let node = self.pods[idx].status.node;
+        self.log_event("PodTerminating", Some(id), node, Some(reason), None);
+        self.pods[idx].status.reason = reason.to_string();
+        let kubelet_up = node.is_some_and(|n| self.nodes[n.0 as usize].kubelet_up);
+        if !kubelet_up {
+            // Nobody can stop the containers: the pod stays Terminating
+            // until its node comes back or is removed.
+            return;
+        }
+        let pod = &self.pods[idx];
+        let wait = if pod.phase() == PodPhase::Running {
+            pod.behavior.shutdown.min(pod.spec.termination_grace_period)
+        } else {
+            Duration::ZERO
+        };
+        let t = self.now.after(wait);
+        self.pod_rt[idx].timer = Some(self.push(t, Event::PodKilled(id)));
+    }
+
+    pub(super) fn pod_killed(&mut self, id: PodId) {
+        let idx = id.0 as usize;
+        self.pod_rt[idx].timer = None;
+        let pod = &self.pods[idx];
+        // A process that exits before the grace period ends exits cleanly;
+        // otherwise the kubelet sends SIGKILL (137).
+        let graceful = pod.phase() != PodPhase::Running
+            || pod.behavior.shutdown < pod.spec.termination_grace_period;
+        let code = if graceful { 0 } else { 137 };
+        let reason = pod.status.reason.clone();
+        if !pod.phase().is_terminal() {
+            let phase = if code == 0 {
+                PodPhase::Succeeded
+            } else {
+                PodPhase::Failed
+            };
+            let p = &mut self.pods[idx];
+            p.status.phase = Some(phase);
+            p.status.exit_code = Some(code);
+            p.status.finished_at = Some(self.now);
+        }
+        self.cancel_evict_timer(idx);
+        self.unreserve(id);
+        self.remove_pod(id, &reason);
+        self.cluster_changed();
+    }
+
+    /// Takes the pod out of the API.
+    pub(super) fn remove_pod(&mut self, id: PodId, reason: &str) {
+        let idx = id.0 as usize;
+        self.pod_rt[idx].live = false;
+        let key = (
+            self.pods[idx].meta.namespace.clone(),
+            self.pods[idx].meta.name.clone(),
+        );
+        if self.pod_index.get(&key) == Some(&id) {
+            self.pod_index.remove(&key);
+        }
+        let node = self.pods[idx].status.node;
+        self.log_event("PodDeleted", Some(id), node, Some(reason), None);
+    }
+
+    pub(super) fn taint_eviction(&mut self, id: PodId) {
+        let idx = id.0 as usize;
+        self.pod_rt[idx].evict_timer = None;
+        self.counters.evictions += 1;
+        self.delete_pod(id, "TaintManagerEviction");
+    }
+
+    /// Schedules or performs the NoExecute taint eviction of a pod on a
+    /// tainted node (upstream taint-eviction controller).
+    pub(super) fn apply_no_execute(&mut self, id: PodId, nid: NodeId) {
+        let idx = id.0 as usize;
+        let node = &self.nodes[nid.0 as usize];
+        let taints: Vec<_> = node
+            .taints
+            .iter()
+            .filter(|t| t.effect == crate::model::TaintEffect::NoExecute)
+            .cloned()
+            .collect();
+        if taints.is_empty() {
+            return;
+        }
+        // Each taint must be tolerated; the shortest tolerationSeconds wins.
+        let mut min_secs: Option<i64> = None;
+        for t in &taints {
+            let matching: Vec<_> = self.pods[idx]
+                .spec
+                .tolerations
+                .iter()
+                .filter(|x| x.tolerates(t))
+                .collect();
+            if matching.is_empty() {
+                self.counters.evictions += 1;
+                self.delete_pod(id, "TaintManagerEviction");
+                return;
+            }
+            // A toleration without seconds tolerates forever.
+            let secs = matching
+                .iter()
+                .map(|x| x.toleration_seconds)
+                .min_by_key(|s| s.unwrap_or(i64::MAX));
+            if let Some(Some(s)) = secs {
+                min_secs = Some(min_secs.map_or(s, |m| m.min(s)));
+            }
+        }
+        if let Some(s) = min_secs {
+            if self.pod_rt[idx].evict_timer.is_none() {
+                let t = self.now.after(Duration::from_secs(s.max(0) as u64));
+                self.pod_rt[idx].evict_timer = Some(self.push(t, Event::TaintEviction(id)));
+            }
+        }
+    }
+
+    pub(super) fn cancel_pod_timer(&mut self, idx: usize) {
+        let t = self.pod_rt[idx].timer.take();
+        self.cancel(t);
+    }
+
+    pub(super) fn cancel_evict_timer(&mut self, idx: usize) {
+        let t = self.pod_rt[idx].evict_timer.take();
+        self.cancel(t);
+    }
+
+    pub(super) fn pods_on(&self, nid: NodeId) -> Vec<PodId> {
+        self.nodes[nid.0 as usize].pods.iter().copied().collect()
+    }
+}

@@ -1,0 +1,146 @@
+//! The scheduling queue, shaped like kube-scheduler's: an active queue
+//! ordered by PrioritySort (priority, then time of enqueue), a back-off set
+//! (1s doubling to 10s per failed attempt) and the unschedulable pods, moved
+//! back on cluster events and flushed after 5 minutes.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::engine::{Duration, SimTime};
+use crate::model::PodId;
+
+/// Upstream defaults (pkg/scheduler/apis/config/v1 defaults).
+pub const INITIAL_BACKOFF: Duration = Duration::from_secs(1);
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+pub const MAX_IN_UNSCHEDULABLE: Duration = Duration::from_secs(300);
+pub const FLUSH_INTERVAL: Duration = Duration::from_secs(30);
+
+#[derive(Default)]
+pub struct SchedQueue {
+    active: BTreeSet<(Reverse<i32>, SimTime, u64, PodId)>,
+    active_key: BTreeMap<PodId, (Reverse<i32>, SimTime, u64, PodId)>,
+    unschedulable: BTreeMap<PodId, SimTime>,
+    backoff: BTreeSet<PodId>,
+    seq: u64,
+}
+
+impl SchedQueue {
+    pub fn push_active(&mut self, pod: PodId, priority: i32, now: SimTime) {
+        if self.active_key.contains_key(&pod) {
+            return;
+        }
+        self.unschedulable.remove(&pod);
+        self.backoff.remove(&pod);
+        let key = (Reverse(priority), now, self.seq, pod);
+        self.seq += 1;
+        self.active.insert(key);
+        self.active_key.insert(pod, key);
+    }
+
+    pub fn pop(&mut self) -> Option<PodId> {
+        let key = self.active.pop_first()?;
+        self.active_key.remove(&key.3);
+        Some(key.3)
+    }
+
+    pub fn park_unschedulable(&mut self, pod: PodId, now: SimTime) {
+        self.unschedulable.insert(pod, now);
+    }
+
+    pub fn park_backoff(&mut self, pod: PodId) {
+        self.unschedulable.remove(&pod);
+        self.backoff.insert(pod);
+    }
+
+    pub fn in_backoff(&self, pod: PodId) -> bool {
+        self.backoff.contains(&pod)
+    }
+
+    /// Removes a pod wherever it is (it was deleted or bound elsewhere).
+    pub fn remove(&mut self, pod: PodId) {
+        if let Some(k) = self.active_key.remove(&pod) {
+            self.active.remove(&k);
+        }
+        self.unschedulable.remove(&pod);
+        self.backoff.remove(&pod);
+    }
+
+    /// All unschedulable pods (a cluster event may have made them fit).
+    pub fn take_unschedulable(&mut self) -> Vec<PodId> {
+        std::mem::take(&mut self.unschedulable)
+            .into_keys()
+            .collect()
+    }
+
+    /// Unschedulable pods parked for longer than the maximum.
+    pub fn take_stale(&mut self, now: SimTime) -> Vec<PodId> {
+        let stale: Vec<PodId> = self
+            .unschedulable
+            .iter()
+            .filter(|(_, t)| now.since(**t) >= MAX_IN_UNSCHEDULABLE)
+            .map(|(p, _)| *p)
+            .collect();
+        for p in &stale {
+            self.unschedulable.remove(p);
+        }
+        stale
+    }
+
+    pub fn active_len(&self) -> usize {
+        self.active.len()
+    }
+    pub fn unschedulable_len(&self) -> usize {
+        self.unschedulable.len() + self.backoff.len()
+    }
+    pub fn has_unschedulable(&self) -> bool {
+        !self.unschedulable.is_empty()
+    }
+}
+
+/// Upstream `calculateBackoffDuration`: initial × 2^(attempts−1), capped.
+pub fn backoff_duration(attempts: u32) -> Duration {
+    let mut d = INITIAL_BACKOFF;
+    for _ in 1..attempts {
+        d = d.saturating_mul(2);
+        if d > MAX_BACKOFF {
+            return MAX_BACKOFF;
+        }
+    }
+    d.min(MAX_BACKOFF)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn priority_then_fifo() {
+        let mut q = SchedQueue::default();
+        q.push_active(PodId(1), 0, SimTime(5));
+        q.push_active(PodId(2), 10, SimTime(9));
+        q.push_active(PodId(3), 0, SimTime(1));
+        q.push_active(PodId(3), 0, SimTime(1));
+        assert_eq!(q.pop(), Some(PodId(2)));
+        assert_eq!(q.pop(), Some(PodId(3)));
+        assert_eq!(q.pop(), Some(PodId(1)));
+        assert_eq!(q.pop(), None);
+    }
+
+    #[test]
+    fn backoff_doubles_to_cap() {
+        assert_eq!(backoff_duration(1), Duration::from_secs(1));
+        assert_eq!(backoff_duration(2), Duration::from_secs(2));
+        assert_eq!(backoff_duration(4), Duration::from_secs(8));
+        assert_eq!(backoff_duration(5), Duration::from_secs(10));
+        assert_eq!(backoff_duration(100), Duration::from_secs(10));
+    }
+
+    #[test]
+    fn stale_unschedulable_are_flushed() {
+        let mut q = SchedQueue::default();
+        q.park_unschedulable(PodId(1), SimTime::ZERO);
+        q.park_unschedulable(PodId(2), SimTime(200_000_000));
+        assert_eq!(q.take_stale(SimTime(300_000_000)), vec![PodId(1)]);
+        assert_eq!(q.take_unschedulable(), vec![PodId(2)]);
+    }
+}

@@ -1,0 +1,121 @@
+//! Nodes: capacity, allocatable, labels, taints, conditions, and the
+//! scheduler-facing accounting of what is bound to them.
+
+use std::collections::BTreeSet;
+
+use super::meta::ObjectMeta;
+use super::pod::PodId;
+use super::resources::Resources;
+use super::taints::Taint;
+
+/// Index of a node in the world's node table; stable for the whole run
+/// (removed nodes keep their slot, marked removed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId(pub u32);
+
+pub const LABEL_HOSTNAME: &str = "kubernetes.io/hostname";
+pub const LABEL_ZONE: &str = "topology.kubernetes.io/zone";
+pub const LABEL_REGION: &str = "topology.kubernetes.io/region";
+pub const LABEL_INSTANCE_TYPE: &str = "node.kubernetes.io/instance-type";
+pub const LABEL_OS: &str = "kubernetes.io/os";
+pub const LABEL_ARCH: &str = "kubernetes.io/arch";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ConditionStatus {
+    True,
+    False,
+    Unknown,
+}
+
+impl ConditionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConditionStatus::True => "True",
+            ConditionStatus::False => "False",
+            ConditionStatus::Unknown => "Unknown",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeConditions {
+    pub ready: ConditionStatus,
+    pub memory_pressure: ConditionStatus,
+    pub disk_pressure: ConditionStatus,
+    pub pid_pressure: ConditionStatus,
+}
+
+impl Default for NodeConditions {
+    fn default() -> Self {
+        NodeConditions {
+            ready: ConditionStatus::True,
+            memory_pressure: ConditionStatus::False,
+            disk_pressure: ConditionStatus::False,
+            pid_pressure: ConditionStatus::False,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    pub meta: ObjectMeta,
+    pub capacity: Resources,
+    /// What pods may request; includes `pods` (max pod count).
+    pub allocatable: Resources,
+    pub taints: Vec<Taint>,
+    pub unschedulable: bool,
+    pub conditions: NodeConditions,
+    /// The node pool it came from, if any.
+    pub pool: Option<String>,
+    /// False once the node is removed from the cluster.
+    pub present: bool,
+    /// Whether the kubelet is heart-beating (false after a failure).
+    pub kubelet_up: bool,
+
+    // --- accounting kept by the World on bind/unbind ---
+    /// Sum of the effective requests of the pods bound here (non-terminal).
+    pub requested: Resources,
+    /// (cpu_m, memory) of those pods with the scoring defaults for missing
+    /// requests (upstream `NodeInfo.NonZeroRequested`).
+    pub nonzero_requested: (i64, i64),
+    /// Pods bound here and not yet terminal or removed.
+    pub pods: BTreeSet<PodId>,
+    /// Host ports in use: (protocol, hostIP, port).
+    pub used_ports: BTreeSet<(String, String, i32)>,
+}
+
+impl Node {
+    pub fn new(meta: ObjectMeta, capacity: Resources, allocatable: Resources) -> Node {
+        Node {
+            meta,
+            capacity,
+            allocatable,
+            taints: Vec::new(),
+            unschedulable: false,
+            conditions: NodeConditions::default(),
+            pool: None,
+            present: true,
+            kubelet_up: true,
+            requested: Resources::default(),
+            nonzero_requested: (0, 0),
+            pods: BTreeSet::new(),
+            used_ports: BTreeSet::new(),
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.meta.name
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.present && self.conditions.ready == ConditionStatus::True
+    }
+
+    /// Free allocatable resources (may be negative only if the invariant broke).
+    pub fn free(&self) -> Resources {
+        let mut f = self.allocatable.clone();
+        f.sub(&self.requested);
+        f.pods = self.allocatable.pods - self.pods.len() as i64;
+        f
+    }
+}

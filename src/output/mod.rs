@@ -1,0 +1,205 @@
+//! Results: `pods.csv`, `nodes.csv`, `timeseries.csv`, `summary.json` and
+//! the streamed `events.jsonl`, each written to a temporary name and renamed
+//! into place, so an interrupted run never leaves half a file.
+//!
+//! Invariant: output is a pure function of the run result: integers only,
+//! fixed column order, no wall-clock time.
+
+pub mod summary;
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use crate::cluster::RunResult;
+use crate::model::node::{LABEL_INSTANCE_TYPE, LABEL_ZONE};
+pub use summary::Summary;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("failed to write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("failed to write {path}: {source}")]
+    Csv { path: PathBuf, source: csv::Error },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
+    move |source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The temporary name a result file is written under before the rename.
+pub fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp"))
+}
+
+/// Writes `path` through a temporary file and a rename.
+pub fn write_atomic(
+    path: &Path,
+    f: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+) -> Result<(), OutputError> {
+    let tmp = temp_path(path);
+    let file = File::create(&tmp).map_err(io_err(&tmp))?;
+    let mut w = BufWriter::new(file);
+    let r = f(&mut w).and_then(|_| w.flush());
+    if let Err(e) = r {
+        let _ = fs::remove_file(&tmp);
+        return Err(OutputError::Io {
+            path: tmp,
+            source: e,
+        });
+    }
+    drop(w);
+    fs::rename(&tmp, path).map_err(io_err(path))
+}
+
+fn write_csv(
+    path: &Path,
+    f: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>,
+) -> Result<(), OutputError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    f(&mut w).map_err(|source| OutputError::Csv {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bytes = w.into_inner().map_err(|e| OutputError::Io {
+        path: path.to_path_buf(),
+        source: e.into_error(),
+    })?;
+    write_atomic(path, |out| out.write_all(&bytes))
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+/// Writes every result file of a run into `dir` (which must exist).
+pub fn write_results(dir: &Path, r: &RunResult, summary: &Summary) -> Result<(), OutputError> {
+    write_csv(&dir.join("pods.csv"), |w| {
+        w.write_record([
+            "namespace",
+            "name",
+            "uid",
+            "node",
+            "phase",
+            "reason",
+            "qos_class",
+            "priority",
+            "cpu_request_m",
+            "memory_request_bytes",
+            "created_us",
+            "scheduled_us",
+            "bound_us",
+            "started_us",
+            "finished_us",
+            "deleted_us",
+            "scheduling_attempts",
+            "restarts",
+            "exit_code",
+        ])?;
+        for p in &r.pods {
+            let node = p
+                .status
+                .node
+                .map(|n| r.nodes[n.0 as usize].meta.name.clone());
+            w.write_record([
+                p.meta.namespace.clone(),
+                p.meta.name.clone(),
+                p.meta.uid.clone(),
+                node.unwrap_or_default(),
+                p.phase().as_str().to_string(),
+                p.status.reason.clone(),
+                p.qos.as_str().to_string(),
+                p.spec.priority.to_string(),
+                p.requests.cpu_m.to_string(),
+                p.requests.memory.to_string(),
+                p.meta.creation_timestamp.as_micros().to_string(),
+                opt(p.status.scheduled_at.map(|t| t.as_micros())),
+                opt(p.status.bound_at.map(|t| t.as_micros())),
+                opt(p.status.started_at.map(|t| t.as_micros())),
+                opt(p.status.finished_at.map(|t| t.as_micros())),
+                opt(p.meta.deletion_timestamp.map(|t| t.as_micros())),
+                p.status.scheduling_attempts.to_string(),
+                p.status.restart_count.to_string(),
+                opt(p.status.exit_code),
+            ])?;
+        }
+        Ok(())
+    })?;
+    let mut ever = vec![0u64; r.nodes.len()];
+    for p in &r.pods {
+        if let (Some(n), Some(_)) = (p.status.node, p.status.bound_at) {
+            ever[n.0 as usize] += 1;
+        }
+    }
+    write_csv(&dir.join("nodes.csv"), |w| {
+        w.write_record([
+            "name",
+            "pool",
+            "zone",
+            "instance_type",
+            "cpu_allocatable_m",
+            "memory_allocatable_bytes",
+            "pods_allocatable",
+            "present",
+            "ready",
+            "unschedulable",
+            "taints",
+            "pods_at_end",
+            "cpu_requested_m_at_end",
+            "memory_requested_bytes_at_end",
+            "pods_bound_total",
+        ])?;
+        for (i, n) in r.nodes.iter().enumerate() {
+            let taints: Vec<String> = n.taints.iter().map(|t| t.to_string()).collect();
+            w.write_record([
+                n.meta.name.clone(),
+                n.pool.clone().unwrap_or_default(),
+                n.meta.labels.get(LABEL_ZONE).cloned().unwrap_or_default(),
+                n.meta
+                    .labels
+                    .get(LABEL_INSTANCE_TYPE)
+                    .cloned()
+                    .unwrap_or_default(),
+                n.allocatable.cpu_m.to_string(),
+                n.allocatable.memory.to_string(),
+                n.allocatable.pods.to_string(),
+                n.present.to_string(),
+                n.is_ready().to_string(),
+                n.unschedulable.to_string(),
+                taints.join(";"),
+                n.pods.len().to_string(),
+                n.requested.cpu_m.to_string(),
+                n.requested.memory.to_string(),
+                ever[i].to_string(),
+            ])?;
+        }
+        Ok(())
+    })?;
+    write_csv(&dir.join("timeseries.csv"), |w| {
+        for s in &r.samples {
+            w.serialize(s)?;
+        }
+        if r.samples.is_empty() {
+            w.write_record(["t_us"])?;
+        }
+        Ok(())
+    })?;
+    let json = serde_json::to_vec_pretty(summary).map_err(|e| OutputError::Io {
+        path: dir.join("summary.json"),
+        source: e.into(),
+    })?;
+    write_atomic(&dir.join("summary.json"), |w| {
+        w.write_all(&json)?;
+        w.write_all(b"\n")
+    })
+}

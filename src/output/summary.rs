@@ -1,0 +1,244 @@
+//! The run summary: counts, latency percentiles and the event-log digest,
+//! written as `summary.json` and printed as a table.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::cluster::RunResult;
+use crate::engine::Duration;
+use crate::model::PodPhase;
+
+/// The Kubernetes release whose semantics kubesim follows.
+pub const KUBERNETES_VERSION: &str = "v1.35";
+
+/// Percentiles of a set of durations, in microseconds (nearest-rank).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Percentiles {
+    pub count: u64,
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+    /// Integer mean (floor).
+    pub mean_us: u64,
+}
+
+impl Percentiles {
+    /// Nearest-rank percentiles: the value at rank ⌈q/100 × n⌉.
+    pub fn of(mut v: Vec<u64>) -> Percentiles {
+        if v.is_empty() {
+            return Percentiles::default();
+        }
+        v.sort_unstable();
+        let n = v.len() as u64;
+        let at = |q: u64| v[((q * n).div_ceil(100)).max(1) as usize - 1];
+        let sum: u128 = v.iter().map(|x| u128::from(*x)).sum();
+        Percentiles {
+            count: n,
+            p50_us: at(50),
+            p90_us: at(90),
+            p99_us: at(99),
+            max_us: v[v.len() - 1],
+            mean_us: (sum / u128::from(n)) as u64,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PodCounts {
+    pub created: u64,
+    pub pending: u64,
+    pub running: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    /// Pods removed from the API by the end (deleted, evicted, node removed).
+    pub deleted: u64,
+    pub never_scheduled: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub seed: u64,
+    pub kubesim_version: String,
+    pub kubernetes_version: String,
+    pub scheduler_policy: String,
+    pub end_time_us: u64,
+    pub events_processed: u64,
+    pub event_records: u64,
+    /// SHA-256 of `events.jsonl`.
+    pub event_digest: String,
+    pub pods: PodCounts,
+    pub nodes_total: u64,
+    pub nodes_ready_at_end: u64,
+    pub scheduling_attempts: u64,
+    pub scheduling_failures: u64,
+    /// Creation to binding.
+    pub scheduling_latency: Percentiles,
+    /// Creation to Running.
+    pub startup_latency: Percentiles,
+    /// First pod creation to last pod completion (0 without completions).
+    pub makespan_us: u64,
+    pub restarts: u64,
+    pub evictions: u64,
+    pub admission_rejections: u64,
+}
+
+impl Summary {
+    pub fn of(r: &RunResult) -> Summary {
+        let mut c = PodCounts::default();
+        let mut sched = Vec::new();
+        let mut startup = Vec::new();
+        let mut first_created = u64::MAX;
+        let mut last_finished = 0u64;
+        for p in &r.pods {
+            c.created += 1;
+            let created = p.meta.creation_timestamp.as_micros();
+            first_created = first_created.min(created);
+            if p.meta.deletion_timestamp.is_some() && p.status.finished_at.is_some() {
+                c.deleted += 1;
+            }
+            match p.phase() {
+                PodPhase::Pending => c.pending += 1,
+                PodPhase::Running => c.running += 1,
+                PodPhase::Succeeded => c.succeeded += 1,
+                PodPhase::Failed => c.failed += 1,
+            }
+            match p.status.bound_at {
+                Some(b) => sched.push(b.as_micros() - created),
+                None => c.never_scheduled += 1,
+            }
+            if let Some(s) = p.status.started_at {
+                startup.push(s.as_micros() - created);
+            }
+            if let Some(f) = p.status.finished_at {
+                last_finished = last_finished.max(f.as_micros());
+            }
+        }
+        let present: Vec<_> = r.nodes.iter().filter(|n| n.present).collect();
+        Summary {
+            scenario: r.scenario.name.clone(),
+            seed: r.seed,
+            kubesim_version: env!("CARGO_PKG_VERSION").to_string(),
+            kubernetes_version: KUBERNETES_VERSION.to_string(),
+            scheduler_policy: r.scenario.scheduler.policy.clone(),
+            end_time_us: r.end_time.as_micros(),
+            events_processed: r.counters.events,
+            event_records: r.event_records,
+            event_digest: r.event_digest.clone(),
+            pods: c,
+            nodes_total: present.len() as u64,
+            nodes_ready_at_end: present.iter().filter(|n| n.is_ready()).count() as u64,
+            scheduling_attempts: r.counters.scheduling_attempts,
+            scheduling_failures: r.counters.scheduling_failures,
+            scheduling_latency: Percentiles::of(sched),
+            startup_latency: Percentiles::of(startup),
+            makespan_us: if last_finished > 0 && first_created != u64::MAX {
+                last_finished.saturating_sub(first_created)
+            } else {
+                0
+            },
+            restarts: r.counters.restarts,
+            evictions: r.counters.evictions,
+            admission_rejections: r.counters.admission_rejections,
+        }
+    }
+}
+
+fn d(us: u64) -> String {
+    Duration::from_micros(us).to_string()
+}
+
+/// The table printed after a run.
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rows: Vec<(&str, String)> = vec![
+            (
+                "scenario",
+                format!("{} (seed {})", self.scenario, self.seed),
+            ),
+            ("policy", self.scheduler_policy.clone()),
+            ("simulated time", d(self.end_time_us)),
+            (
+                "nodes",
+                format!("{} ({} ready)", self.nodes_total, self.nodes_ready_at_end),
+            ),
+            (
+                "pods",
+                format!(
+                    "{} created: {} succeeded, {} failed, {} running, {} pending ({} deleted)",
+                    self.pods.created,
+                    self.pods.succeeded,
+                    self.pods.failed,
+                    self.pods.running,
+                    self.pods.pending,
+                    self.pods.deleted
+                ),
+            ),
+            (
+                "scheduling",
+                format!(
+                    "{} attempts, {} failed, {} pods never scheduled",
+                    self.scheduling_attempts, self.scheduling_failures, self.pods.never_scheduled
+                ),
+            ),
+            (
+                "scheduling latency",
+                format!(
+                    "p50 {}  p90 {}  p99 {}  max {}",
+                    d(self.scheduling_latency.p50_us),
+                    d(self.scheduling_latency.p90_us),
+                    d(self.scheduling_latency.p99_us),
+                    d(self.scheduling_latency.max_us)
+                ),
+            ),
+            (
+                "startup latency",
+                format!(
+                    "p50 {}  p90 {}  p99 {}  max {}",
+                    d(self.startup_latency.p50_us),
+                    d(self.startup_latency.p90_us),
+                    d(self.startup_latency.p99_us),
+                    d(self.startup_latency.max_us)
+                ),
+            ),
+            ("makespan", d(self.makespan_us)),
+            (
+                "restarts / evictions",
+                format!("{} / {}", self.restarts, self.evictions),
+            ),
+            (
+                "events",
+                format!(
+                    "{} processed, {} logged",
+                    self.events_processed, self.event_records
+                ),
+            ),
+            ("event digest", format!("sha256:{}", self.event_digest)),
+        ];
+        for (k, v) in rows {
+            writeln!(f, "  {k:<22} {v}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let p = Percentiles::of((1..=100).collect());
+        assert_eq!(
+            (p.p50_us, p.p90_us, p.p99_us, p.max_us, p.mean_us),
+            (50, 90, 99, 100, 50)
+        );
+        let p = Percentiles::of(vec![7]);
+        assert_eq!((p.p50_us, p.p99_us), (7, 7));
+        assert_eq!(Percentiles::of(vec![]).count, 0);
+        let p = Percentiles::of(vec![3, 1, 2]);
+        assert_eq!((p.p50_us, p.p90_us), (2, 3));
+    }
+}

@@ -1,0 +1,442 @@
+//! The YAML forms of the objects kubesim reads: lean serde structs with
+//! upstream's field names (camelCase). Only fields kubesim uses are declared;
+//! every other field in a file is reported as a warning by the loader.
+//! Values stay as written (quantities as text) so that conversion can report
+//! every problem with its path.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Visitor};
+use serde::Deserialize;
+
+/// A scalar written as a string or a number (`cpu: 1`, `cpu: "500m"`,
+/// `cpu: 0.5`), kept as text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Scalar(pub String);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Scalar;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+pub type ResourceMap = BTreeMap<String, Scalar>;
+
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct TypeMeta {
+    pub api_version: Option<String>,
+    pub kind: Option<String>,
+}
+
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMetaM {
+    pub name: Option<String>,
+    pub generate_name: Option<String>,
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+    #[serde(default)]
+    pub owner_references: Vec<OwnerReferenceM>,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerReferenceM {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    pub uid: String,
+    pub controller: Option<bool>,
+    pub block_owner_deletion: Option<bool>,
+}
+
+// ---------------- Pod ----------------
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct PodM {
+    pub api_version: Option<String>,
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub metadata: ObjectMetaM,
+    pub spec: PodSpecM,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpecM {
+    #[serde(default)]
+    pub containers: Vec<ContainerM>,
+    #[serde(default)]
+    pub init_containers: Vec<ContainerM>,
+    #[serde(default)]
+    pub node_selector: BTreeMap<String, String>,
+    pub node_name: Option<String>,
+    pub affinity: Option<AffinityM>,
+    #[serde(default)]
+    pub tolerations: Vec<TolerationM>,
+    pub priority: Option<i32>,
+    pub priority_class_name: Option<String>,
+    pub scheduler_name: Option<String>,
+    pub restart_policy: Option<String>,
+    pub termination_grace_period_seconds: Option<i64>,
+    #[serde(default)]
+    pub overhead: ResourceMap,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerM {
+    pub name: Option<String>,
+    pub image: Option<String>,
+    pub image_pull_policy: Option<String>,
+    #[serde(default)]
+    pub resources: ResourcesM,
+    #[serde(default)]
+    pub ports: Vec<ContainerPortM>,
+    pub restart_policy: Option<String>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourcesM {
+    #[serde(default)]
+    pub requests: ResourceMap,
+    #[serde(default)]
+    pub limits: ResourceMap,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerPortM {
+    pub container_port: i32,
+    pub host_port: Option<i32>,
+    pub protocol: Option<String>,
+    #[serde(rename = "hostIP")]
+    pub host_ip: Option<String>,
+    pub name: Option<String>,
+}
+
+/// Only node affinity is simulated so far: `podAffinity` and
+/// `podAntiAffinity` are reported by the loader as not simulated.
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct AffinityM {
+    pub node_affinity: Option<NodeAffinityM>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+pub struct NodeAffinityM {
+    #[serde(rename = "requiredDuringSchedulingIgnoredDuringExecution")]
+    pub required: Option<NodeSelectorM>,
+    #[serde(rename = "preferredDuringSchedulingIgnoredDuringExecution", default)]
+    pub preferred: Vec<PreferredTermM>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeSelectorM {
+    #[serde(default)]
+    pub node_selector_terms: Vec<NodeSelectorTermM>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeSelectorTermM {
+    #[serde(default)]
+    pub match_expressions: Vec<NodeSelectorRequirementM>,
+    #[serde(default)]
+    pub match_fields: Vec<NodeSelectorRequirementM>,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+pub struct NodeSelectorRequirementM {
+    pub key: String,
+    pub operator: String,
+    #[serde(default)]
+    pub values: Vec<String>,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+pub struct PreferredTermM {
+    pub weight: i32,
+    pub preference: NodeSelectorTermM,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct TolerationM {
+    pub key: Option<String>,
+    pub operator: Option<String>,
+    pub value: Option<String>,
+    pub effect: Option<String>,
+    pub toleration_seconds: Option<i64>,
+}
+
+// ---------------- Node ----------------
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeM {
+    pub api_version: Option<String>,
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub metadata: ObjectMetaM,
+    #[serde(default)]
+    pub spec: NodeSpecM,
+    #[serde(default)]
+    pub status: NodeStatusM,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeSpecM {
+    #[serde(default)]
+    pub taints: Vec<TaintM>,
+    #[serde(default)]
+    pub unschedulable: bool,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeStatusM {
+    #[serde(default)]
+    pub capacity: ResourceMap,
+    #[serde(default)]
+    pub allocatable: ResourceMap,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct TaintM {
+    pub key: Option<String>,
+    pub value: Option<String>,
+    pub effect: Option<String>,
+}
+
+// ---------------- Namespace, PriorityClass ----------------
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespaceM {
+    pub api_version: Option<String>,
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub metadata: ObjectMetaM,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct PriorityClassM {
+    pub api_version: Option<String>,
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub metadata: ObjectMetaM,
+    pub value: i32,
+    #[serde(default)]
+    pub global_default: bool,
+    pub preemption_policy: Option<String>,
+    pub description: Option<String>,
+}
+
+// ---------------- kubesim.dev/v1alpha1 Scenario ----------------
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ScenarioM {
+    pub api_version: Option<String>,
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub metadata: ObjectMetaM,
+    #[serde(default)]
+    pub spec: ScenarioSpecM,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ScenarioSpecM {
+    pub seed: Option<u64>,
+    pub duration: Option<Scalar>,
+    pub sample_interval: Option<Scalar>,
+    #[serde(default)]
+    pub defaults: PodDefaultsM,
+    #[serde(default)]
+    pub cluster: ClusterM,
+    #[serde(default)]
+    pub scheduler: SchedulerM,
+    #[serde(default)]
+    pub timeline: Vec<TimelineEntryM>,
+}
+
+/// Defaults of the simulation-only pod behaviour (overridden per pod by
+/// `kubesim.dev/...` annotations).
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PodDefaultsM {
+    pub startup_time: Option<Scalar>,
+    pub run_time: Option<Scalar>,
+    pub exit_code: Option<i32>,
+    pub shutdown_time: Option<Scalar>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterM {
+    #[serde(default)]
+    pub node_pools: Vec<NodePoolM>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NodePoolM {
+    pub name: Option<String>,
+    pub count: Option<u32>,
+    #[serde(default)]
+    pub capacity: ResourceMap,
+    #[serde(default)]
+    pub allocatable: ResourceMap,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    #[serde(default)]
+    pub taints: Vec<TaintM>,
+    #[serde(default)]
+    pub zones: Vec<String>,
+    pub region: Option<String>,
+    pub instance_type: Option<String>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SchedulerM {
+    /// The scheduling policy for pods whose schedulerName is
+    /// `default-scheduler` (or unset).
+    pub policy: Option<String>,
+    /// Simulated time one scheduling cycle takes.
+    pub cycle_time: Option<Scalar>,
+    /// Simulated time from the scheduling decision to the binding.
+    pub bind_time: Option<Scalar>,
+}
+
+/// One timeline entry: `at` plus exactly one action.
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineEntryM {
+    pub at: Option<Scalar>,
+    /// Apply a manifest; decoded separately by the loader from the tree.
+    pub apply: Option<Embedded>,
+    pub delete: Option<ObjectRefM>,
+    pub cordon: Option<String>,
+    pub uncordon: Option<String>,
+    pub drain: Option<String>,
+    pub fail_node: Option<String>,
+    pub recover_node: Option<String>,
+    pub remove_node: Option<String>,
+    pub add_nodes: Option<AddNodesM>,
+    pub scale: Option<ScaleM>,
+    pub set_image: Option<SetImageM>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectRefM {
+    pub kind: Option<String>,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct AddNodesM {
+    pub pool: Option<String>,
+    pub count: Option<u32>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ScaleM {
+    pub kind: Option<String>,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub replicas: Option<i32>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SetImageM {
+    pub kind: Option<String>,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub container: Option<String>,
+    pub image: Option<String>,
+}
+
+/// A placeholder for a sub-document the loader decodes on its own (the
+/// manifest inside a timeline `apply`). It consumes the value without
+/// reporting its fields as unknown.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Embedded;
+
+impl<'de> Deserialize<'de> for Embedded {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Embedded;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a manifest")
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Embedded, E> {
+                Ok(Embedded)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Embedded, E> {
+                Ok(Embedded)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Embedded, E> {
+                Ok(Embedded)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Embedded, E> {
+                Ok(Embedded)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Embedded, E> {
+                Ok(Embedded)
+            }
+            fn visit_unit<E>(self) -> Result<Embedded, E> {
+                Ok(Embedded)
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<Embedded, A::Error> {
+                while a.next_element::<Embedded>()?.is_some() {}
+                Ok(Embedded)
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, mut a: A) -> Result<Embedded, A::Error> {
+                while a.next_key::<Embedded>()?.is_some() {
+                    a.next_value::<Embedded>()?;
+                }
+                Ok(Embedded)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
