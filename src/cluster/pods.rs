@@ -98,7 +98,7 @@ impl World {
         let node = &self.nodes[nid.0 as usize];
         let verdict = filter::fits_resources(pod, node)
             .map_err(|r| match r {
-                filter::Reject::Insufficient(res) => format!("Out{res}"),
+                filter::Reject::Insufficient(res) => format!("OutOf{res}"),
                 _ => "OutOfpods".to_string(),
             })
             .and_then(|_| {

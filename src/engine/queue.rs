@@ -15,15 +15,25 @@ use super::time::SimTime;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimerId(pub u64);
 
+/// `key` packs (time, seq) as `time << 64 | seq`, so one integer
+/// comparison orders entries.
 struct Entry<E> {
-    time: SimTime,
-    seq: u64,
+    key: u128,
     event: E,
+}
+
+impl<E> Entry<E> {
+    fn time(&self) -> SimTime {
+        SimTime((self.key >> 64) as u64)
+    }
+    fn seq(&self) -> u64 {
+        self.key as u64
+    }
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
+        self.key == other.key
     }
 }
 impl<E> Eq for Entry<E> {}
@@ -34,11 +44,9 @@ impl<E> PartialOrd for Entry<E> {
 }
 impl<E> Ord for Entry<E> {
     /// Reversed so that `BinaryHeap` (a max-heap) pops the earliest entry.
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .time
-            .cmp(&self.time)
-            .then_with(|| other.seq.cmp(&self.seq))
+        other.key.cmp(&self.key)
     }
 }
 
@@ -76,26 +84,27 @@ impl<E> EventQueue<E> {
     pub fn push(&mut self, time: SimTime, event: E) -> TimerId {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Entry { time, seq, event });
+        self.heap.push(Entry {
+            key: (u128::from(time.0) << 64) | u128::from(seq),
+            event,
+        });
         TimerId(seq)
     }
 
-    /// Cancels a pending timer. Cancelling a timer that already fired or was
-    /// already cancelled is a no-op and returns false.
+    /// Cancels a pending timer in O(log n). The caller must not cancel a
+    /// timer whose event has already been popped (the World clears its
+    /// timer handles as events fire; debug builds check this). Cancelling
+    /// twice is a no-op that returns false.
     pub fn cancel(&mut self, id: TimerId) -> bool {
         if id.0 >= self.next_seq {
             return false;
         }
-        if !self.heap.iter().any(|e| e.seq == id.0) {
-            return false;
-        }
+        debug_assert!(
+            self.cancelled.contains(&id.0) || self.heap.iter().any(|e| e.seq() == id.0),
+            "cancelling timer {} which already fired",
+            id.0
+        );
         self.cancelled.insert(id.0)
-    }
-
-    /// Cancels a timer known to be pending (O(log n), no scan). Use it only
-    /// with ids whose event has not been popped yet.
-    pub fn cancel_pending(&mut self, id: TimerId) {
-        self.cancelled.insert(id.0);
     }
 
     /// Removes and returns the earliest event, skipping cancelled ones.
@@ -103,10 +112,10 @@ impl<E> EventQueue<E> {
     pub fn pop(&mut self) -> Option<(SimTime, TimerId, E)> {
         loop {
             let e = self.heap.pop()?;
-            if !self.cancelled.is_empty() && self.cancelled.remove(&e.seq) {
+            if !self.cancelled.is_empty() && self.cancelled.remove(&e.seq()) {
                 continue;
             }
-            return Some((e.time, TimerId(e.seq), e.event));
+            return Some((e.time(), TimerId(e.seq()), e.event));
         }
     }
 
@@ -114,19 +123,19 @@ impl<E> EventQueue<E> {
     pub fn peek_time(&mut self) -> Option<SimTime> {
         loop {
             let top = self.heap.peek()?;
-            if !self.cancelled.is_empty() && self.cancelled.contains(&top.seq) {
-                let seq = top.seq;
+            if !self.cancelled.is_empty() && self.cancelled.contains(&top.seq()) {
+                let seq = top.seq();
                 self.heap.pop();
                 self.cancelled.remove(&seq);
                 continue;
             }
-            return Some(top.time);
+            return Some(top.time());
         }
     }
 
     /// Number of live (not cancelled) events.
     pub fn len(&self) -> usize {
-        self.heap.len() - self.cancelled.len()
+        self.heap.len().saturating_sub(self.cancelled.len())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -165,7 +174,7 @@ mod tests {
         assert_eq!(q.len(), 1);
         assert_eq!(q.peek_time(), Some(SimTime(2)));
         assert_eq!(q.pop().map(|(_, id, e)| (id, e)), Some((b, 2)));
-        assert!(!q.cancel(b), "a fired timer cannot be cancelled");
+        assert!(!q.cancel(TimerId(99)), "an id never handed out is ignored");
         assert!(q.pop().is_none());
         assert!(q.is_empty());
     }
@@ -179,7 +188,7 @@ mod tests {
             let ids: Vec<TimerId> = times.iter().enumerate().map(|(i, &t)| q.push(SimTime(t), i)).collect();
             let mut expect: Vec<(u64, usize)> = Vec::new();
             for (i, &t) in times.iter().enumerate() {
-                if cancel_mask[i] { q.cancel_pending(ids[i]); } else { expect.push((t, i)); }
+                if cancel_mask[i] { q.cancel(ids[i]); } else { expect.push((t, i)); }
             }
             expect.sort();
             let got: Vec<(u64, usize)> = std::iter::from_fn(|| q.pop().map(|(t, _, e)| (t.0, e))).collect();

@@ -266,6 +266,35 @@ pub fn qos_class(spec: &PodSpec) -> QosClass {
     }
 }
 
+/// Upstream's defaults for containers without a CPU / memory request, used
+/// when scoring (pkg/scheduler/util `DefaultMilliCPURequest`,
+/// `DefaultMemoryRequest`).
+pub const DEFAULT_MILLI_CPU_REQUEST: i64 = 100;
+pub const DEFAULT_MEMORY_REQUEST: i64 = 200 * 1024 * 1024;
+
+/// Effective (cpu_m, memory) requests with each container's missing CPU or
+/// memory request replaced by the scoring defaults (upstream `PodRequests`
+/// with `NonMissingContainerRequests`).
+pub fn nonzero_requests(spec: &PodSpec) -> (i64, i64) {
+    let fill = |c: &Container| {
+        let mut c = c.clone();
+        if c.requests.cpu_m == 0 {
+            c.requests.cpu_m = DEFAULT_MILLI_CPU_REQUEST;
+        }
+        if c.requests.memory == 0 {
+            c.requests.memory = DEFAULT_MEMORY_REQUEST;
+        }
+        c
+    };
+    let s = PodSpec {
+        containers: spec.containers.iter().map(fill).collect(),
+        init_containers: spec.init_containers.iter().map(fill).collect(),
+        ..spec.clone()
+    };
+    let r = pod_requests(&s);
+    (r.cpu_m, r.memory)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -393,33 +422,4 @@ mod tests {
         };
         assert_eq!(pod_requests(&s2).cpu_m, 110);
     }
-}
-
-/// Upstream's defaults for containers without a CPU / memory request, used
-/// when scoring (pkg/scheduler/util `DefaultMilliCPURequest`,
-/// `DefaultMemoryRequest`).
-pub const DEFAULT_MILLI_CPU_REQUEST: i64 = 100;
-pub const DEFAULT_MEMORY_REQUEST: i64 = 200 * 1024 * 1024;
-
-/// Effective (cpu_m, memory) requests with each container's missing CPU or
-/// memory request replaced by the scoring defaults (upstream `PodRequests`
-/// with `NonMissingContainerRequests`).
-pub fn nonzero_requests(spec: &PodSpec) -> (i64, i64) {
-    let fill = |c: &Container| {
-        let mut c = c.clone();
-        if c.requests.cpu_m == 0 {
-            c.requests.cpu_m = DEFAULT_MILLI_CPU_REQUEST;
-        }
-        if c.requests.memory == 0 {
-            c.requests.memory = DEFAULT_MEMORY_REQUEST;
-        }
-        c
-    };
-    let s = PodSpec {
-        containers: spec.containers.iter().map(fill).collect(),
-        init_containers: spec.init_containers.iter().map(fill).collect(),
-        ..spec.clone()
-    };
-    let r = pod_requests(&s);
-    (r.cpu_m, r.memory)
 }

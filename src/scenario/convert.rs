@@ -343,16 +343,6 @@ fn new_doc<'s>(sink: &'s mut Sink, root: &YNode, object: &str) -> Doc<'s> {
         object: object.to_string(),
         sink,
     }
-    .with_duplicates(root)
-}
-
-impl<'s> Doc<'s> {
-    fn with_duplicates(mut self, root: &YNode) -> Self {
-        for (p, loc) in yaml::duplicate_keys(root) {
-            self.push(Severity::Error, &p, Some(loc), "duplicate key".to_string());
-        }
-        self
-    }
 }
 
 struct ConvCtx {

@@ -318,34 +318,6 @@ pub fn index_paths(root: &Node) -> BTreeMap<String, Loc> {
     out
 }
 
-/// Duplicate keys in any mapping of the tree: (path, position of the repeat).
-pub fn duplicate_keys(root: &Node) -> Vec<(String, Loc)> {
-    let mut out = Vec::new();
-    fn walk(n: &Node, path: &str, out: &mut Vec<(String, Loc)>) {
-        match &n.value {
-            Value::Map(entries) => {
-                let mut seen = std::collections::BTreeSet::new();
-                for (k, v) in entries {
-                    let kt = k.key_text();
-                    let p = child_path(path, &kt);
-                    if !seen.insert(kt) {
-                        out.push((p.clone(), k.loc));
-                    }
-                    walk(v, &p, out);
-                }
-            }
-            Value::Seq(items) => {
-                for (i, v) in items.iter().enumerate() {
-                    walk(v, &index_path(path, i), out);
-                }
-            }
-            _ => {}
-        }
-    }
-    walk(root, "", &mut out);
-    out
-}
-
 // ---- decoding typed values from the located tree ----
 
 /// A decoding error at a field path and position.
@@ -408,8 +380,15 @@ impl<'a> NodeDe<'a> {
         e
     }
     fn invalid(&self, exp: &str) -> DecodeError {
+        let hint = match (&self.node.value, exp) {
+            (Value::Bool(_), "a string") => {
+                " (YAML reads y, n, yes, no, on, off, true and false as booleans: quote the value)"
+            }
+            (Value::Int(_) | Value::UInt(_) | Value::Float(_), "a string") => " (quote the value)",
+            _ => "",
+        };
         self.locate(DecodeError::custom(format!(
-            "expected {exp}, found {}{}",
+            "expected {exp}, found {}{}{hint}",
             self.node.type_name(),
             match &self.node.value {
                 Value::Str(s) => format!(" {s:?}"),
@@ -746,10 +725,10 @@ mod tests {
     }
 
     #[test]
-    fn finds_duplicate_keys() {
-        let n = &parse("a: 1\nb:\n  c: 1\n  c: 2\n")[0];
-        let d = duplicate_keys(n);
-        assert_eq!(d.len(), 1);
-        assert_eq!(d[0].0, "b.c");
+    fn duplicate_keys_are_syntax_errors() {
+        let docs = split_documents("a: 1\nb:\n  c: 1\n  c: 2\n").unwrap();
+        let (loc, msg) = parse_document(&docs[0]).unwrap_err();
+        assert_eq!(loc.line, 4, "{msg}");
+        assert!(msg.to_lowercase().contains("duplicate"), "{msg}");
     }
 }
