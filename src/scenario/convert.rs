@@ -35,6 +35,11 @@ pub const ANN_EXIT_CODE: &str = "kubesim.dev/exit-code";
 pub const ANN_SHUTDOWN: &str = "kubesim.dev/shutdown-time";
 const KNOWN_ANNOTATIONS: [&str; 4] = [ANN_STARTUP, ANN_RUN, ANN_EXIT_CODE, ANN_SHUTDOWN];
 
+/// The largest node pool (and `addNodes` count) a scenario may ask for.
+pub const MAX_POOL_NODES: u32 = 1_000_000;
+/// The most time-series samples a run may record.
+pub const MAX_SAMPLES: u64 = 10_000_000;
+
 /// Namespaces every cluster has.
 pub const BUILTIN_NAMESPACES: [&str; 4] =
     ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -374,6 +379,15 @@ fn convert_scenario_header(doc: &mut Doc, s: &ScenarioSpecM, sc: &mut Scenario) 
             }
             Some(d) => sc.sample_interval = d,
             None => {}
+        }
+    }
+    if let Some(d) = sc.duration {
+        let n = d.as_micros() / sc.sample_interval.as_micros().max(1);
+        if n > MAX_SAMPLES {
+            doc.err(
+                "spec.sampleInterval",
+                format!("{} over {d} would record {n} samples (at most {MAX_SAMPLES}): use a longer interval", sc.sample_interval),
+            );
         }
     }
     let df = &s.defaults;
@@ -1384,6 +1398,14 @@ fn convert_pool(doc: &mut Doc, p: &NodePoolM, path: &str) -> Option<NodePool> {
         }
     };
     let count = match p.count {
+        Some(c) if c > MAX_POOL_NODES => {
+            doc.err(
+                &child_path(path, "count"),
+                format!("{c} nodes is more than kubesim allows in one pool ({MAX_POOL_NODES})"),
+            );
+            ok = false;
+            0
+        }
         Some(c) => c,
         None => {
             doc.err(&child_path(path, "count"), "required");
@@ -1518,8 +1540,8 @@ fn convert_timeline_entry(
         let p = child_path(path, "addNodes");
         let act = match (&a.pool, a.count) {
             (Some(pool), Some(count)) if pools.iter().any(|x| &x.name == pool) => {
-                if count == 0 {
-                    doc.err(&child_path(&p, "count"), "must be at least 1");
+                if count == 0 || count > MAX_POOL_NODES {
+                    doc.err(&child_path(&p, "count"), format!("must be between 1 and {MAX_POOL_NODES}"));
                     None
                 } else {
                     Some(Action::AddNodes {
