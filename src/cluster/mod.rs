@@ -15,7 +15,7 @@ mod nodes;
 mod pods;
 pub mod sched_queue;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::Write;
 
 pub use event::Event;
@@ -126,7 +126,8 @@ pub struct World {
     nodes: Vec<Node>,
     node_rt: Vec<NodeRuntime>,
     node_index: BTreeMap<String, NodeId>,
-    namespaces: BTreeSet<String>,
+    /// Namespaces and their labels.
+    namespaces: BTreeMap<String, crate::model::Labels>,
     priority_classes: BTreeMap<String, PriorityClass>,
     policy: Box<dyn SchedulingPolicy>,
     sched: SchedQueue,
@@ -180,7 +181,10 @@ impl World {
             node_index: BTreeMap::new(),
             namespaces: crate::scenario::BUILTIN_NAMESPACES
                 .iter()
-                .map(|s| s.to_string())
+                .map(|s| {
+                    let labels = [("kubernetes.io/metadata.name".to_string(), s.to_string())];
+                    (s.to_string(), labels.into_iter().collect())
+                })
                 .collect(),
             priority_classes: system_classes()
                 .into_iter()
@@ -337,9 +341,10 @@ impl World {
     /// Creates an object (the `apply` action and objects at time zero).
     fn apply(&mut self, o: Object) {
         match o {
-            Object::Namespace(n) => {
-                if self.namespaces.insert(n.clone()) {
-                    self.log_event("NamespaceCreated", None, None, None, Some(&n));
+            Object::Namespace { name, labels } => {
+                if !self.namespaces.contains_key(&name) {
+                    self.namespaces.insert(name.clone(), labels);
+                    self.log_event("NamespaceCreated", None, None, None, Some(&name));
                 }
             }
             Object::PriorityClass(c) => {

@@ -71,6 +71,7 @@ impl World {
             let mut node = Node::new(meta, pool.capacity.clone(), pool.allocatable.clone());
             node.taints = pool.taints.clone();
             node.pool = Some(pool_name.to_string());
+            node.images = pool.images.clone();
             self.add_node(node);
         }
         self.pool_next

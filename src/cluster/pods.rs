@@ -50,7 +50,7 @@ impl World {
             );
             return;
         }
-        if !self.namespaces.contains(&pod.meta.namespace) {
+        if !self.namespaces.contains_key(&pod.meta.namespace) {
             self.counters.admission_rejections += 1;
             let msg = format!("namespace {:?} not found", pod.meta.namespace);
             self.log.record(

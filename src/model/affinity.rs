@@ -179,3 +179,93 @@ mod tests {
         assert!(!empty.matches("n1", &l), "an empty term matches nothing");
     }
 }
+
+/// One pod (anti-)affinity term (`v1.PodAffinityTerm`), with selectors
+/// already converted. `matchLabelKeys` / `mismatchLabelKeys` have been
+/// merged into `label_selector` by admission, as the API server does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodAffinityTerm {
+    /// `None` matches no pod (upstream: a nil selector selects nothing).
+    pub label_selector: Option<crate::model::Selector>,
+    /// Explicit namespaces; with no namespace selector and no namespaces,
+    /// the term applies to the pod's own namespace.
+    pub namespaces: Vec<String>,
+    /// `Some(everything)` for `namespaceSelector: {}` (all namespaces).
+    pub namespace_selector: Option<crate::model::Selector>,
+    pub topology_key: String,
+}
+
+impl PodAffinityTerm {
+    /// Whether `pod_ns`/`pod_labels` is selected by this term of a pod in
+    /// `owner_ns` (upstream `AffinityTerm.Matches`, with namespace labels
+    /// looked up by `ns_labels`).
+    pub fn matches_pod(
+        &self,
+        owner_ns: &str,
+        pod_ns: &str,
+        pod_labels: &Labels,
+        ns_labels: impl Fn(&str) -> Option<Labels>,
+    ) -> bool {
+        let ns_ok = if self.namespaces.is_empty() && self.namespace_selector.is_none() {
+            pod_ns == owner_ns
+        } else {
+            self.namespaces.iter().any(|n| n == pod_ns)
+                || self
+                    .namespace_selector
+                    .as_ref()
+                    .is_some_and(|s| ns_labels(pod_ns).is_some_and(|l| s.matches(&l)))
+        };
+        ns_ok
+            && self
+                .label_selector
+                .as_ref()
+                .is_some_and(|s| s.matches(pod_labels))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WeightedPodAffinityTerm {
+    pub weight: i32,
+    pub term: PodAffinityTerm,
+}
+
+/// `podAffinity` or `podAntiAffinity`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PodAffinity {
+    pub required: Vec<PodAffinityTerm>,
+    pub preferred: Vec<WeightedPodAffinityTerm>,
+}
+
+impl PodAffinity {
+    pub fn is_empty(&self) -> bool {
+        self.required.is_empty() && self.preferred.is_empty()
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WhenUnsatisfiable {
+    DoNotSchedule,
+    ScheduleAnyway,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InclusionPolicy {
+    Honor,
+    Ignore,
+}
+
+/// `v1.TopologySpreadConstraint`, with `matchLabelKeys` merged into the
+/// selector by admission.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopologySpreadConstraint {
+    pub max_skew: i32,
+    pub topology_key: String,
+    pub when_unsatisfiable: WhenUnsatisfiable,
+    /// `None` matches no pod.
+    pub label_selector: Option<crate::model::Selector>,
+    pub min_domains: Option<i32>,
+    /// Default Honor.
+    pub node_affinity_policy: InclusionPolicy,
+    /// Default Ignore.
+    pub node_taints_policy: InclusionPolicy,
+}

@@ -65,6 +65,8 @@ pub struct Node {
     pub taints: Vec<Taint>,
     pub unschedulable: bool,
     pub conditions: NodeConditions,
+    /// Container images present on the node: normalized name → size in bytes.
+    pub images: std::collections::BTreeMap<String, i64>,
     /// The node pool it came from, if any.
     pub pool: Option<String>,
     /// False once the node is removed from the cluster.
@@ -93,6 +95,7 @@ impl Node {
             taints: Vec::new(),
             unschedulable: false,
             conditions: NodeConditions::default(),
+            images: Default::default(),
             pool: None,
             present: true,
             kubelet_up: true,
@@ -117,5 +120,16 @@ impl Node {
         f.sub(&self.requested);
         f.pods = self.allocatable.pods - self.pods.len() as i64;
         f
+    }
+}
+
+/// Upstream `normalizedImageName`: an image without a tag or digest means
+/// `:latest`.
+pub fn normalized_image_name(name: &str) -> String {
+    let last = name.rsplit('/').next().unwrap_or(name);
+    if last.contains(':') || last.contains('@') {
+        name.to_string()
+    } else {
+        format!("{name}:latest")
     }
 }

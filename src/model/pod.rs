@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::affinity::NodeAffinity;
+use super::affinity::{NodeAffinity, PodAffinity, TopologySpreadConstraint};
 use super::meta::ObjectMeta;
 use super::node::NodeId;
 use super::resources::Resources;
@@ -77,6 +77,9 @@ pub struct PodSpec {
     /// Set by the user to bypass the scheduler, or by binding.
     pub node_name: Option<String>,
     pub node_affinity: Option<NodeAffinity>,
+    pub pod_affinity: Option<PodAffinity>,
+    pub pod_anti_affinity: Option<PodAffinity>,
+    pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
     pub tolerations: Vec<Toleration>,
     /// Resolved by priority admission from `priorityClassName`.
     pub priority: i32,
@@ -318,6 +321,9 @@ mod tests {
             node_selector: Default::default(),
             node_name: None,
             node_affinity: None,
+            pod_affinity: None,
+            pod_anti_affinity: None,
+            topology_spread_constraints: vec![],
             tolerations: vec![],
             priority: 0,
             priority_class_name: None,

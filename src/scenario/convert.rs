@@ -514,7 +514,9 @@ fn convert_object(doc: &mut Doc, node: &YNode, base: &str, ctx: &ConvCtx) -> Opt
                         &m.metadata.labels,
                         &child_path(base, "metadata.labels"),
                     );
-                    Some(Object::Namespace(n))
+                    let mut labels = m.metadata.labels.clone();
+                    labels.insert("kubernetes.io/metadata.name".to_string(), n.clone());
+                    Some(Object::Namespace { name: n, labels })
                 }
             }
         }
@@ -778,6 +780,36 @@ fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod
             }
         },
     };
+    let aff = s.affinity.clone().unwrap_or_default();
+    let mut pod_aff = |doc: &mut Doc, m: &Option<PodAffinityM>, field: &str| match m {
+        None => None,
+        Some(m) => {
+            let r = convert_pod_affinity(
+                doc,
+                m,
+                &child_path(&sp, &format!("affinity.{field}")),
+                &meta.labels,
+            );
+            if r.is_none() {
+                ok = false;
+            }
+            r
+        }
+    };
+    let pod_affinity = pod_aff(doc, &aff.pod_affinity, "podAffinity");
+    let pod_anti_affinity = pod_aff(doc, &aff.pod_anti_affinity, "podAntiAffinity");
+    let topology_spread_constraints = match convert_spread(
+        doc,
+        &s.topology_spread_constraints,
+        &child_path(&sp, "topologySpreadConstraints"),
+        &meta.labels,
+    ) {
+        Some(v) => v,
+        None => {
+            ok = false;
+            Vec::new()
+        }
+    };
     // Priority admission.
     let mut priority = 0;
     match &s.priority_class_name {
@@ -825,6 +857,9 @@ fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod
         node_selector,
         node_name: s.node_name.clone(),
         node_affinity,
+        pod_affinity,
+        pod_anti_affinity,
+        topology_spread_constraints,
         tolerations: tol_defaulted,
         priority,
         priority_class_name: s.priority_class_name.clone(),
@@ -1280,6 +1315,326 @@ fn convert_term(doc: &mut Doc, t: &NodeSelectorTermM, p: &str) -> Option<NodeSel
     })
 }
 
+fn convert_images(
+    doc: &mut Doc,
+    imgs: &[ContainerImageM],
+    path: &str,
+) -> Option<BTreeMap<String, i64>> {
+    let mut out = BTreeMap::new();
+    let mut ok = true;
+    for (i, im) in imgs.iter().enumerate() {
+        let p = index_path(path, i);
+        let size = match im.size_bytes {
+            Some(s) if s >= 0 => s,
+            Some(s) => {
+                doc.err(
+                    &child_path(&p, "sizeBytes"),
+                    format!("must be greater than or equal to 0, found {s}"),
+                );
+                ok = false;
+                0
+            }
+            None => {
+                doc.err(&child_path(&p, "sizeBytes"), "required");
+                ok = false;
+                0
+            }
+        };
+        if im.names.is_empty() {
+            doc.err(
+                &child_path(&p, "names"),
+                "required: at least one image name",
+            );
+            ok = false;
+        }
+        for n in &im.names {
+            out.insert(mnode::normalized_image_name(n), size);
+        }
+    }
+    ok.then_some(out)
+}
+
+/// Converts a LabelSelector, reporting each problem at its path.
+fn convert_selector(
+    doc: &mut Doc,
+    sel: &crate::model::LabelSelector,
+    path: &str,
+) -> Option<crate::model::Selector> {
+    let errs = crate::model::selector::validate_label_selector(sel);
+    if !errs.is_empty() {
+        for (p, e) in errs {
+            doc.err(&child_path(path, &p), e.to_string());
+        }
+        return None;
+    }
+    match sel.to_selector() {
+        Ok(s) => Some(s),
+        Err(e) => {
+            doc.err(path, e.to_string());
+            None
+        }
+    }
+}
+
+/// Admission's merge of `matchLabelKeys` (`key in (value)`) and
+/// `mismatchLabelKeys` (`key notin (value)`) into a selector, using the
+/// incoming pod's labels; keys the pod lacks are skipped.
+fn merge_label_keys(
+    doc: &mut Doc,
+    sel: Option<crate::model::Selector>,
+    keys: &[(String, crate::model::selector::Operator)],
+    own: &Labels,
+    path: &str,
+) -> Option<crate::model::Selector> {
+    let sel = sel?;
+    let mut reqs = Vec::new();
+    for (k, op) in keys {
+        if let Some(v) = own.get(k) {
+            match crate::model::selector::Requirement::new(k.clone(), *op, [v.clone()]) {
+                Ok(r) => reqs.push(r),
+                Err(e) => doc.err(path, e.to_string()),
+            }
+        }
+    }
+    Some(if reqs.is_empty() { sel } else { sel.add(reqs) })
+}
+
+fn convert_affinity_term(
+    doc: &mut Doc,
+    t: &PodAffinityTermM,
+    p: &str,
+    own: &Labels,
+) -> Option<crate::model::affinity::PodAffinityTerm> {
+    use crate::model::selector::Operator;
+    let mut ok = true;
+    let topology_key = match &t.topology_key {
+        Some(k) if !k.is_empty() => {
+            if let Err(e) = validate_label_key(k) {
+                doc.err(&child_path(p, "topologyKey"), e.to_string());
+                ok = false;
+            }
+            k.clone()
+        }
+        _ => {
+            doc.err(&child_path(p, "topologyKey"), "can not be empty");
+            ok = false;
+            String::new()
+        }
+    };
+    let label_selector = match &t.label_selector {
+        Some(s) => {
+            let r = convert_selector(doc, s, &child_path(p, "labelSelector"));
+            ok &= r.is_some();
+            r
+        }
+        None => None,
+    };
+    let namespace_selector = match &t.namespace_selector {
+        Some(s) => {
+            let r = convert_selector(doc, s, &child_path(p, "namespaceSelector"));
+            ok &= r.is_some();
+            r
+        }
+        None => None,
+    };
+    if (!t.match_label_keys.is_empty() || !t.mismatch_label_keys.is_empty())
+        && t.label_selector.is_none()
+    {
+        doc.err(
+            &child_path(p, "matchLabelKeys"),
+            "cannot be set when labelSelector isn't set",
+        );
+        ok = false;
+    }
+    for k in t
+        .match_label_keys
+        .iter()
+        .filter(|k| t.mismatch_label_keys.contains(k))
+    {
+        doc.err(
+            &child_path(p, "matchLabelKeys"),
+            format!("{k:?} exists in both matchLabelKeys and mismatchLabelKeys"),
+        );
+        ok = false;
+    }
+    let keys: Vec<(String, Operator)> = t
+        .match_label_keys
+        .iter()
+        .map(|k| (k.clone(), Operator::In))
+        .chain(
+            t.mismatch_label_keys
+                .iter()
+                .map(|k| (k.clone(), Operator::NotIn)),
+        )
+        .collect();
+    let label_selector = merge_label_keys(doc, label_selector, &keys, own, p);
+    ok.then_some(crate::model::affinity::PodAffinityTerm {
+        label_selector,
+        namespaces: t.namespaces.clone(),
+        namespace_selector,
+        topology_key,
+    })
+}
+
+fn convert_pod_affinity(
+    doc: &mut Doc,
+    m: &PodAffinityM,
+    p: &str,
+    own: &Labels,
+) -> Option<crate::model::affinity::PodAffinity> {
+    let mut ok = true;
+    let mut out = crate::model::affinity::PodAffinity::default();
+    let rp = child_path(p, "requiredDuringSchedulingIgnoredDuringExecution");
+    for (i, t) in m.required.iter().enumerate() {
+        match convert_affinity_term(doc, t, &index_path(&rp, i), own) {
+            Some(t) => out.required.push(t),
+            None => ok = false,
+        }
+    }
+    let pp = child_path(p, "preferredDuringSchedulingIgnoredDuringExecution");
+    for (i, w) in m.preferred.iter().enumerate() {
+        let wp = index_path(&pp, i);
+        if !(1..=100).contains(&w.weight) {
+            doc.err(
+                &child_path(&wp, "weight"),
+                format!("must be in the range 1-100, found {}", w.weight),
+            );
+            ok = false;
+        }
+        match convert_affinity_term(
+            doc,
+            &w.pod_affinity_term,
+            &child_path(&wp, "podAffinityTerm"),
+            own,
+        ) {
+            Some(term) => out
+                .preferred
+                .push(crate::model::affinity::WeightedPodAffinityTerm {
+                    weight: w.weight,
+                    term,
+                }),
+            None => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+fn convert_spread(
+    doc: &mut Doc,
+    cs: &[TopologySpreadConstraintM],
+    path: &str,
+    own: &Labels,
+) -> Option<Vec<crate::model::affinity::TopologySpreadConstraint>> {
+    use crate::model::affinity::{InclusionPolicy, TopologySpreadConstraint, WhenUnsatisfiable};
+    use crate::model::selector::Operator;
+    let mut ok = true;
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (i, c) in cs.iter().enumerate() {
+        let p = index_path(path, i);
+        let max_skew = c.max_skew.unwrap_or(0);
+        if max_skew <= 0 {
+            doc.err(
+                &child_path(&p, "maxSkew"),
+                format!("must be greater than zero, found {max_skew}"),
+            );
+            ok = false;
+        }
+        let topology_key = c.topology_key.clone().unwrap_or_default();
+        if topology_key.is_empty() {
+            doc.err(&child_path(&p, "topologyKey"), "can not be empty");
+            ok = false;
+        } else if let Err(e) = validate_label_key(&topology_key) {
+            doc.err(&child_path(&p, "topologyKey"), e.to_string());
+            ok = false;
+        }
+        let when = match c.when_unsatisfiable.as_deref() {
+            Some("DoNotSchedule") => WhenUnsatisfiable::DoNotSchedule,
+            Some("ScheduleAnyway") => WhenUnsatisfiable::ScheduleAnyway,
+            other => {
+                doc.err(
+                    &child_path(&p, "whenUnsatisfiable"),
+                    format!("unsupported value {:?}: supported values: \"DoNotSchedule\", \"ScheduleAnyway\"", other.unwrap_or("")),
+                );
+                ok = false;
+                WhenUnsatisfiable::DoNotSchedule
+            }
+        };
+        if !seen.insert((topology_key.clone(), c.when_unsatisfiable.clone())) {
+            doc.err(
+                &p,
+                format!(
+                    "duplicate constraint for topologyKey {topology_key:?} and whenUnsatisfiable"
+                ),
+            );
+            ok = false;
+        }
+        if let Some(md) = c.min_domains {
+            if md <= 0 {
+                doc.err(
+                    &child_path(&p, "minDomains"),
+                    format!("must be greater than zero, found {md}"),
+                );
+                ok = false;
+            } else if when != WhenUnsatisfiable::DoNotSchedule {
+                doc.err(
+                    &child_path(&p, "minDomains"),
+                    "can only use minDomains if whenUnsatisfiable=DoNotSchedule",
+                );
+                ok = false;
+            }
+        }
+        let mut policy =
+            |v: &Option<String>, field: &str, default: InclusionPolicy| match v.as_deref() {
+                None => default,
+                Some("Honor") => InclusionPolicy::Honor,
+                Some("Ignore") => InclusionPolicy::Ignore,
+                Some(o) => {
+                    doc.err(
+                        &child_path(&p, field),
+                        format!("unsupported value {o:?}: supported values: \"Honor\", \"Ignore\""),
+                    );
+                    ok = false;
+                    default
+                }
+            };
+        let node_affinity_policy = policy(
+            &c.node_affinity_policy,
+            "nodeAffinityPolicy",
+            InclusionPolicy::Honor,
+        );
+        let node_taints_policy = policy(
+            &c.node_taints_policy,
+            "nodeTaintsPolicy",
+            InclusionPolicy::Ignore,
+        );
+        let label_selector = match &c.label_selector {
+            Some(s) => {
+                let r = convert_selector(doc, s, &child_path(&p, "labelSelector"));
+                ok &= r.is_some();
+                r
+            }
+            None => None,
+        };
+        let keys: Vec<(String, Operator)> = c
+            .match_label_keys
+            .iter()
+            .map(|k| (k.clone(), Operator::In))
+            .collect();
+        let label_selector = merge_label_keys(doc, label_selector, &keys, own, &p);
+        out.push(TopologySpreadConstraint {
+            max_skew,
+            topology_key,
+            when_unsatisfiable: when,
+            label_selector,
+            min_domains: c.min_domains,
+            node_affinity_policy,
+            node_taints_policy,
+        });
+    }
+    ok.then_some(out)
+}
+
 fn convert_node_affinity(doc: &mut Doc, na: &NodeAffinityM, p: &str) -> Option<NodeAffinity> {
     let mut ok = true;
     let required = match &na.required {
@@ -1368,6 +1723,10 @@ fn convert_node(doc: &mut Doc, m: &NodeM, base: &str) -> Option<Node> {
     let mut n = Node::new(meta, capacity, allocatable);
     n.taints = taints;
     n.unschedulable = m.spec.unschedulable;
+    match convert_images(doc, &m.status.images, &child_path(base, "status.images")) {
+        Some(i) => n.images = i,
+        None => ok = false,
+    }
     ok.then_some(n)
 }
 
@@ -1464,6 +1823,7 @@ fn convert_pool(doc: &mut Doc, p: &NodePoolM, path: &str) -> Option<NodePool> {
         zones: p.zones.clone(),
         region: p.region.clone(),
         instance_type: p.instance_type.clone(),
+        images: convert_images(doc, &p.images, &child_path(path, "images"))?,
     })
 }
 
@@ -1541,7 +1901,10 @@ fn convert_timeline_entry(
         let act = match (&a.pool, a.count) {
             (Some(pool), Some(count)) if pools.iter().any(|x| &x.name == pool) => {
                 if count == 0 || count > MAX_POOL_NODES {
-                    doc.err(&child_path(&p, "count"), format!("must be between 1 and {MAX_POOL_NODES}"));
+                    doc.err(
+                        &child_path(&p, "count"),
+                        format!("must be between 1 and {MAX_POOL_NODES}"),
+                    );
                     None
                 } else {
                     Some(Action::AddNodes {
@@ -1628,7 +1991,7 @@ fn cross_check(sink: &mut Sink, sc: &Scenario, trees: &[YNode], scenario_idx: Op
         }));
     for o in all_objects.clone() {
         match o {
-            Object::Namespace(n) => {
+            Object::Namespace { name: n, .. } => {
                 namespaces.insert(n.clone());
             }
             Object::Node(n) => {
@@ -1664,7 +2027,7 @@ fn cross_check(sink: &mut Sink, sc: &Scenario, trees: &[YNode], scenario_idx: Op
                 ("Pod", p.meta.namespace.clone(), p.meta.name.clone())
             }
             Object::Node(n) => ("Node", String::new(), n.meta.name.clone()),
-            Object::Namespace(n) => ("Namespace", String::new(), n.clone()),
+            Object::Namespace { name: n, .. } => ("Namespace", String::new(), n.clone()),
             Object::PriorityClass(c) => ("PriorityClass", String::new(), c.name.clone()),
             _ => continue,
         };

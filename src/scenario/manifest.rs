@@ -98,6 +98,8 @@ pub struct PodSpecM {
     pub node_name: Option<String>,
     pub affinity: Option<AffinityM>,
     #[serde(default)]
+    pub topology_spread_constraints: Vec<TopologySpreadConstraintM>,
+    #[serde(default)]
     pub tolerations: Vec<TolerationM>,
     pub priority: Option<i32>,
     pub priority_class_name: Option<String>,
@@ -141,12 +143,63 @@ pub struct ContainerPortM {
     pub name: Option<String>,
 }
 
-/// Only node affinity is simulated so far: `podAffinity` and
-/// `podAntiAffinity` are reported by the loader as not simulated.
 #[derive(Deserialize, Debug, Clone, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct AffinityM {
     pub node_affinity: Option<NodeAffinityM>,
+    pub pod_affinity: Option<PodAffinityM>,
+    pub pod_anti_affinity: Option<PodAffinityM>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+pub struct PodAffinityM {
+    #[serde(rename = "requiredDuringSchedulingIgnoredDuringExecution", default)]
+    pub required: Vec<PodAffinityTermM>,
+    #[serde(rename = "preferredDuringSchedulingIgnoredDuringExecution", default)]
+    pub preferred: Vec<WeightedPodAffinityTermM>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PodAffinityTermM {
+    pub label_selector: Option<crate::model::LabelSelector>,
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+    pub namespace_selector: Option<crate::model::LabelSelector>,
+    pub topology_key: Option<String>,
+    #[serde(default)]
+    pub match_label_keys: Vec<String>,
+    #[serde(default)]
+    pub mismatch_label_keys: Vec<String>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct WeightedPodAffinityTermM {
+    pub weight: i32,
+    pub pod_affinity_term: PodAffinityTermM,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct TopologySpreadConstraintM {
+    pub max_skew: Option<i32>,
+    pub topology_key: Option<String>,
+    pub when_unsatisfiable: Option<String>,
+    pub label_selector: Option<crate::model::LabelSelector>,
+    pub min_domains: Option<i32>,
+    pub node_affinity_policy: Option<String>,
+    pub node_taints_policy: Option<String>,
+    #[serde(default)]
+    pub match_label_keys: Vec<String>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerImageM {
+    #[serde(default)]
+    pub names: Vec<String>,
+    pub size_bytes: Option<i64>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]
@@ -228,6 +281,8 @@ pub struct NodeStatusM {
     pub capacity: ResourceMap,
     #[serde(default)]
     pub allocatable: ResourceMap,
+    #[serde(default)]
+    pub images: Vec<ContainerImageM>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]
@@ -327,6 +382,9 @@ pub struct NodePoolM {
     pub zones: Vec<String>,
     pub region: Option<String>,
     pub instance_type: Option<String>,
+    /// Images already present on the pool's nodes.
+    #[serde(default)]
+    pub images: Vec<ContainerImageM>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]

@@ -82,12 +82,14 @@ pub struct NodePool {
     pub zones: Vec<String>,
     pub region: Option<String>,
     pub instance_type: Option<String>,
+    /// Images present on every node of the pool: normalized name → bytes.
+    pub images: std::collections::BTreeMap<String, i64>,
 }
 
 /// An object a scenario creates.
 #[derive(Clone, Debug)]
 pub enum Object {
-    Namespace(String),
+    Namespace { name: String, labels: Labels },
     PriorityClass(PriorityClass),
     Node(Box<Node>),
     Pod(Box<Pod>),
@@ -96,7 +98,7 @@ pub enum Object {
 impl Object {
     pub fn kind(&self) -> &'static str {
         match self {
-            Object::Namespace(_) => "Namespace",
+            Object::Namespace { .. } => "Namespace",
             Object::PriorityClass(_) => "PriorityClass",
             Object::Node(_) => "Node",
             Object::Pod(_) => "Pod",
