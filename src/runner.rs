@@ -38,6 +38,8 @@ pub struct RunSpec {
     pub check_invariants: bool,
     /// Run twice and compare the event logs.
     pub check_determinism: bool,
+    /// Record every scheduling decision (explain.jsonl).
+    pub explain: bool,
 }
 
 impl RunSpec {
@@ -46,6 +48,7 @@ impl RunSpec {
             seed: self.seed.unwrap_or(sc.seed),
             until: self.until,
             check_invariants: self.check_invariants,
+            explain: self.explain,
         }
     }
 }
@@ -102,7 +105,14 @@ pub fn run_to_dir(
         }
     }
     let summary = Summary::of(&result);
-    if let Err(e) = output::write_results(dir, &result, &summary) {
+    let written = output::write_results(dir, &result, &summary).and_then(|_| {
+        if spec.explain {
+            output::write_explanations(&dir.join("explain.jsonl"), &result.explanations)
+        } else {
+            Ok(())
+        }
+    });
+    if let Err(e) = written {
         let _ = fs::remove_file(&events_tmp);
         return Err(e.into());
     }

@@ -31,6 +31,9 @@ pub struct RunArgs {
     /// Check invariants after every event (slower).
     #[arg(long)]
     pub check_invariants: bool,
+    /// Record every scheduling decision in explain.jsonl.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
@@ -64,6 +67,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         until,
         check_invariants: a.check_invariants || cfg!(debug_assertions),
         check_determinism,
+        explain: a.explain,
     };
     let dir = a
         .out

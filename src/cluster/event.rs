@@ -27,6 +27,8 @@ pub enum Event {
     NodeUnreachable(NodeId),
     /// A NoExecute taint's tolerationSeconds ran out for this pod.
     TaintEviction(PodId),
+    /// A pod held at Permit waited too long.
+    PermitTimeout(PodId),
     /// Record a time-series sample.
     Sample,
 }

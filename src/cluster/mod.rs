@@ -13,7 +13,6 @@ mod invariants;
 pub mod log;
 mod nodes;
 mod pods;
-pub mod sched_queue;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -23,11 +22,12 @@ pub use invariants::InvariantViolation;
 
 use crate::engine::{Duration, EventQueue, RngStreams, SimTime, TimerId};
 use crate::model::priority::{system_classes, PriorityClass};
-use crate::model::{Node, NodeId, Pod, PodId, PodPhase};
+use crate::model::{Labels, Node, NodeId, Pod, PodId, PodPhase};
 use crate::scenario::{Object, Scenario};
+use crate::scheduler::queue::SchedQueue;
+use crate::scheduler::Explanation;
 use crate::scheduler::{new_policy, SchedulingPolicy};
 use log::EventLog;
-use sched_queue::SchedQueue;
 
 /// Node lifecycle controller defaults (kube-controller-manager).
 pub const NODE_MONITOR_GRACE_PERIOD: Duration = Duration::from_secs(40);
@@ -43,6 +43,8 @@ pub struct RunOptions {
     pub until: Option<SimTime>,
     /// Check invariants after every event (slow; on in tests and debug builds).
     pub check_invariants: bool,
+    /// Record an explanation of every scheduling attempt.
+    pub explain: bool,
 }
 
 /// One time-series sample of cluster state.
@@ -72,14 +74,16 @@ pub struct Counters {
     pub scheduling_failures: u64,
     pub restarts: u64,
     pub evictions: u64,
+    pub preemptions: u64,
     pub admission_rejections: u64,
+    pub scheduler_errors: u64,
 }
 
 /// Why a run stopped early.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("unknown scheduling policy {0:?}")]
-    UnknownPolicy(String),
+    #[error("scheduler configuration: {0}")]
+    Scheduler(String),
     #[error("invariant violated at t={at} after event #{event}: {violation}")]
     Invariant {
         at: SimTime,
@@ -127,10 +131,24 @@ pub struct World {
     node_rt: Vec<NodeRuntime>,
     node_index: BTreeMap<String, NodeId>,
     /// Namespaces and their labels.
-    namespaces: BTreeMap<String, crate::model::Labels>,
+    namespaces: BTreeMap<String, Labels>,
     priority_classes: BTreeMap<String, PriorityClass>,
     policy: Box<dyn SchedulingPolicy>,
     sched: SchedQueue,
+    /// Present nodes in the scheduler's order (zones round robin); rebuilt
+    /// lazily after nodes join or leave.
+    node_order: Vec<NodeId>,
+    node_order_dirty: bool,
+    /// Number of present nodes holding each image.
+    image_nodes: BTreeMap<String, u32>,
+    /// Pods nominated to each node by preemption.
+    nominated: BTreeMap<NodeId, Vec<PodId>>,
+    /// Pods held at Permit: node and timeout timer.
+    waiting: BTreeMap<PodId, (NodeId, TimerId)>,
+    /// The keys of `waiting`, for the view.
+    waiting_ids: Vec<PodId>,
+    explanations: Vec<Explanation>,
+    explain: bool,
     sched_busy: bool,
     flush_scheduled: bool,
     pool_next: BTreeMap<String, u32>,
@@ -154,6 +172,8 @@ pub struct RunResult {
     pub counters: Counters,
     pub event_digest: String,
     pub event_records: u64,
+    /// Scheduling explanations (when asked for).
+    pub explanations: Vec<Explanation>,
 }
 
 impl World {
@@ -163,8 +183,8 @@ impl World {
         opts: &RunOptions,
         events_out: Option<Box<dyn Write>>,
     ) -> Result<World, RunError> {
-        let policy = new_policy(&scenario.scheduler.policy)
-            .ok_or_else(|| RunError::UnknownPolicy(scenario.scheduler.policy.clone()))?;
+        let policy = new_policy(&scenario.scheduler.policy, &scenario.scheduler.config)
+            .map_err(RunError::Scheduler)?;
         let end = opts
             .until
             .or(scenario.duration.map(|d| SimTime::ZERO.after(d)));
@@ -192,6 +212,14 @@ impl World {
                 .collect(),
             policy,
             sched: SchedQueue::default(),
+            node_order: Vec::new(),
+            node_order_dirty: true,
+            image_nodes: BTreeMap::new(),
+            nominated: BTreeMap::new(),
+            waiting: BTreeMap::new(),
+            waiting_ids: Vec::new(),
+            explanations: Vec::new(),
+            explain: opts.explain,
             sched_busy: false,
             flush_scheduled: false,
             pool_next: BTreeMap::new(),
@@ -287,6 +315,7 @@ impl World {
             counters: self.counters,
             event_digest: digest,
             event_records: records,
+            explanations: self.explanations,
         })
     }
 
@@ -303,6 +332,7 @@ impl World {
             Event::PodKilled(p) => self.pod_killed(p),
             Event::NodeUnreachable(n) => self.node_unreachable(n),
             Event::TaintEviction(p) => self.taint_eviction(p),
+            Event::PermitTimeout(p) => self.permit_timeout(p),
             Event::Sample => {
                 // Sample the state at the end of this instant: let every
                 // other event at the same time run first.
@@ -457,5 +487,63 @@ impl World {
             self.samples.pop();
         }
         self.samples.push(s);
+    }
+}
+
+impl World {
+    /// Upstream node tree order: zones (region + zone) in order of first
+    /// appearance, nodes taken round robin across zones.
+    fn rebuild_node_order(&mut self) {
+        let mut zones: Vec<(String, Vec<NodeId>)> = Vec::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            if !n.present {
+                continue;
+            }
+            let l = &n.meta.labels;
+            let key = format!(
+                "{}:\x00:{}",
+                l.get(crate::model::node::LABEL_REGION)
+                    .map(String::as_str)
+                    .unwrap_or(""),
+                l.get(crate::model::node::LABEL_ZONE)
+                    .map(String::as_str)
+                    .unwrap_or("")
+            );
+            match zones.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, v)) => v.push(NodeId(i as u32)),
+                None => zones.push((key, vec![NodeId(i as u32)])),
+            }
+        }
+        let total: usize = zones.iter().map(|(_, v)| v.len()).sum();
+        let mut order = Vec::with_capacity(total);
+        let mut idx = 0;
+        while order.len() < total {
+            for (_, v) in &zones {
+                if let Some(n) = v.get(idx) {
+                    order.push(*n);
+                }
+            }
+            idx += 1;
+        }
+        self.node_order = order;
+        self.node_order_dirty = false;
+    }
+
+    /// The read-only view policies get.
+    pub(crate) fn view(&self) -> crate::scheduler::ClusterView<'_> {
+        crate::scheduler::ClusterView {
+            nodes: &self.nodes,
+            pods: &self.pods,
+            namespaces: &self.namespaces,
+            image_nodes: &self.image_nodes,
+            node_order: &self.node_order,
+            nominated: &self.nominated,
+            waiting: self.waiting_list(),
+            now: self.now,
+        }
+    }
+
+    fn waiting_list(&self) -> &[PodId] {
+        &self.waiting_ids
     }
 }

@@ -31,6 +31,10 @@ impl World {
         node.meta.creation_timestamp = self.now;
         let id = NodeId(self.nodes.len() as u32);
         self.node_index.insert(node.meta.name.clone(), id);
+        self.node_order_dirty = true;
+        for img in node.images.keys() {
+            *self.image_nodes.entry(img.clone()).or_insert(0) += 1;
+        }
         self.nodes.push(node);
         self.node_rt.push(NodeRuntime::default());
         self.log_event("NodeAdded", None, Some(id), None, None);
@@ -259,6 +263,21 @@ impl World {
         }
         self.nodes[idx].present = false;
         self.node_index.remove(name);
+        self.node_order_dirty = true;
+        for img in self.nodes[idx].images.keys() {
+            if let Some(c) = self.image_nodes.get_mut(img) {
+                *c -= 1;
+                if *c == 0 {
+                    self.image_nodes.remove(img);
+                }
+            }
+        }
+        // Pods nominated here lose their nomination.
+        if let Some(noms) = self.nominated.remove(&id) {
+            for p in noms {
+                self.pods[p.0 as usize].status.nominated_node = None;
+            }
+        }
         self.log_event("NodeRemoved", None, Some(id), None, None);
         self.cluster_changed();
     }

@@ -2,12 +2,11 @@
 //! and the kubelet's lifecycle (start, run, exit, restart with
 //! CrashLoopBackOff, graceful termination).
 
-use super::sched_queue::{backoff_duration, FLUSH_INTERVAL};
 use super::{Event, PodRuntime, World};
 use crate::engine::{Duration, Stream};
 use crate::model::pod::RestartPolicy;
 use crate::model::{NodeId, Pod, PodId, PodPhase};
-use crate::scheduler::filter;
+use crate::scheduler::queue::{backoff_duration, FLUSH_INTERVAL};
 use crate::scheduler::Decision;
 
 /// Kubelet container restart back-off (pkg/kubelet `initialBackOff`,
@@ -88,33 +87,18 @@ impl World {
     }
 
     /// A pod created with `spec.nodeName` skips the scheduler; the kubelet's
-    /// admission runs the general predicates and fails the pod if they fail.
+    /// admission runs the general predicates (resources, node affinity,
+    /// host ports) and fails the pod if they fail.
     fn kubelet_admit(&mut self, id: PodId, node_name: &str) {
         let Some(&nid) = self.node_index.get(node_name) else {
             self.finish_pod(id, PodPhase::Failed, "NodeNotFound", None);
             return;
         };
-        let pod = &self.pods[id.0 as usize];
-        let node = &self.nodes[nid.0 as usize];
-        let verdict = filter::fits_resources(pod, node)
-            .map_err(|r| match r {
-                filter::Reject::Insufficient(res) => format!("OutOf{res}"),
-                _ => "OutOfpods".to_string(),
-            })
-            .and_then(|_| {
-                if filter::node_affinity_matches(pod, node) {
-                    Ok(())
-                } else {
-                    Err("NodeAffinity".to_string())
-                }
-            })
-            .and_then(|_| {
-                if filter::ports_fit(pod, node) {
-                    Ok(())
-                } else {
-                    Err("NodePorts".to_string())
-                }
-            });
+        let verdict = {
+            let pod = &self.pods[id.0 as usize];
+            let node = &self.nodes[nid.0 as usize];
+            kubelet_admission(pod, node)
+        };
         match verdict {
             Ok(()) => {
                 self.reserve(id, nid);
@@ -136,51 +120,211 @@ impl World {
         }
     }
 
+    fn pop_next_pod(&mut self) -> Option<PodId> {
+        if !self.policy.custom_queue_order() {
+            return self.sched.pop();
+        }
+        let entries = self.sched.active_entries();
+        if entries.is_empty() {
+            return None;
+        }
+        let i = self
+            .policy
+            .pick_next(&entries, &self.view())
+            .min(entries.len() - 1);
+        let id = entries[i].0;
+        self.sched.take_active(id);
+        Some(id)
+    }
+
     pub(super) fn schedule_next(&mut self) {
-        let Some(id) = self.sched.pop() else {
+        if self.node_order_dirty {
+            self.rebuild_node_order();
+        }
+        let Some(id) = self.pop_next_pod() else {
             self.sched_busy = false;
             return;
         };
         let idx = id.0 as usize;
         self.counters.scheduling_attempts += 1;
         self.pods[idx].status.scheduling_attempts += 1;
-        let decision = {
+        let result = {
+            let view = crate::scheduler::ClusterView {
+                nodes: &self.nodes,
+                pods: &self.pods,
+                namespaces: &self.namespaces,
+                image_nodes: &self.image_nodes,
+                node_order: &self.node_order,
+                nominated: &self.nominated,
+                waiting: &self.waiting_ids,
+                now: self.now,
+            };
             let rng = self.rng.get(Stream::Policy);
-            self.policy.schedule(&self.pods[idx], &self.nodes, rng)
+            self.policy.schedule(id, &view, rng, self.explain)
         };
-        match decision {
-            Decision::Bind(nid) => {
-                self.reserve(id, nid);
+        if let Some(e) = result.explanation {
+            self.explanations.push(e);
+        }
+        match result.decision {
+            Decision::Bind {
+                node,
+                wait,
+                release,
+            } => {
+                self.clear_nomination(id);
+                self.reserve(id, node);
                 self.pods[idx].status.scheduled_at = Some(self.now);
-                self.log_event("PodScheduled", Some(id), Some(nid), None, None);
-                let t = self.now.after(self.scenario.scheduler.bind_time);
-                let timer = self.push(t, Event::Bind { pod: id, node: nid });
-                self.pod_rt[idx].timer = Some(timer);
+                self.log_event("PodScheduled", Some(id), Some(node), None, None);
+                match wait {
+                    Some(t) => {
+                        let timer = self.push(self.now.after(t), Event::PermitTimeout(id));
+                        self.waiting.insert(id, (node, timer));
+                        self.waiting_ids = self.waiting.keys().copied().collect();
+                        self.log_event("PodWaitingAtPermit", Some(id), Some(node), None, None);
+                    }
+                    None => self.start_binding(id, node),
+                }
+                for r in release {
+                    if let Some((n, timer)) = self.waiting.remove(&r) {
+                        self.waiting_ids = self.waiting.keys().copied().collect();
+                        self.cancel(Some(timer));
+                        self.start_binding(r, n);
+                    }
+                }
             }
-            Decision::Unschedulable(msg) => {
+            Decision::Unschedulable { message, nominated } => {
                 self.counters.scheduling_failures += 1;
                 self.log_event(
                     "FailedScheduling",
                     Some(id),
                     None,
                     Some("Unschedulable"),
-                    Some(&msg),
+                    Some(&message),
                 );
-                self.pods[idx].status.reason = "Unschedulable".to_string();
-                self.pods[idx].status.message = msg;
-                let attempts = self.pods[idx].status.scheduling_attempts;
-                self.pod_rt[idx].backoff_until = self.now.after(backoff_duration(attempts));
-                self.sched.park_unschedulable(id, self.now);
-                self.ensure_flush();
+                if let Some((node, victims)) = nominated {
+                    self.nominate(id, node, &victims);
+                }
+                self.park_failed(id, "Unschedulable", message);
+            }
+            Decision::Error(message) => {
+                self.counters.scheduler_errors += 1;
+                self.log_event(
+                    "FailedScheduling",
+                    Some(id),
+                    None,
+                    Some("SchedulerError"),
+                    Some(&message),
+                );
+                self.park_failed(id, "SchedulerError", message);
             }
         }
         // The next cycle starts after this one's simulated cost.
         if self.sched.active_len() > 0 {
-            let t = self.now.after(self.scenario.scheduler.cycle_time);
+            let cost = self
+                .scenario
+                .scheduler
+                .per_node_time
+                .saturating_mul(u64::from(result.nodes_evaluated));
+            let t = self
+                .now
+                .after(self.scenario.scheduler.cycle_time)
+                .after(cost);
             self.push(t, Event::ScheduleNext);
         } else {
             self.sched_busy = false;
         }
+    }
+
+    fn park_failed(&mut self, id: PodId, reason: &str, message: String) {
+        let idx = id.0 as usize;
+        self.pods[idx].status.reason = reason.to_string();
+        self.pods[idx].status.message = message;
+        let attempts = self.pods[idx].status.scheduling_attempts;
+        let cfg = &self.scenario.scheduler.config;
+        let backoff = backoff_duration(attempts, cfg.pod_initial_backoff, cfg.pod_max_backoff);
+        self.pod_rt[idx].backoff_until = self.now.after(backoff);
+        self.sched.park_unschedulable(id, self.now);
+        self.ensure_flush();
+    }
+
+    /// Preemption chose `node` for `id`: record the nomination and evict
+    /// the victims gracefully.
+    fn nominate(&mut self, id: PodId, node: NodeId, victims: &[PodId]) {
+        self.clear_nomination(id);
+        self.pods[id.0 as usize].status.nominated_node = Some(node);
+        self.nominated.entry(node).or_default().push(id);
+        let msg = format!("preempted by {}", self.pods[id.0 as usize].meta.key());
+        for v in victims {
+            self.counters.preemptions += 1;
+            self.log_event(
+                "Preempted",
+                Some(*v),
+                Some(node),
+                Some("Preempted"),
+                Some(&msg),
+            );
+            self.delete_pod(*v, "Preempted");
+        }
+    }
+
+    pub(super) fn clear_nomination(&mut self, id: PodId) {
+        if let Some(n) = self.pods[id.0 as usize].status.nominated_node.take() {
+            if let Some(v) = self.nominated.get_mut(&n) {
+                v.retain(|p| *p != id);
+                if v.is_empty() {
+                    self.nominated.remove(&n);
+                }
+            }
+        }
+    }
+
+    /// The binding cycle starts: the binding reaches the API after the
+    /// scenario's bind time.
+    fn start_binding(&mut self, id: PodId, node: NodeId) {
+        let t = self.now.after(self.scenario.scheduler.bind_time);
+        let timer = self.push(t, Event::Bind { pod: id, node });
+        self.pod_rt[id.0 as usize].timer = Some(timer);
+    }
+
+    /// A pod held at Permit timed out: unreserve and retry later.
+    pub(super) fn permit_timeout(&mut self, id: PodId) {
+        let Some((node, _)) = self.waiting.remove(&id) else {
+            return;
+        };
+        self.waiting_ids = self.waiting.keys().copied().collect();
+        {
+            let view = self.view();
+            // The policy's Unreserve sees the cluster as it is.
+            let _ = &view;
+        }
+        self.unreserve_in_policy(id, node);
+        self.unreserve(id);
+        self.pods[id.0 as usize].status.node = None;
+        self.pods[id.0 as usize].status.scheduled_at = None;
+        let msg = "rejected due to timeout after waiting at permit".to_string();
+        self.log_event(
+            "FailedScheduling",
+            Some(id),
+            Some(node),
+            Some("PermitTimeout"),
+            Some(&msg),
+        );
+        self.park_failed(id, "Unschedulable", msg);
+        self.cluster_changed();
+    }
+
+    fn unreserve_in_policy(&mut self, id: PodId, node: NodeId) {
+        let view = crate::scheduler::ClusterView {
+            nodes: &self.nodes,
+            pods: &self.pods,
+            namespaces: &self.namespaces,
+            image_nodes: &self.image_nodes,
+            node_order: &self.node_order,
+            nominated: &self.nominated,
+            waiting: &self.waiting_ids,
+            now: self.now,
+        };
+        self.policy.unreserve(id, node, &view);
     }
 
     fn ensure_flush(&mut self) {
@@ -215,6 +359,7 @@ impl World {
     fn requeue(&mut self, p: PodId) {
         let idx = p.0 as usize;
         let until = self.pod_rt[idx].backoff_until;
+        let _ = &self.waiting;
         if until > self.now {
             self.sched.park_backoff(p);
             self.push(until, Event::BackoffDone(p));
@@ -236,58 +381,52 @@ impl World {
     pub(super) fn reserve(&mut self, id: PodId, nid: NodeId) {
         let pod = &mut self.pods[id.0 as usize];
         pod.status.node = Some(nid);
-        let node = &mut self.nodes[nid.0 as usize];
-        node.requested.add(&pod.requests);
-        node.nonzero_requested.0 += pod.nonzero_requests.0;
-        node.nonzero_requested.1 += pod.nonzero_requests.1;
-        node.pods.insert(id);
-        for c in &pod.spec.containers {
-            for p in c.ports.iter().filter(|p| p.host_port > 0) {
-                let ip = if p.host_ip.is_empty() {
-                    "0.0.0.0"
-                } else {
-                    &p.host_ip
-                };
-                node.used_ports
-                    .insert((p.protocol.clone(), ip.to_string(), p.host_port));
-            }
-        }
+        self.nodes[nid.0 as usize].add_pod(id, pod);
     }
 
     /// Removes the pod's requests from its node.
     pub(super) fn unreserve(&mut self, id: PodId) {
         let pod = &self.pods[id.0 as usize];
         let Some(nid) = pod.status.node else { return };
-        let node = &mut self.nodes[nid.0 as usize];
-        if !node.pods.remove(&id) {
-            return;
-        }
-        node.requested.sub(&pod.requests);
-        node.nonzero_requested.0 -= pod.nonzero_requests.0;
-        node.nonzero_requested.1 -= pod.nonzero_requests.1;
-        for c in &pod.spec.containers {
-            for p in c.ports.iter().filter(|p| p.host_port > 0) {
-                let ip = if p.host_ip.is_empty() {
-                    "0.0.0.0"
-                } else {
-                    &p.host_ip
-                };
-                node.used_ports
-                    .remove(&(p.protocol.clone(), ip.to_string(), p.host_port));
-            }
-        }
+        self.nodes[nid.0 as usize].remove_pod(id, pod);
     }
 
     pub(super) fn bind(&mut self, id: PodId, nid: NodeId) {
         let idx = id.0 as usize;
         self.pod_rt[idx].timer = None;
-        if !self.nodes[nid.0 as usize].present {
-            // The node went away between decision and binding.
+        let bound = if !self.nodes[nid.0 as usize].present {
+            Err("node no longer exists".to_string())
+        } else if self.pods[idx].status.scheduled_at.is_some()
+            && self.pods[idx].spec.node_name.is_none()
+        {
+            let view = crate::scheduler::ClusterView {
+                nodes: &self.nodes,
+                pods: &self.pods,
+                namespaces: &self.namespaces,
+                image_nodes: &self.image_nodes,
+                node_order: &self.node_order,
+                nominated: &self.nominated,
+                waiting: &self.waiting_ids,
+                now: self.now,
+            };
+            self.policy.bind(id, nid, &view)
+        } else {
+            Ok(())
+        };
+        if let Err(msg) = bound {
+            // Binding failed: forget the assumption and retry.
             self.unreserve(id);
             self.pods[idx].status.node = None;
-            let prio = self.pods[idx].spec.priority;
-            self.sched.push_active(id, prio, self.now);
-            self.wake_scheduler();
+            self.pods[idx].status.scheduled_at = None;
+            self.log_event(
+                "FailedScheduling",
+                Some(id),
+                Some(nid),
+                Some("BindingFailed"),
+                Some(&msg),
+            );
+            self.park_failed(id, "SchedulerError", msg);
+            self.cluster_changed();
             return;
         }
         let node_name = self.nodes[nid.0 as usize].meta.name.clone();
@@ -551,4 +690,43 @@ impl World {
     pub(super) fn pods_on(&self, nid: NodeId) -> Vec<PodId> {
         self.nodes[nid.0 as usize].pods.iter().copied().collect()
     }
+}
+
+/// The kubelet's admission for pods bound by the user: resources, node
+/// affinity and host ports, with the kubelet's reasons (`OutOfcpu`, …).
+pub fn kubelet_admission(pod: &Pod, node: &crate::model::Node) -> Result<(), String> {
+    if node.pods.len() as i64 + 1 > node.allocatable.pods {
+        return Err("OutOfpods".to_string());
+    }
+    let r = &pod.requests;
+    let a = &node.allocatable;
+    let u = &node.requested;
+    let checks = [
+        ("cpu", r.cpu_m, a.cpu_m - u.cpu_m),
+        ("memory", r.memory, a.memory - u.memory),
+        (
+            "ephemeral-storage",
+            r.ephemeral_storage,
+            a.ephemeral_storage - u.ephemeral_storage,
+        ),
+    ];
+    for (name, want, free) in checks {
+        if want > 0 && want > free {
+            return Err(format!("OutOf{name}"));
+        }
+    }
+    for (k, v) in &r.scalar {
+        let free = a.scalar.get(k).copied().unwrap_or(0) - u.scalar.get(k).copied().unwrap_or(0);
+        if *v > 0 && *v > free {
+            return Err(format!("OutOf{k}"));
+        }
+    }
+    if !crate::scheduler::plugins::node_affinity::pod_matches_node(pod, node) {
+        return Err("NodeAffinity".to_string());
+    }
+    let wanted: Vec<_> = crate::model::node::host_ports(pod).collect();
+    if !crate::scheduler::plugins::node_ports::fits_ports(&wanted, &node.used_ports) {
+        return Err("NodePorts".to_string());
+    }
+    Ok(())
 }

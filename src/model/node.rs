@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::meta::ObjectMeta;
-use super::pod::PodId;
+use super::pod::{Pod, PodId};
 use super::resources::Resources;
 use super::taints::Taint;
 
@@ -84,6 +84,12 @@ pub struct Node {
     pub pods: BTreeSet<PodId>,
     /// Host ports in use: (protocol, hostIP, port).
     pub used_ports: BTreeSet<(String, String, i32)>,
+    /// Pods here with any pod affinity or anti-affinity term
+    /// (upstream `NodeInfo.PodsWithAffinity`).
+    pub pods_with_affinity: BTreeSet<PodId>,
+    /// Pods here with required anti-affinity terms
+    /// (upstream `NodeInfo.PodsWithRequiredAntiAffinity`).
+    pub pods_with_required_anti_affinity: BTreeSet<PodId>,
 }
 
 impl Node {
@@ -103,7 +109,51 @@ impl Node {
             nonzero_requested: (0, 0),
             pods: BTreeSet::new(),
             used_ports: BTreeSet::new(),
+            pods_with_affinity: BTreeSet::new(),
+            pods_with_required_anti_affinity: BTreeSet::new(),
         }
+    }
+
+    /// Accounts `pod` (with id `id`) on this node: requests, non-zero
+    /// requests, host ports and the affinity indexes. Idempotent.
+    pub fn add_pod(&mut self, id: PodId, pod: &Pod) {
+        if !self.pods.insert(id) {
+            return;
+        }
+        self.requested.add(&pod.requests);
+        self.nonzero_requested.0 += pod.nonzero_requests.0;
+        self.nonzero_requested.1 += pod.nonzero_requests.1;
+        for key in host_ports(pod) {
+            self.used_ports.insert(key);
+        }
+        let aff = pod
+            .spec
+            .pod_affinity
+            .as_ref()
+            .is_some_and(|a| !a.is_empty());
+        let anti = pod.spec.pod_anti_affinity.as_ref();
+        if aff || anti.is_some_and(|a| !a.is_empty()) {
+            self.pods_with_affinity.insert(id);
+        }
+        if anti.is_some_and(|a| !a.required.is_empty()) {
+            self.pods_with_required_anti_affinity.insert(id);
+        }
+    }
+
+    /// Reverses [`Node::add_pod`]; false if the pod was not here.
+    pub fn remove_pod(&mut self, id: PodId, pod: &Pod) -> bool {
+        if !self.pods.remove(&id) {
+            return false;
+        }
+        self.requested.sub(&pod.requests);
+        self.nonzero_requested.0 -= pod.nonzero_requests.0;
+        self.nonzero_requested.1 -= pod.nonzero_requests.1;
+        for key in host_ports(pod) {
+            self.used_ports.remove(&key);
+        }
+        self.pods_with_affinity.remove(&id);
+        self.pods_with_required_anti_affinity.remove(&id);
+        true
     }
 
     pub fn name(&self) -> &str {
@@ -132,4 +182,22 @@ pub fn normalized_image_name(name: &str) -> String {
     } else {
         format!("{name}:latest")
     }
+}
+
+/// The (protocol, hostIP, port) keys of a pod's host ports; an empty host
+/// IP means the wildcard `0.0.0.0`.
+pub fn host_ports(pod: &Pod) -> impl Iterator<Item = (String, String, i32)> + '_ {
+    pod.spec
+        .containers
+        .iter()
+        .flat_map(|c| c.ports.iter())
+        .filter(|p| p.host_port > 0)
+        .map(|p| {
+            let ip = if p.host_ip.is_empty() {
+                "0.0.0.0"
+            } else {
+                p.host_ip.as_str()
+            };
+            (p.protocol.clone(), ip.to_string(), p.host_port)
+        })
 }

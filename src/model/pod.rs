@@ -169,6 +169,9 @@ pub struct PodStatus {
     pub exit_code: Option<i32>,
     /// Scheduling attempts, including the successful one.
     pub scheduling_attempts: u32,
+    /// Set by preemption: the node the pod is expected to go to once the
+    /// victims are gone.
+    pub nominated_node: Option<NodeId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -203,3 +203,19 @@ pub fn write_results(dir: &Path, r: &RunResult, summary: &Summary) -> Result<(),
         w.write_all(b"\n")
     })
 }
+
+/// Writes `explain.jsonl`: one scheduling attempt per line (docs/explain.md).
+pub fn write_explanations(
+    path: &Path,
+    ex: &[crate::scheduler::Explanation],
+) -> Result<(), OutputError> {
+    let mut buf = Vec::new();
+    for e in ex {
+        serde_json::to_writer(&mut buf, e).map_err(|e| OutputError::Io {
+            path: path.to_path_buf(),
+            source: e.into(),
+        })?;
+        buf.push(b'\n');
+    }
+    write_atomic(path, |w| w.write_all(&buf))
+}

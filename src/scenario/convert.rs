@@ -434,6 +434,11 @@ fn convert_scenario_header(doc: &mut Doc, s: &ScenarioSpecM, sc: &mut Scenario) 
             sc.scheduler.cycle_time = d;
         }
     }
+    if let Some(v) = &s.scheduler.per_node_time {
+        if let Some(d) = duration(doc, "spec.scheduler.perNodeTime", v) {
+            sc.scheduler.per_node_time = d;
+        }
+    }
     if let Some(v) = &s.scheduler.bind_time {
         if let Some(d) = duration(doc, "spec.scheduler.bindTime", v) {
             sc.scheduler.bind_time = d;

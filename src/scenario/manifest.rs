@@ -393,8 +393,10 @@ pub struct SchedulerM {
     /// The scheduling policy for pods whose schedulerName is
     /// `default-scheduler` (or unset).
     pub policy: Option<String>,
-    /// Simulated time one scheduling cycle takes.
+    /// Simulated time one scheduling cycle takes (before per-node costs).
     pub cycle_time: Option<Scalar>,
+    /// Simulated time per node the filters run on.
+    pub per_node_time: Option<Scalar>,
     /// Simulated time from the scheduling decision to the binding.
     pub bind_time: Option<Scalar>,
 }

@@ -53,20 +53,34 @@ pub struct Scenario {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SchedulerSettings {
-    /// Policy for pods with schedulerName `default-scheduler`.
+    /// `default` (kube-scheduler with the KubeSchedulerConfiguration) or a
+    /// research policy name.
     pub policy: String,
-    /// Simulated duration of one scheduling cycle.
+    /// Simulated duration of one scheduling cycle, before per-node costs.
     pub cycle_time: Duration,
+    /// Simulated cost per node the filters were run on.
+    pub per_node_time: Duration,
     /// Simulated duration from decision to binding.
     pub bind_time: Duration,
+    /// The KubeSchedulerConfiguration in the file, or upstream's defaults.
+    pub config: crate::scheduler::config::SchedulerConfig,
 }
+
+/// Default cost model: a 1 ms cycle plus 1 µs per node filtered (about
+/// 670 pods/s at 5,000 nodes, where upstream's 50%-of-nodes rule evaluates
+/// 500), and 5 ms from decision to binding.
+pub const DEFAULT_CYCLE_TIME: Duration = Duration::from_millis(1);
+pub const DEFAULT_PER_NODE_TIME: Duration = Duration::from_micros(1);
+pub const DEFAULT_BIND_TIME: Duration = Duration::from_millis(5);
 
 impl Default for SchedulerSettings {
     fn default() -> Self {
         SchedulerSettings {
             policy: "default".to_string(),
-            cycle_time: Duration::ZERO,
-            bind_time: Duration::ZERO,
+            cycle_time: DEFAULT_CYCLE_TIME,
+            per_node_time: DEFAULT_PER_NODE_TIME,
+            bind_time: DEFAULT_BIND_TIME,
+            config: Default::default(),
         }
     }
 }

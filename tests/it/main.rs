@@ -38,6 +38,7 @@ pub fn spec(seed: Option<u64>) -> RunSpec {
         until: None,
         check_invariants: true,
         check_determinism: false,
+        explain: false,
     }
 }
 

@@ -30,7 +30,8 @@ fn quickstart_tells_its_story() {
     // Run-to-completion pods succeed after startup + run time.
     let job = pod(&r, "job-a");
     assert_eq!(job.phase(), PodPhase::Succeeded);
-    assert_eq!(job.status.finished_at, Some(SimTime(92 * S)));
+    let bound = job.status.bound_at.expect("bound");
+    assert_eq!(job.status.finished_at, Some(SimTime(bound.0 + 92 * S)));
     // The pod on the failed node is evicted 300s after the unreachable
     // taint (225s), stays Terminating while the node is down, and is
     // removed when the node recovers at 12m.
@@ -54,6 +55,7 @@ kind: Scenario
 metadata: {name: wait}
 spec:
   defaults: {startupTime: 0s}
+  scheduler: {cycleTime: 0s, perNodeTime: 0s, bindTime: 0s}
   cluster:
     nodePools:
     - {name: node, count: 1, capacity: {cpu: "2", memory: 4Gi}}
@@ -183,6 +185,7 @@ apiVersion: kubesim.dev/v1alpha1
 kind: Scenario
 metadata: {name: remove}
 spec:
+  scheduler: {cycleTime: 0s, perNodeTime: 0s, bindTime: 0s}
   cluster:
     nodePools:
     - {name: node, count: 1, capacity: {cpu: "1", memory: 1Gi}}

@@ -1,7 +1,8 @@
 //! The scheduling queue, shaped like kube-scheduler's: an active queue
 //! ordered by PrioritySort (priority, then time of enqueue), a back-off set
-//! (1s doubling to 10s per failed attempt) and the unschedulable pods, moved
-//! back on cluster events and flushed after 5 minutes.
+//! (1s doubling to 10s per failed attempt by default) and the unschedulable
+//! pods, moved back on cluster events and flushed after 5 minutes. A
+//! policy with another queue order picks from [`SchedQueue::active_entries`].
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
@@ -41,6 +42,19 @@ impl SchedQueue {
         let key = self.active.pop_first()?;
         self.active_key.remove(&key.3);
         Some(key.3)
+    }
+
+    /// The active pods with their enqueue times, in PrioritySort order.
+    pub fn active_entries(&self) -> Vec<(PodId, SimTime)> {
+        self.active.iter().map(|k| (k.3, k.1)).collect()
+    }
+
+    /// Takes a specific pod out of the active queue.
+    pub fn take_active(&mut self, pod: PodId) -> bool {
+        match self.active_key.remove(&pod) {
+            Some(k) => self.active.remove(&k),
+            None => false,
+        }
     }
 
     pub fn park_unschedulable(&mut self, pod: PodId, now: SimTime) {
@@ -98,15 +112,15 @@ impl SchedQueue {
 }
 
 /// Upstream `calculateBackoffDuration`: initial × 2^(attempts−1), capped.
-pub fn backoff_duration(attempts: u32) -> Duration {
-    let mut d = INITIAL_BACKOFF;
+pub fn backoff_duration(attempts: u32, initial: Duration, max: Duration) -> Duration {
+    let mut d = initial;
     for _ in 1..attempts {
         d = d.saturating_mul(2);
-        if d > MAX_BACKOFF {
-            return MAX_BACKOFF;
+        if d > max {
+            return max;
         }
     }
-    d.min(MAX_BACKOFF)
+    d.min(max)
 }
 
 #[cfg(test)]
@@ -128,11 +142,12 @@ mod tests {
 
     #[test]
     fn backoff_doubles_to_cap() {
-        assert_eq!(backoff_duration(1), Duration::from_secs(1));
-        assert_eq!(backoff_duration(2), Duration::from_secs(2));
-        assert_eq!(backoff_duration(4), Duration::from_secs(8));
-        assert_eq!(backoff_duration(5), Duration::from_secs(10));
-        assert_eq!(backoff_duration(100), Duration::from_secs(10));
+        let b = |n| backoff_duration(n, INITIAL_BACKOFF, MAX_BACKOFF);
+        assert_eq!(b(1), Duration::from_secs(1));
+        assert_eq!(b(2), Duration::from_secs(2));
+        assert_eq!(b(4), Duration::from_secs(8));
+        assert_eq!(b(5), Duration::from_secs(10));
+        assert_eq!(b(100), Duration::from_secs(10));
     }
 
     #[test]

@@ -1,0 +1,570 @@
+//! One scheduling profile: the plugin instances of a KubeSchedulerConfiguration
+//! profile, arranged per extension point in upstream's order, and the
+//! functions that run each point (upstream framework/runtime/framework.go).
+
+use std::collections::BTreeMap;
+
+use super::config::{resolve_point, ProfileConfig};
+use super::framework::{
+    ClusterView, Code, CycleState, Handle, NodeScore, PermitDecision, Plugin, Point,
+    PostFilterOutcome, Status,
+};
+use super::plugins;
+use crate::engine::Duration;
+use crate::model::{Node, NodeId, Pod, PodId};
+
+pub struct Profile {
+    pub name: String,
+    pub percentage_of_nodes_to_score: Option<i32>,
+    plugins: Vec<Box<dyn Plugin>>,
+    pub(crate) queue_sort: Option<usize>,
+    pre_filter: Vec<usize>,
+    filter: Vec<usize>,
+    post_filter: Vec<usize>,
+    pre_score: Vec<usize>,
+    /// (plugin, weight)
+    score: Vec<(usize, i64)>,
+    reserve: Vec<usize>,
+    permit: Vec<usize>,
+    pre_bind: Vec<usize>,
+    bind: Vec<usize>,
+    post_bind: Vec<usize>,
+}
+
+fn implements(name: &str, p: Point) -> Option<bool> {
+    plugins::points(name).map(|pts| pts.contains(&p))
+}
+
+impl Profile {
+    /// Builds a profile, instantiating each plugin once with its args.
+    pub fn new(cfg: &ProfileConfig) -> Result<Profile, String> {
+        let mut prof = Profile {
+            name: cfg.scheduler_name.clone(),
+            percentage_of_nodes_to_score: cfg.percentage_of_nodes_to_score,
+            plugins: Vec::new(),
+            queue_sort: None,
+            pre_filter: Vec::new(),
+            filter: Vec::new(),
+            post_filter: Vec::new(),
+            pre_score: Vec::new(),
+            score: Vec::new(),
+            reserve: Vec::new(),
+            permit: Vec::new(),
+            pre_bind: Vec::new(),
+            bind: Vec::new(),
+            post_bind: Vec::new(),
+        };
+        let mut index: BTreeMap<String, usize> = BTreeMap::new();
+        for point in Point::ALL {
+            let list = resolve_point(&cfg.plugins, point, &implements)
+                .map_err(|e| format!("profile {:?}: {e}", cfg.scheduler_name))?;
+            for p in list {
+                let idx = match index.get(&p.name) {
+                    Some(&i) => i,
+                    None => {
+                        let inst = plugins::new_plugin(&p.name, cfg.args.get(&p.name))
+                            .map_err(|e| format!("profile {:?}: {e}", cfg.scheduler_name))?;
+                        prof.plugins.push(inst);
+                        index.insert(p.name.clone(), prof.plugins.len() - 1);
+                        prof.plugins.len() - 1
+                    }
+                };
+                match point {
+                    Point::QueueSort => {
+                        if prof.queue_sort.is_some() {
+                            return Err(format!(
+                                "profile {:?}: only one queueSort plugin can be enabled",
+                                cfg.scheduler_name
+                            ));
+                        }
+                        prof.queue_sort = Some(idx);
+                    }
+                    Point::PreFilter => prof.pre_filter.push(idx),
+                    Point::Filter => prof.filter.push(idx),
+                    Point::PostFilter => prof.post_filter.push(idx),
+                    Point::PreScore => prof.pre_score.push(idx),
+                    Point::Score => prof.score.push((idx, i64::from(p.weight))),
+                    Point::Reserve => prof.reserve.push(idx),
+                    Point::Permit => prof.permit.push(idx),
+                    Point::PreBind => prof.pre_bind.push(idx),
+                    Point::Bind => prof.bind.push(idx),
+                    Point::PostBind => prof.post_bind.push(idx),
+                }
+            }
+        }
+        if prof.queue_sort.is_none() {
+            return Err(format!(
+                "profile {:?}: one queueSort plugin is required",
+                cfg.scheduler_name
+            ));
+        }
+        if prof.bind.is_empty() {
+            return Err(format!(
+                "profile {:?}: at least one bind plugin is required",
+                cfg.scheduler_name
+            ));
+        }
+        for (name, _) in cfg.args.iter() {
+            if !index.contains_key(name) {
+                return Err(format!(
+                    "profile {:?}: pluginConfig for {name:?} but the plugin is not enabled",
+                    cfg.scheduler_name
+                ));
+            }
+        }
+        Ok(prof)
+    }
+
+    pub fn plugin(&self, i: usize) -> &dyn Plugin {
+        self.plugins[i].as_ref()
+    }
+
+    pub fn has_filter_plugins(&self) -> bool {
+        !self.filter.is_empty()
+    }
+    pub fn has_score_plugins(&self) -> bool {
+        !self.score.is_empty()
+    }
+    pub fn has_post_filter_plugins(&self) -> bool {
+        !self.post_filter.is_empty()
+    }
+
+    /// Names per extension point, for `kubesim explain` and docs.
+    pub fn describe(&self) -> Vec<(&'static str, Vec<String>)> {
+        let names = |v: &[usize]| {
+            v.iter()
+                .map(|i| self.plugins[*i].name().to_string())
+                .collect()
+        };
+        vec![
+            (
+                "queueSort",
+                self.queue_sort
+                    .iter()
+                    .map(|i| self.plugins[*i].name().to_string())
+                    .collect(),
+            ),
+            ("preFilter", names(&self.pre_filter)),
+            ("filter", names(&self.filter)),
+            ("postFilter", names(&self.post_filter)),
+            ("preScore", names(&self.pre_score)),
+            (
+                "score",
+                self.score
+                    .iter()
+                    .map(|(i, w)| format!("{}({w})", self.plugins[*i].name()))
+                    .collect(),
+            ),
+            ("reserve", names(&self.reserve)),
+            ("permit", names(&self.permit)),
+            ("preBind", names(&self.pre_bind)),
+            ("bind", names(&self.bind)),
+            ("postBind", names(&self.post_bind)),
+        ]
+    }
+
+    /// Upstream `RunPreFilterPlugins`: the intersection of the node sets
+    /// returned, or the first rejecting status. Plugins returning Skip are
+    /// recorded so their Filter is not run.
+    /// Also returns the plugins that narrowed the node set.
+    pub fn run_pre_filter(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        view: &ClusterView,
+    ) -> (Option<Vec<NodeId>>, Status, Vec<&'static str>) {
+        let mut result: Option<Vec<NodeId>> = None;
+        let mut narrowing: Vec<&'static str> = Vec::new();
+        for &i in &self.pre_filter {
+            let p = &self.plugins[i];
+            let out = p.pre_filter(state, pod, view);
+            match out.status.code {
+                Code::Success => {}
+                Code::Skip => {
+                    state.skip_filter.push(p.name());
+                    continue;
+                }
+                _ => return (None, out.status.with_plugin(p.name()), narrowing),
+            }
+            if let Some(mut set) = out.nodes {
+                narrowing.push(p.name());
+                set.sort();
+                set.dedup();
+                result = Some(match result {
+                    None => set,
+                    Some(prev) => prev
+                        .into_iter()
+                        .filter(|n| set.binary_search(n).is_ok())
+                        .collect(),
+                });
+                if result.as_ref().is_some_and(|r| r.is_empty()) {
+                    let msg = if narrowing.len() == 1 {
+                        format!("node(s) didn't satisfy plugin {}", narrowing[0])
+                    } else {
+                        format!(
+                            "node(s) didn't satisfy plugin(s) [{}] simultaneously",
+                            narrowing.join(" ")
+                        )
+                    };
+                    return (
+                        None,
+                        Status::unresolvable(msg).with_plugin(p.name()),
+                        narrowing,
+                    );
+                }
+            }
+        }
+        (result, Status::success(), narrowing)
+    }
+
+    /// Upstream `RunFilterPlugins`: the first non-success status.
+    #[inline]
+    pub fn run_filter_plugins(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        node: &Node,
+        view: &ClusterView,
+    ) -> Status {
+        for &i in &self.filter {
+            let p = &self.plugins[i];
+            if !state.skip_filter.is_empty() && state.skip_filter.contains(&p.name()) {
+                continue;
+            }
+            let s = p.filter(state, pod, node, view);
+            if !s.is_success() {
+                let code = s.code;
+                let s = s.with_plugin(p.name());
+                if code != Code::Unschedulable
+                    && code != Code::UnschedulableAndUnresolvable
+                    && code != Code::Error
+                {
+                    return Status::error(format!(
+                        "filter plugin {} returned {:?}",
+                        p.name(),
+                        code
+                    ))
+                    .with_plugin(p.name());
+                }
+                return s;
+            }
+        }
+        Status::success()
+    }
+
+    /// Upstream `RunFilterPluginsWithNominatedPods`: when pods of equal or
+    /// higher priority are nominated to this node, the filters must pass
+    /// both with them added and without them.
+    pub fn run_filters_with_nominated(
+        &self,
+        state: &CycleState,
+        pod_id: PodId,
+        pod: &Pod,
+        node_id: NodeId,
+        node: &Node,
+        view: &ClusterView,
+    ) -> Status {
+        let nominated: Vec<PodId> = view
+            .nominated
+            .get(&node_id)
+            .map(|v| {
+                v.iter()
+                    .copied()
+                    .filter(|p| *p != pod_id && view.pod(*p).spec.priority >= pod.spec.priority)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if nominated.is_empty() {
+            return self.run_filter_plugins(state, pod, node, view);
+        }
+        let mut st2 = state.clone();
+        let mut n2 = node.clone();
+        for p in &nominated {
+            let np = view.pod(*p);
+            n2.add_pod(*p, np);
+            let s = self.add_pod(&mut st2, pod, np, &n2, view);
+            if !s.is_success() {
+                return s;
+            }
+        }
+        let s = self.run_filter_plugins(&st2, pod, &n2, view);
+        if !s.is_success() {
+            return s;
+        }
+        self.run_filter_plugins(state, pod, node, view)
+    }
+
+    pub fn run_post_filter(
+        &self,
+        state: &CycleState,
+        pod_id: PodId,
+        pod: &Pod,
+        statuses: &BTreeMap<NodeId, Status>,
+        view: &ClusterView,
+    ) -> PostFilterOutcome {
+        let mut last = PostFilterOutcome {
+            nominated: None,
+            status: Status::unschedulable(""),
+        };
+        let mut msgs = Vec::new();
+        for &i in &self.post_filter {
+            let p = &self.plugins[i];
+            let r = p.post_filter(state, pod_id, pod, statuses, view, self);
+            if r.status.is_success() {
+                return r;
+            }
+            if r.status.code == Code::Error {
+                return r;
+            }
+            let m = r.status.message();
+            if !m.is_empty() {
+                msgs.push(m);
+            }
+            last = r;
+        }
+        last.status.reasons = if msgs.is_empty() {
+            Vec::new()
+        } else {
+            vec![msgs.join(" ")]
+        };
+        last
+    }
+
+    /// Upstream `RunPreScorePlugins`: Skip disables that plugin's Score.
+    pub fn run_pre_score(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        nodes: &[NodeId],
+        view: &ClusterView,
+    ) -> Status {
+        for &i in &self.pre_score {
+            let p = &self.plugins[i];
+            let s = p.pre_score(state, pod, nodes, view);
+            if s.is_skip() {
+                state.skip_score.push(p.name());
+                continue;
+            }
+            if !s.is_success() {
+                return Status::error(format!(
+                    "running PreScore plugin {:?}: {}",
+                    p.name(),
+                    s.message()
+                ))
+                .with_plugin(p.name());
+            }
+        }
+        Status::success()
+    }
+
+    /// Upstream `RunScorePlugins`: per plugin, raw scores, then
+    /// NormalizeScore, then the weight. Returns, per score plugin, its
+    /// (name, weight, raw, normalized) scores in `nodes` order.
+    #[allow(clippy::type_complexity)]
+    pub fn run_score(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        nodes: &[NodeId],
+        view: &ClusterView,
+    ) -> Result<Vec<(&'static str, i64, Vec<i64>, Vec<NodeScore>)>, Status> {
+        let mut out = Vec::with_capacity(self.score.len());
+        for &(i, w) in &self.score {
+            let p = &self.plugins[i];
+            if state.skip_score.contains(&p.name()) {
+                continue;
+            }
+            let mut scores = Vec::with_capacity(nodes.len());
+            for &n in nodes {
+                match p.score(state, pod, view.node(n), view) {
+                    Ok(s) => scores.push(NodeScore { node: n, score: s }),
+                    Err(e) => {
+                        return Err(Status::error(format!(
+                            "running Score plugin {:?}: {}",
+                            p.name(),
+                            e.message()
+                        )))
+                    }
+                }
+            }
+            let raw: Vec<i64> = scores.iter().map(|s| s.score).collect();
+            if p.has_normalize() {
+                let s = p.normalize_score(state, pod, &mut scores);
+                if !s.is_success() {
+                    return Err(Status::error(format!(
+                        "running Normalize on Score plugin {:?}: {}",
+                        p.name(),
+                        s.message()
+                    )));
+                }
+            }
+            for s in &scores {
+                if s.score < super::framework::MIN_NODE_SCORE
+                    || s.score > super::framework::MAX_NODE_SCORE
+                {
+                    return Err(Status::error(format!(
+                        "plugin {:?} returns an invalid score {}, it should in the range of [{}, {}] after normalizing",
+                        p.name(),
+                        s.score,
+                        super::framework::MIN_NODE_SCORE,
+                        super::framework::MAX_NODE_SCORE
+                    )));
+                }
+            }
+            out.push((p.name(), w, raw, scores));
+        }
+        Ok(out)
+    }
+
+    pub fn run_reserve(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        node: NodeId,
+        view: &ClusterView,
+    ) -> Status {
+        for (k, &i) in self.reserve.iter().enumerate() {
+            let p = &self.plugins[i];
+            let s = p.reserve(state, pod, node, view);
+            if !s.is_success() {
+                // Unreserve the ones that ran, in reverse order.
+                for &j in self.reserve[..=k].iter().rev() {
+                    self.plugins[j].unreserve(state, pod, node, view);
+                }
+                return s.with_plugin(p.name());
+            }
+        }
+        Status::success()
+    }
+
+    pub fn run_unreserve(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        node: NodeId,
+        view: &ClusterView,
+    ) {
+        for &i in self.reserve.iter().rev() {
+            self.plugins[i].unreserve(state, pod, node, view);
+        }
+    }
+
+    /// Upstream `RunPermitPlugins`: any rejection rejects; otherwise the
+    /// shortest wait, if any plugin asked to wait.
+    pub fn run_permit(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        node: NodeId,
+        waiting: &[PodId],
+        view: &ClusterView,
+    ) -> (PermitDecision, Vec<PodId>) {
+        let mut wait: Option<Duration> = None;
+        let mut release = Vec::new();
+        for &i in &self.permit {
+            let p = &self.plugins[i];
+            let (d, r) = p.permit(state, pod, node, waiting, view);
+            release.extend(r);
+            match d {
+                PermitDecision::Allow => {}
+                PermitDecision::Wait(t) => wait = Some(wait.map_or(t, |w| w.min(t))),
+                PermitDecision::Reject(s) => {
+                    return (PermitDecision::Reject(s.with_plugin(p.name())), Vec::new())
+                }
+            }
+        }
+        match wait {
+            Some(t) => (PermitDecision::Wait(t), release),
+            None => (PermitDecision::Allow, release),
+        }
+    }
+
+    /// PreBind, then the Bind plugins until one does not Skip, then PostBind.
+    pub fn run_binding_cycle(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        node: NodeId,
+        view: &ClusterView,
+    ) -> Status {
+        for &i in &self.pre_bind {
+            let s = self.plugins[i].pre_bind(state, pod, node, view);
+            if !s.is_success() {
+                return s.with_plugin(self.plugins[i].name());
+            }
+        }
+        let mut bound = false;
+        for &i in &self.bind {
+            let s = self.plugins[i].bind(state, pod, node, view);
+            if s.is_skip() {
+                continue;
+            }
+            if !s.is_success() {
+                return s.with_plugin(self.plugins[i].name());
+            }
+            bound = true;
+            break;
+        }
+        if !bound {
+            return Status::error("all bind plugins skipped the pod");
+        }
+        for &i in &self.post_bind {
+            self.plugins[i].post_bind(state, pod, node, view);
+        }
+        Status::success()
+    }
+}
+
+impl Handle for Profile {
+    fn run_filters(
+        &self,
+        state: &CycleState,
+        pod_id: PodId,
+        pod: &Pod,
+        node_id: NodeId,
+        node: &Node,
+        view: &ClusterView,
+    ) -> Status {
+        self.run_filters_with_nominated(state, pod_id, pod, node_id, node, view)
+    }
+    fn remove_pod(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        victim: &Pod,
+        node: &Node,
+        view: &ClusterView,
+    ) -> Status {
+        for &i in &self.pre_filter {
+            let p = &self.plugins[i];
+            if state.skip_filter.contains(&p.name()) {
+                continue;
+            }
+            let s = p.remove_pod(state, pod, victim, node, view);
+            if !s.is_success() {
+                return s.with_plugin(p.name());
+            }
+        }
+        Status::success()
+    }
+    fn add_pod(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        added: &Pod,
+        node: &Node,
+        view: &ClusterView,
+    ) -> Status {
+        for &i in &self.pre_filter {
+            let p = &self.plugins[i];
+            if state.skip_filter.contains(&p.name()) {
+                continue;
+            }
+            let s = p.add_pod(state, pod, added, node, view);
+            if !s.is_success() {
+                return s.with_plugin(p.name());
+            }
+        }
+        Status::success()
+    }
+}
