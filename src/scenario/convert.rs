@@ -46,7 +46,7 @@ pub const BUILTIN_NAMESPACES: [&str; 4] =
 
 /// Kinds kubesim knows but does not simulate yet (each names the issue
 /// that brings it).
-const NOT_YET: [(&str, &str); 14] = [
+const NOT_YET: [(&str, &str); 13] = [
     ("Deployment", "workload controllers"),
     ("ReplicaSet", "workload controllers"),
     ("DaemonSet", "workload controllers"),
@@ -57,7 +57,6 @@ const NOT_YET: [(&str, &str); 14] = [
     ("EndpointSlice", "Services and traffic"),
     ("PodDisruptionBudget", "PodDisruptionBudgets"),
     ("HorizontalPodAutoscaler", "autoscaling"),
-    ("KubeSchedulerConfiguration", "the kube-scheduler framework"),
     ("PersistentVolumeClaim", "StatefulSet volume claims"),
     (
         "ConfigMap",
@@ -69,21 +68,21 @@ const NOT_YET: [(&str, &str); 14] = [
     ),
 ];
 
-struct Sink {
+pub(super) struct Sink {
     file: PathBuf,
     diags: Vec<Diagnostic>,
     strict: bool,
 }
 
 /// One document being converted: its path index and the object it names.
-struct Doc<'s> {
+pub(super) struct Doc<'s> {
     index: BTreeMap<String, Loc>,
     object: String,
     sink: &'s mut Sink,
 }
 
 impl Doc<'_> {
-    fn loc_of(&self, path: &str) -> Loc {
+    pub(super) fn loc_of(&self, path: &str) -> Loc {
         let mut p = path.to_string();
         loop {
             if let Some(l) = self.index.get(&p) {
@@ -107,10 +106,10 @@ impl Doc<'_> {
             message: msg,
         });
     }
-    fn err(&mut self, path: &str, msg: impl Into<String>) {
+    pub(super) fn err(&mut self, path: &str, msg: impl Into<String>) {
         self.push(Severity::Error, path, None, msg.into());
     }
-    fn warn(&mut self, path: &str, msg: impl Into<String>) {
+    pub(super) fn warn(&mut self, path: &str, msg: impl Into<String>) {
         let sev = if self.sink.strict {
             Severity::Error
         } else {
@@ -121,10 +120,16 @@ impl Doc<'_> {
 
     /// Decodes a typed value, reporting unknown fields as warnings and a
     /// type error as an error.
-    fn decode<T: serde::de::DeserializeOwned>(&mut self, node: &YNode, path: &str) -> Option<T> {
+    pub(super) fn decode<T: serde::de::DeserializeOwned>(
+        &mut self,
+        node: &YNode,
+        path: &str,
+    ) -> Option<T> {
         let ignored = Ignored::default();
         let r = yaml::decode::<T>(node, path, &ignored);
-        for (p, loc) in ignored.fields.into_inner() {
+        for (p, _value_loc) in ignored.fields.into_inner() {
+            // Point at the key, where the user typed the field name.
+            let loc = self.loc_of(&p);
             let msg = unused_field_message(&p);
             let sev = if self.sink.strict {
                 Severity::Error
@@ -295,14 +300,36 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
         classes,
     };
 
-    // Every other document is an object created at time zero.
+    // A KubeSchedulerConfiguration configures the `default` scheduler.
+    let mut sched_idx: Option<usize> = None;
     for (i, t) in trees.iter().enumerate() {
-        if Some(i) == scenario_idx {
+        if t.get("kind").and_then(|k| k.as_str()) != Some(super::schedconfig::KIND) {
+            continue;
+        }
+        let mut doc = new_doc(&mut sink, t, super::schedconfig::KIND);
+        if sched_idx.is_some() {
+            doc.err(
+                "kind",
+                "a file may hold only one KubeSchedulerConfiguration",
+            );
+            continue;
+        }
+        sched_idx = Some(i);
+        if let Some(cfg) = super::schedconfig::convert(&mut doc, t) {
+            sc.scheduler.config = cfg;
+        }
+    }
+
+    // Every other document is an object created at time zero.
+    let mut object_docs: Vec<usize> = Vec::new();
+    for (i, t) in trees.iter().enumerate() {
+        if Some(i) == scenario_idx || Some(i) == sched_idx {
             continue;
         }
         let mut doc = new_doc(&mut sink, t, "");
         if let Some(o) = convert_object(&mut doc, t, "", &ctx) {
             sc.objects.push(o);
+            object_docs.push(i);
         }
     }
 
@@ -331,7 +358,15 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
         sc.timeline.sort_by_key(|a| a.at);
     }
 
-    cross_check(&mut sink, &sc, &trees, scenario_idx);
+    cross_check(&mut sink, &sc, &trees, scenario_idx, &object_docs);
+    super::schedconfig::check_scheduler_names(
+        &mut sink.diags,
+        file,
+        &sc,
+        &trees,
+        &object_docs,
+        scenario_idx,
+    );
 
     let mut diags = Diagnostics(sink.diags);
     diags.sort();
@@ -355,7 +390,7 @@ struct ConvCtx {
     classes: BTreeMap<String, PriorityClass>,
 }
 
-fn check_api_version(doc: &mut Doc, got: Option<&str>, want: &str) {
+pub(super) fn check_api_version(doc: &mut Doc, got: Option<&str>, want: &str) {
     match got {
         None => doc.err("apiVersion", format!("required: expected {want:?}")),
         Some(g) if g != want => doc.err("apiVersion", format!("expected {want:?}, found {g:?}")),
@@ -446,7 +481,7 @@ fn convert_scenario_header(doc: &mut Doc, s: &ScenarioSpecM, sc: &mut Scenario) 
     }
 }
 
-fn duration(doc: &mut Doc, path: &str, v: &Scalar) -> Option<Duration> {
+pub(super) fn duration(doc: &mut Doc, path: &str, v: &Scalar) -> Option<Duration> {
     match Duration::parse(&v.0) {
         Ok(d) => Some(d),
         Err(e) => {
@@ -1524,7 +1559,7 @@ fn convert_pod_affinity(
     ok.then_some(out)
 }
 
-fn convert_spread(
+pub(super) fn convert_spread(
     doc: &mut Doc,
     cs: &[TopologySpreadConstraintM],
     path: &str,
@@ -1640,7 +1675,11 @@ fn convert_spread(
     ok.then_some(out)
 }
 
-fn convert_node_affinity(doc: &mut Doc, na: &NodeAffinityM, p: &str) -> Option<NodeAffinity> {
+pub(super) fn convert_node_affinity(
+    doc: &mut Doc,
+    na: &NodeAffinityM,
+    p: &str,
+) -> Option<NodeAffinity> {
     let mut ok = true;
     let required = match &na.required {
         None => None,
@@ -1983,7 +2022,13 @@ fn convert_timeline_entry(
 }
 
 /// Checks across documents: unique names, namespaces and node references.
-fn cross_check(sink: &mut Sink, sc: &Scenario, trees: &[YNode], scenario_idx: Option<usize>) {
+fn cross_check(
+    sink: &mut Sink,
+    sc: &Scenario,
+    trees: &[YNode],
+    scenario_idx: Option<usize>,
+    object_docs: &[usize],
+) {
     let mut namespaces: BTreeSet<String> =
         BUILTIN_NAMESPACES.iter().map(|s| s.to_string()).collect();
     let mut node_names: BTreeSet<String> = BTreeSet::new();
@@ -2067,15 +2112,8 @@ fn cross_check(sink: &mut Sink, sc: &Scenario, trees: &[YNode], scenario_idx: Op
             }
         }
     }
-    // Object docs are the non-scenario trees, in order.
-    let obj_trees: Vec<&YNode> = trees
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| Some(*i) != scenario_idx)
-        .map(|(_, t)| t)
-        .collect();
     for (i, msg) in errors {
-        if let Some(t) = obj_trees.get(i) {
+        if let Some(t) = object_docs.get(i).and_then(|d| trees.get(*d)) {
             let mut doc = new_doc_plain(sink, t);
             doc.err("metadata", msg);
         }

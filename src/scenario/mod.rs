@@ -9,6 +9,7 @@
 mod convert;
 pub mod diag;
 pub mod manifest;
+mod schedconfig;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
