@@ -1,6 +1,7 @@
 //! Command-line interface: one function per subcommand; the only place
 //! where `anyhow` meets the user.
 
+mod explain;
 mod run;
 mod validate;
 
@@ -25,6 +26,8 @@ enum Command {
     Run(run::RunArgs),
     /// Check a scenario file and report every problem.
     Validate(validate::ValidateArgs),
+    /// Explain a pod's scheduling attempt: each node's verdict and scores.
+    Explain(explain::ExplainArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -32,6 +35,7 @@ pub fn main() -> ExitCode {
     let r = match cli.command {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => validate::validate(a),
+        Command::Explain(a) => explain::explain(a),
     };
     match r {
         Ok(code) => code,

@@ -6,6 +6,7 @@ mod determinism;
 mod golden;
 mod invariants;
 mod scenarios;
+mod scheduler;
 mod validation;
 
 use std::path::{Path, PathBuf};
