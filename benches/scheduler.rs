@@ -34,7 +34,8 @@ fn template(anti: bool) -> Pod {
     let text = format!(
         "apiVersion: v1\nkind: Pod\nmetadata: {{name: p, labels: {{color: green}}}}\nspec:{affinity}\n  containers:\n  - name: c\n    image: registry/app:1\n    resources: {{requests: {{cpu: 100m, memory: 128Mi}}}}\n"
     );
-    let sc = load_str(&text, Path::new("bench.yaml"), LoadOptions::default()).expect("template pod");
+    let sc =
+        load_str(&text, Path::new("bench.yaml"), LoadOptions::default()).expect("template pod");
     match sc.objects.into_iter().next() {
         Some(Object::Pod(p)) => *p,
         _ => unreachable!("the template is one pod"),
@@ -83,7 +84,12 @@ fn setup(n: usize, anti: bool) -> Bench {
     // Zones round robin, as the World orders nodes.
     let mut order = Vec::with_capacity(n);
     let per_zone: Vec<Vec<NodeId>> = (0..3)
-        .map(|z| (0..n).filter(|i| i % 3 == z).map(|i| NodeId(i as u32)).collect())
+        .map(|z| {
+            (0..n)
+                .filter(|i| i % 3 == z)
+                .map(|i| NodeId(i as u32))
+                .collect()
+        })
         .collect();
     let mut k = 0;
     while order.len() < n {
@@ -120,7 +126,9 @@ fn run(b: &mut Bench) -> usize {
                 waiting: &[],
                 now: SimTime::ZERO,
             };
-            b.sched.schedule(PodId(i as u32), &view, &mut rng, false).decision
+            b.sched
+                .schedule(PodId(i as u32), &view, &mut rng, false)
+                .decision
         };
         if let Decision::Bind { node, .. } = decision {
             b.nodes[node.0 as usize].add_pod(PodId(i as u32), &b.pods[i]);

@@ -50,7 +50,13 @@ pub fn explain(a: ExplainArgs) -> anyhow::Result<ExitCode> {
         format!("default/{}", a.pod)
     };
     let at = match &a.at {
-        Some(t) => Some(SimTime::ZERO.after(Duration::parse(t).map_err(anyhow::Error::msg).context("--at")?)),
+        Some(t) => Some(
+            SimTime::ZERO.after(
+                Duration::parse(t)
+                    .map_err(anyhow::Error::msg)
+                    .context("--at")?,
+            ),
+        ),
         None => None,
     };
     let spec = RunSpec {
@@ -97,7 +103,11 @@ fn table(e: &Explanation, n_attempts: usize) -> String {
         e.profile
     ));
     if let Some(p) = &e.prefilter {
-        out.push_str(&format!("PreFilter {} rejected the pod: {}\n", p.plugin, p.reasons.join(", ")));
+        out.push_str(&format!(
+            "PreFilter {} rejected the pod: {}\n",
+            p.plugin,
+            p.reasons.join(", ")
+        ));
     }
     let plugins: Vec<String> = {
         let mut v: Vec<String> = Vec::new();
@@ -117,19 +127,33 @@ fn table(e: &Explanation, n_attempts: usize) -> String {
     header.push_str(&format!(" {:>7}\n", "TOTAL"));
     out.push_str(&header);
     for n in &e.nodes {
-        let mark = if e.chosen.as_deref() == Some(n.node.as_str()) { "*" } else { " " };
-        let verdict = if n.feasible { "feasible".to_string() } else { "rejected".to_string() };
+        let mark = if e.chosen.as_deref() == Some(n.node.as_str()) {
+            "*"
+        } else {
+            " "
+        };
+        let verdict = if n.feasible {
+            "feasible".to_string()
+        } else {
+            "rejected".to_string()
+        };
         let mut line = format!("{mark}{:<23} {:<10}", n.node, verdict);
         if let Some(r) = &n.rejected_by {
             line.push_str(&format!(" {}: {}", r.plugin, r.reasons.join(", ")));
         } else {
             for p in &plugins {
                 match n.scores.iter().find(|s| &s.plugin == p) {
-                    Some(s) => line.push_str(&format!(" {:>18}", format!("{}→{}×{}={}", s.raw, s.normalized, s.weight, s.weighted))),
+                    Some(s) => line.push_str(&format!(
+                        " {:>18}",
+                        format!("{}→{}×{}={}", s.raw, s.normalized, s.weight, s.weighted)
+                    )),
                     None => line.push_str(&format!(" {:>18}", "-")),
                 }
             }
-            line.push_str(&format!(" {:>7}", n.total.map(|t| t.to_string()).unwrap_or_default()));
+            line.push_str(&format!(
+                " {:>7}",
+                n.total.map(|t| t.to_string()).unwrap_or_default()
+            ));
         }
         out.push_str(line.trim_end());
         out.push('\n');
@@ -144,7 +168,10 @@ fn table(e: &Explanation, n_attempts: usize) -> String {
         _ => {}
     }
     if let Some(n) = &e.nominated {
-        out.push_str(&format!("preemption: nominated {n}, victims: {}\n", e.victims.join(", ")));
+        out.push_str(&format!(
+            "preemption: nominated {n}, victims: {}\n",
+            e.victims.join(", ")
+        ));
     }
     out
 }

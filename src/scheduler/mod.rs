@@ -137,11 +137,11 @@ pub fn new_policy(
 ) -> Result<Box<dyn SchedulingPolicy>, String> {
     match name {
         "default" => Ok(Box::new(kube::KubeScheduler::new(cfg)?)),
-        other => policies::new(other, cfg).ok_or_else(|| {
-            format!(
+        other => policies::new(other, cfg).unwrap_or_else(|| {
+            Err(format!(
                 "unknown scheduling policy {other:?}; valid policies: {}",
                 policy_names().join(", ")
-            )
+            ))
         }),
     }
 }

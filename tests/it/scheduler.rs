@@ -46,15 +46,27 @@ profiles:
         type: MostAllocated
         resources: [{name: cpu, weight: 1}, {name: memory, weight: 1}]
 "#;
-    let packed = run_in_memory(load_text(&format!("{CLUSTER}{cfg}{}", pods_yaml(4, "1", ""))), &crate::spec(None)).expect("run");
-    let spread = run_in_memory(load_text(&format!("{CLUSTER}{}", pods_yaml(4, "1", ""))), &crate::spec(None)).expect("run");
+    let packed = run_in_memory(
+        load_text(&format!("{CLUSTER}{cfg}{}", pods_yaml(4, "1", ""))),
+        &crate::spec(None),
+    )
+    .expect("run");
+    let spread = run_in_memory(
+        load_text(&format!("{CLUSTER}{}", pods_yaml(4, "1", ""))),
+        &crate::spec(None),
+    )
+    .expect("run");
     let nodes = |r: &kubesim::cluster::RunResult| {
         let mut v: Vec<String> = r.pods.iter().filter_map(|p| node_name(r, p)).collect();
         v.sort();
         v.dedup();
         v.len()
     };
-    assert_eq!(nodes(&packed), 1, "MostAllocated packs all four pods on one node");
+    assert_eq!(
+        nodes(&packed),
+        1,
+        "MostAllocated packs all four pods on one node"
+    );
     assert_eq!(nodes(&spread), 4, "LeastAllocated spreads them");
 }
 
@@ -71,7 +83,10 @@ profiles:
     args: {scoringStrategy: {type: MostAllocated}}
 "#;
     let r = run_in_memory(
-        load_text(&format!("{CLUSTER}{cfg}{}", pods_yaml(3, "1", "  schedulerName: packer\n"))),
+        load_text(&format!(
+            "{CLUSTER}{cfg}{}",
+            pods_yaml(3, "1", "  schedulerName: packer\n")
+        )),
         &explain_spec(),
     )
     .expect("run");
@@ -136,7 +151,10 @@ spec:
     for n in rejected {
         let v = n.rejected_by.as_ref().expect("verdict");
         assert_eq!(v.plugin, "NodeAffinity");
-        assert_eq!(v.reasons, vec!["node(s) didn't match Pod's node affinity/selector".to_string()]);
+        assert_eq!(
+            v.reasons,
+            vec!["node(s) didn't match Pod's node affinity/selector".to_string()]
+        );
         assert_eq!(v.code, "UnschedulableAndUnresolvable");
     }
 }

@@ -37,16 +37,18 @@ pub const NAMES: [&str; 6] = [
 ];
 
 /// Builds a research policy by name (`None` for an unknown name).
-pub fn new(name: &str, cfg: &SchedulerConfig) -> Option<Box<dyn SchedulingPolicy>> {
-    match name {
+/// `None` for an unknown name; `Some(Err)` when the policy cannot be built
+/// (an invalid scheduler configuration).
+pub fn new(name: &str, cfg: &SchedulerConfig) -> Option<Result<Box<dyn SchedulingPolicy>, String>> {
+    Some(match name {
         "random" => picker(random::Random),
         "first-fit" => picker(first_fit::FirstFit),
         "best-fit" => picker(best_fit::BestFit),
         "worst-fit" => picker(worst_fit::WorstFit),
         "tetris" => picker(tetris::Tetris),
-        "drf" => drf::Drf::new(cfg).ok().map(boxed),
-        _ => None,
-    }
+        "drf" => drf::Drf::new(cfg).map(boxed),
+        _ => return None,
+    })
 }
 
 fn boxed<P: SchedulingPolicy + 'static>(p: P) -> Box<dyn SchedulingPolicy> {
@@ -54,8 +56,8 @@ fn boxed<P: SchedulingPolicy + 'static>(p: P) -> Box<dyn SchedulingPolicy> {
 }
 
 /// Wraps a [`NodePicker`] in [`FilterThenPick`].
-fn picker<P: NodePicker + 'static>(p: P) -> Option<Box<dyn SchedulingPolicy>> {
-    FilterThenPick::new(p).ok().map(boxed)
+fn picker<P: NodePicker + 'static>(p: P) -> Result<Box<dyn SchedulingPolicy>, String> {
+    FilterThenPick::new(p).map(boxed)
 }
 
 /// One part per million: the unit of normalised resource amounts.
@@ -411,7 +413,9 @@ mod tests {
     fn every_name_builds() {
         let cfg = SchedulerConfig::default();
         for name in NAMES {
-            let p = new(name, &cfg).unwrap_or_else(|| panic!("{name} does not build"));
+            let p = new(name, &cfg)
+                .unwrap_or_else(|| panic!("{name} is not registered"))
+                .unwrap_or_else(|e| panic!("{name} does not build: {e}"));
             assert_eq!(p.name(), name);
             assert_eq!(name, name.to_lowercase());
             assert!(!name.contains(['_', ' ']), "{name} is not kebab-case");
