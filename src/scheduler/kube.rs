@@ -312,6 +312,7 @@ impl SchedulingPolicy for KubeScheduler {
                     to_find = 1.min(n);
                 }
                 let mut processed = 0usize;
+                let active = prof.active_filters(&state);
                 if n > 0 {
                     let start = self.next_start_node_index % n;
                     if !prof.has_filter_plugins() {

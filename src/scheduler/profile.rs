@@ -217,8 +217,17 @@ impl Profile {
         (result, Status::success(), narrowing)
     }
 
+    /// The Filter plugins to run this cycle: all but those whose PreFilter
+    /// returned Skip.
+    pub fn active_filters(&self, state: &CycleState) -> Vec<usize> {
+        self.filter
+            .iter()
+            .copied()
+            .filter(|&i| !state.skip_filter.contains(&self.plugins[i].name()))
+            .collect()
+    }
+
     /// Upstream `RunFilterPlugins`: the first non-success status.
-    #[inline]
     pub fn run_filter_plugins(
         &self,
         state: &CycleState,
@@ -226,11 +235,21 @@ impl Profile {
         node: &Node,
         view: &ClusterView,
     ) -> Status {
-        for &i in &self.filter {
+        self.run_filters_in(&self.active_filters(state), state, pod, node, view)
+    }
+
+    /// [`Profile::run_filter_plugins`] with the active list precomputed.
+    #[inline]
+    pub fn run_filters_in(
+        &self,
+        active: &[usize],
+        state: &CycleState,
+        pod: &Pod,
+        node: &Node,
+        view: &ClusterView,
+    ) -> Status {
+        for &i in active {
             let p = &self.plugins[i];
-            if !state.skip_filter.is_empty() && state.skip_filter.contains(&p.name()) {
-                continue;
-            }
             let s = p.filter(state, pod, node, view);
             if !s.is_success() {
                 let code = s.code;
@@ -264,6 +283,33 @@ impl Profile {
         node: &Node,
         view: &ClusterView,
     ) -> Status {
+        self.run_filters_with_nominated_in(
+            &self.active_filters(state),
+            state,
+            pod_id,
+            pod,
+            node_id,
+            node,
+            view,
+        )
+    }
+
+    /// [`Profile::run_filters_with_nominated`] with the active list precomputed.
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    pub fn run_filters_with_nominated_in(
+        &self,
+        active: &[usize],
+        state: &CycleState,
+        pod_id: PodId,
+        pod: &Pod,
+        node_id: NodeId,
+        node: &Node,
+        view: &ClusterView,
+    ) -> Status {
+        if view.nominated.is_empty() {
+            return self.run_filters_in(active, state, pod, node, view);
+        }
         let nominated: Vec<PodId> = view
             .nominated
             .get(&node_id)
@@ -275,7 +321,7 @@ impl Profile {
             })
             .unwrap_or_default();
         if nominated.is_empty() {
-            return self.run_filter_plugins(state, pod, node, view);
+            return self.run_filters_in(active, state, pod, node, view);
         }
         let mut st2 = state.clone();
         let mut n2 = node.clone();
@@ -291,7 +337,7 @@ impl Profile {
         if !s.is_success() {
             return s;
         }
-        self.run_filter_plugins(state, pod, node, view)
+        self.run_filters_in(active, state, pod, node, view)
     }
 
     pub fn run_post_filter(

@@ -39,17 +39,22 @@ impl NodeAffinityPlugin {
         }
     }
 
-    fn preferred<'a>(&'a self, pod: &'a Pod) -> Vec<&'a PreferredSchedulingTerm> {
-        let mut v: Vec<&PreferredSchedulingTerm> = self
+    /// The profile's added preferred terms, then the pod's.
+    fn preferred<'a>(
+        &'a self,
+        pod: &'a Pod,
+    ) -> impl Iterator<Item = &'a PreferredSchedulingTerm> + 'a {
+        let added = self
             .args
             .added_affinity
-            .as_ref()
-            .map(|a| a.preferred.iter().collect())
-            .unwrap_or_default();
-        if let Some(a) = &pod.spec.node_affinity {
-            v.extend(a.preferred.iter());
-        }
-        v
+            .iter()
+            .flat_map(|a| a.preferred.iter());
+        let own = pod
+            .spec
+            .node_affinity
+            .iter()
+            .flat_map(|a| a.preferred.iter());
+        added.chain(own)
     }
 }
 
@@ -155,7 +160,7 @@ impl Plugin for NodeAffinityPlugin {
     }
 
     fn pre_score(&self, _: &mut CycleState, pod: &Pod, _: &[NodeId], _: &ClusterView) -> Status {
-        if self.preferred(pod).is_empty() {
+        if self.preferred(pod).next().is_none() {
             Status::skip()
         } else {
             Status::success()
