@@ -323,8 +323,9 @@ impl SchedulingPolicy for KubeScheduler {
                         for i in 0..n {
                             let nid = nodes[(start + i) % n];
                             let node = view.node(nid);
-                            let s = prof
-                                .run_filters_with_nominated(&state, pod_id, pod, nid, node, view);
+                            let s = prof.run_filters_with_nominated_in(
+                                &active, &state, pod_id, pod, nid, node, view,
+                            );
                             processed += 1;
                             if s.is_success() {
                                 feasible.push(nid);
