@@ -25,6 +25,8 @@ pub enum InvariantViolation {
     },
     #[error("pod {pod} is counted on {count} nodes")]
     MultiplyBound { pod: String, count: usize },
+    #[error("per-phase pod counts drifted: kept {kept}, actual {actual}")]
+    CountDrift { kept: String, actual: String },
 }
 
 pub(super) fn check(w: &World) -> Result<(), InvariantViolation> {
@@ -77,6 +79,22 @@ pub(super) fn check(w: &World) -> Result<(), InvariantViolation> {
                 allocatable: a.to_string(),
             });
         }
+    }
+    let mut counts = [0u64; 4];
+    let mut terminating = 0u64;
+    for (p, rt) in w.pods.iter().zip(&w.pod_rt) {
+        if rt.live {
+            counts[p.phase() as usize] += 1;
+            if p.is_terminating() {
+                terminating += 1;
+            }
+        }
+    }
+    if counts != w.phase_counts || terminating != w.terminating {
+        return Err(InvariantViolation::CountDrift {
+            kept: format!("{:?} terminating {}", w.phase_counts, w.terminating),
+            actual: format!("{counts:?} terminating {terminating}"),
+        });
     }
     if let Some((i, c)) = seen.iter().enumerate().find(|(_, c)| **c > 1) {
         return Err(InvariantViolation::MultiplyBound {

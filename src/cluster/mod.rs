@@ -149,6 +149,11 @@ pub struct World {
     waiting_ids: Vec<PodId>,
     explanations: Vec<Explanation>,
     explain: bool,
+    /// Live pods per phase (indexed by `PodPhase as usize`), and live pods
+    /// with a deletion timestamp: kept as phases change so a sample costs
+    /// O(nodes), not O(pods).
+    phase_counts: [u64; 4],
+    terminating: u64,
     sched_busy: bool,
     flush_scheduled: bool,
     pool_next: BTreeMap<String, u32>,
@@ -220,6 +225,8 @@ impl World {
             waiting_ids: Vec::new(),
             explanations: Vec::new(),
             explain: opts.explain,
+            phase_counts: [0; 4],
+            terminating: 0,
             sched_busy: false,
             flush_scheduled: false,
             pool_next: BTreeMap::new(),
@@ -456,20 +463,11 @@ impl World {
             t_us: self.now.as_micros(),
             ..Default::default()
         };
-        for (p, rt) in self.pods.iter().zip(&self.pod_rt) {
-            if !rt.live {
-                continue;
-            }
-            if p.is_terminating() {
-                s.pods_terminating += 1;
-            }
-            match p.phase() {
-                PodPhase::Pending => s.pods_pending += 1,
-                PodPhase::Running => s.pods_running += 1,
-                PodPhase::Succeeded => s.pods_succeeded += 1,
-                PodPhase::Failed => s.pods_failed += 1,
-            }
-        }
+        s.pods_pending = self.phase_counts[PodPhase::Pending as usize];
+        s.pods_running = self.phase_counts[PodPhase::Running as usize];
+        s.pods_succeeded = self.phase_counts[PodPhase::Succeeded as usize];
+        s.pods_failed = self.phase_counts[PodPhase::Failed as usize];
+        s.pods_terminating = self.terminating;
         s.queue_active = self.sched.active_len() as u64;
         s.queue_unschedulable = self.sched.unschedulable_len() as u64;
         for n in self.nodes.iter().filter(|n| n.present) {

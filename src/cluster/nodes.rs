@@ -244,7 +244,7 @@ impl World {
             self.cancel(t2);
             self.unreserve(p);
             if !self.pods[pi].phase().is_terminal() {
-                self.pods[pi].status.phase = Some(PodPhase::Failed);
+                self.set_phase(pi, PodPhase::Failed);
                 self.pods[pi].status.finished_at = Some(self.now);
             }
             self.pods[pi].status.reason = "NodeRemoved".to_string();

@@ -73,6 +73,7 @@ impl World {
             ..Default::default()
         });
         self.pod_index.insert(key, id);
+        self.phase_counts[PodPhase::Pending as usize] += 1;
         self.log_event("PodCreated", Some(id), None, None, None);
 
         let node_name = self.pods[id.0 as usize].spec.node_name.clone();
@@ -445,8 +446,8 @@ impl World {
     pub(super) fn pod_started(&mut self, id: PodId) {
         let idx = id.0 as usize;
         self.pod_rt[idx].timer = None;
+        self.set_phase(idx, PodPhase::Running);
         let pod = &mut self.pods[idx];
-        pod.status.phase = Some(PodPhase::Running);
         if pod.status.started_at.is_none() {
             pod.status.started_at = Some(self.now);
         }
@@ -526,8 +527,8 @@ impl World {
         self.cancel_pod_timer(idx);
         self.cancel_evict_timer(idx);
         self.unreserve(id);
+        self.set_phase(idx, phase);
         let pod = &mut self.pods[idx];
-        pod.status.phase = Some(phase);
         pod.status.reason = reason.to_string();
         pod.status.finished_at = Some(self.now);
         let kind = if phase == PodPhase::Succeeded {
@@ -548,6 +549,7 @@ impl World {
             return;
         }
         self.pods[idx].meta.deletion_timestamp = Some(self.now);
+        self.terminating += 1;
         let bound = self.pods[idx].status.bound_at.is_some();
         if self.pods[idx].phase().is_terminal() || !bound {
             // Nothing runs: remove it now (and release an assumed node).
@@ -599,8 +601,8 @@ impl World {
             } else {
                 PodPhase::Failed
             };
+            self.set_phase(idx, phase);
             let p = &mut self.pods[idx];
-            p.status.phase = Some(phase);
             p.status.exit_code = Some(code);
             p.status.finished_at = Some(self.now);
         }
@@ -610,9 +612,25 @@ impl World {
         self.cluster_changed();
     }
 
+    /// Changes a pod's phase, keeping the per-phase counts of live pods.
+    pub(super) fn set_phase(&mut self, idx: usize, phase: PodPhase) {
+        let old = self.pods[idx].phase();
+        if self.pod_rt[idx].live {
+            self.phase_counts[old as usize] -= 1;
+            self.phase_counts[phase as usize] += 1;
+        }
+        self.pods[idx].status.phase = Some(phase);
+    }
+
     /// Takes the pod out of the API.
     pub(super) fn remove_pod(&mut self, id: PodId, reason: &str) {
         let idx = id.0 as usize;
+        if self.pod_rt[idx].live {
+            self.phase_counts[self.pods[idx].phase() as usize] -= 1;
+            if self.pods[idx].is_terminating() {
+                self.terminating -= 1;
+            }
+        }
         self.pod_rt[idx].live = false;
         let key = (
             self.pods[idx].meta.namespace.clone(),
