@@ -121,8 +121,8 @@ impl Node {
             return;
         }
         self.requested.add(&pod.requests);
-        self.nonzero_requested.0 += pod.nonzero_requests.0;
-        self.nonzero_requested.1 += pod.nonzero_requests.1;
+        self.nonzero_requested.0 = self.nonzero_requested.0.saturating_add(pod.nonzero_requests.0);
+        self.nonzero_requested.1 = self.nonzero_requested.1.saturating_add(pod.nonzero_requests.1);
         for key in host_ports(pod) {
             self.used_ports.insert(key);
         }
@@ -146,8 +146,8 @@ impl Node {
             return false;
         }
         self.requested.sub(&pod.requests);
-        self.nonzero_requested.0 -= pod.nonzero_requests.0;
-        self.nonzero_requested.1 -= pod.nonzero_requests.1;
+        self.nonzero_requested.0 = self.nonzero_requested.0.saturating_sub(pod.nonzero_requests.0);
+        self.nonzero_requested.1 = self.nonzero_requested.1.saturating_sub(pod.nonzero_requests.1);
         for key in host_ports(pod) {
             self.used_ports.remove(&key);
         }
@@ -176,11 +176,12 @@ impl Node {
 /// Upstream `normalizedImageName`: an image without a tag or digest means
 /// `:latest`.
 pub fn normalized_image_name(name: &str) -> String {
-    let last = name.rsplit('/').next().unwrap_or(name);
-    if last.contains(':') || last.contains('@') {
-        name.to_string()
-    } else {
+    let colon = name.rfind(':').map_or(-1, |i| i as i64);
+    let slash = name.rfind('/').map_or(-1, |i| i as i64);
+    if colon <= slash {
         format!("{name}:latest")
+    } else {
+        name.to_string()
     }
 }
 

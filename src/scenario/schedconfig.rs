@@ -210,14 +210,19 @@ struct CoschedulingArgsM {
     permit_waiting_time_seconds: Option<i64>,
 }
 
+/// Upstream defaulting: no resources → cpu and memory; weight 0 → 1.
 fn resources(v: Option<Vec<ResourceSpecM>>) -> Vec<ResourceSpec> {
     match v {
         None => default_resources(),
+        Some(v) if v.is_empty() => default_resources(),
         Some(v) => v
             .into_iter()
             .map(|r| ResourceSpec {
                 name: r.name,
-                weight: r.weight.unwrap_or(1),
+                weight: match r.weight {
+                    None | Some(0) => 1,
+                    Some(w) => w,
+                },
             })
             .collect(),
     }
