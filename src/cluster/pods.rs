@@ -80,7 +80,10 @@ impl World {
         if let Some(node_name) = node_name {
             // The user bound the pod: the kubelet admits it or rejects it.
             self.kubelet_admit(id, &node_name);
-        } else if self.pods[id.0 as usize].spec.scheduler_name == "default-scheduler" {
+        } else if self
+            .policy
+            .handles(&self.pods[id.0 as usize].spec.scheduler_name)
+        {
             let prio = self.pods[id.0 as usize].spec.priority;
             self.sched.push_active(id, prio, self.now);
             self.wake_scheduler();
@@ -202,8 +205,18 @@ impl World {
                     Some("Unschedulable"),
                     Some(&message),
                 );
-                if let Some((node, victims)) = nominated {
-                    self.nominate(id, node, &victims);
+                match nominated {
+                    Some((node, victims)) => self.nominate(id, node, &victims),
+                    // Upstream clears a nomination when preemption found
+                    // nothing, but keeps it while the pod waits for its
+                    // victims to terminate.
+                    None if !message.contains(
+                        crate::scheduler::plugins::default_preemption::MSG_TERMINATING,
+                    ) =>
+                    {
+                        self.clear_nomination(id)
+                    }
+                    None => {}
                 }
                 self.park_failed(id, "Unschedulable", message);
             }
@@ -252,6 +265,22 @@ impl World {
     /// the victims gracefully.
     fn nominate(&mut self, id: PodId, node: NodeId, victims: &[PodId]) {
         self.clear_nomination(id);
+        // Lower-priority pods nominated to the same node lose their
+        // nomination (upstream `prepareCandidate`).
+        let prio = self.pods[id.0 as usize].spec.priority;
+        let lower: Vec<PodId> = self
+            .nominated
+            .get(&node)
+            .map(|v| {
+                v.iter()
+                    .copied()
+                    .filter(|p| self.pods[p.0 as usize].spec.priority < prio)
+                    .collect()
+            })
+            .unwrap_or_default();
+        for p in lower {
+            self.clear_nomination(p);
+        }
         self.pods[id.0 as usize].status.nominated_node = Some(node);
         self.nominated.entry(node).or_default().push(id);
         let msg = format!("preempted by {}", self.pods[id.0 as usize].meta.key());
@@ -550,6 +579,13 @@ impl World {
         }
         self.pods[idx].meta.deletion_timestamp = Some(self.now);
         self.terminating += 1;
+        self.clear_nomination(id);
+        // A pod held at Permit is given up: unreserve it in the policy.
+        if let Some((node, timer)) = self.waiting.remove(&id) {
+            self.waiting_ids = self.waiting.keys().copied().collect();
+            self.cancel(Some(timer));
+            self.unreserve_in_policy(id, node);
+        }
         let bound = self.pods[idx].status.bound_at.is_some();
         if self.pods[idx].phase().is_terminal() || !bound {
             // Nothing runs: remove it now (and release an assumed node).

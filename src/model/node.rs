@@ -121,8 +121,14 @@ impl Node {
             return;
         }
         self.requested.add(&pod.requests);
-        self.nonzero_requested.0 = self.nonzero_requested.0.saturating_add(pod.nonzero_requests.0);
-        self.nonzero_requested.1 = self.nonzero_requested.1.saturating_add(pod.nonzero_requests.1);
+        self.nonzero_requested.0 = self
+            .nonzero_requested
+            .0
+            .saturating_add(pod.nonzero_requests.0);
+        self.nonzero_requested.1 = self
+            .nonzero_requested
+            .1
+            .saturating_add(pod.nonzero_requests.1);
         for key in host_ports(pod) {
             self.used_ports.insert(key);
         }
@@ -146,8 +152,14 @@ impl Node {
             return false;
         }
         self.requested.sub(&pod.requests);
-        self.nonzero_requested.0 = self.nonzero_requested.0.saturating_sub(pod.nonzero_requests.0);
-        self.nonzero_requested.1 = self.nonzero_requested.1.saturating_sub(pod.nonzero_requests.1);
+        self.nonzero_requested.0 = self
+            .nonzero_requested
+            .0
+            .saturating_sub(pod.nonzero_requests.0);
+        self.nonzero_requested.1 = self
+            .nonzero_requested
+            .1
+            .saturating_sub(pod.nonzero_requests.1);
         for key in host_ports(pod) {
             self.used_ports.remove(&key);
         }

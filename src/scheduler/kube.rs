@@ -394,6 +394,13 @@ impl SchedulingPolicy for KubeScheduler {
             let mut nominated = None;
             let prof = &self.profiles[pi];
             if prof.has_post_filter_plugins() {
+                // A PreFilter rejection applies to every node (upstream
+                // `SetAbsentNodesStatus`), so preemption sees it per node.
+                if let Some(a) = &absent {
+                    for n in all {
+                        statuses.entry(*n).or_insert_with(|| a.clone());
+                    }
+                }
                 let r = prof.run_post_filter(&state, pod_id, pod, &statuses, view);
                 postfilter_msg = r.status.message();
                 if r.status.code == Code::Error {
