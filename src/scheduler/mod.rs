@@ -17,6 +17,8 @@
 pub mod config;
 pub mod explain;
 pub mod extender;
+pub mod extender_http;
+pub mod extender_jsonl;
 pub mod framework;
 pub mod kube;
 pub mod plugins;
