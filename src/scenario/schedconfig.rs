@@ -460,8 +460,8 @@ pub(super) fn convert(doc: &mut Doc, tree: &YNode) -> Option<SchedulerConfig> {
         }
         let timeout = match &e.http_timeout {
             Some(t) => duration(doc, &child_path(&ep, "httpTimeout"), t)
-                .unwrap_or(crate::engine::Duration::from_secs(30)),
-            None => crate::engine::Duration::from_secs(30),
+                .unwrap_or(crate::engine::Duration::from_secs(5)),
+            None => crate::engine::Duration::from_secs(5),
         };
         cfg.extenders.push(ExtenderConfig {
             url_prefix: url,

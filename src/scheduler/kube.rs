@@ -371,7 +371,18 @@ impl SchedulingPolicy for KubeScheduler {
                         view,
                         &mut statuses,
                     ) {
-                        Ok(v) => feasible = v,
+                        Ok(v) => {
+                            if let Some(e) = exp.as_mut() {
+                                for n in feasible.iter().filter(|n| !v.contains(n)) {
+                                    let name = view.node(*n).name();
+                                    if let Some(nv) = e.nodes.iter_mut().find(|x| x.node == name) {
+                                        nv.feasible = false;
+                                        nv.rejected_by = statuses.get(n).map(verdict);
+                                    }
+                                }
+                            }
+                            feasible = v;
+                        }
                         Err(e) => {
                             return ScheduleResult {
                                 decision: Decision::Error(e),

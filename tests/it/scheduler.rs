@@ -291,3 +291,80 @@ profiles:
     );
     assert!(t0.expect("bound").0 >= 30_000_000);
 }
+
+#[test]
+fn a_python_extender_configured_in_the_scenario_steers_placement() {
+    if std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("SKIPPED: python3 is not installed; the JSON-lines extender example needs it");
+        return;
+    }
+    let r = run_in_memory(
+        crate::load("scenarios/extender-jsonl.yaml"),
+        &explain_spec(),
+    )
+    .expect("run");
+    let mut used = Vec::new();
+    for p in &r.pods {
+        let n = node_name(&r, p).expect("every pod is scheduled");
+        assert!(
+            n.starts_with("good-"),
+            "{} went to {n}, which the extender filters out",
+            p.meta.name
+        );
+        used.push(n);
+    }
+    used.sort();
+    used.dedup();
+    // Fewest-pods prioritizing spreads four pods over the three good nodes.
+    assert_eq!(used.len(), 3, "{used:?}");
+    let e = &r.explanations[0];
+    assert!(
+        e.nodes.iter().any(|n| n
+            .rejected_by
+            .as_ref()
+            .is_some_and(|v| v.plugin == "Extender")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn a_crashing_extender_is_a_clear_scheduling_error() {
+    let text = format!(
+        "{CLUSTER}{}{}",
+        r#"---
+apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+extenders:
+- command: [python3, -c, "import sys; sys.exit(3)"]
+  filterVerb: filter
+  httpTimeout: 2s
+"#,
+        pods_yaml(1, "1", "")
+    );
+    if std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("SKIPPED: python3 is not installed");
+        return;
+    }
+    let r = run_in_memory(load_text(&text), &crate::spec(None)).expect("the run itself completes");
+    let p = pod(&r, "p0");
+    assert!(p.status.bound_at.is_none());
+    assert_eq!(p.status.reason, "SchedulerError");
+    assert!(
+        p.status.message.contains("extender"),
+        "{}",
+        p.status.message
+    );
+    assert!(
+        p.status.message.contains("python3"),
+        "names the command: {}",
+        p.status.message
+    );
+}
