@@ -187,13 +187,13 @@ impl Node {
 
 /// Upstream `normalizedImageName`: an image without a tag or digest means
 /// `:latest`.
-pub fn normalized_image_name(name: &str) -> String {
+pub fn normalized_image_name(name: &str) -> std::borrow::Cow<'_, str> {
     let colon = name.rfind(':').map_or(-1, |i| i as i64);
     let slash = name.rfind('/').map_or(-1, |i| i as i64);
     if colon <= slash {
-        format!("{name}:latest")
+        std::borrow::Cow::Owned(format!("{name}:latest"))
     } else {
-        name.to_string()
+        std::borrow::Cow::Borrowed(name)
     }
 }
 

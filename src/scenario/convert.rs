@@ -1388,7 +1388,7 @@ fn convert_images(
             ok = false;
         }
         for n in &im.names {
-            out.insert(mnode::normalized_image_name(n), size);
+            out.insert(mnode::normalized_image_name(n).into_owned(), size);
         }
     }
     ok.then_some(out)

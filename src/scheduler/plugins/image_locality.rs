@@ -85,8 +85,8 @@ pub fn sum_image_scores(pod: &Pod, node: &Node, view: &ClusterView) -> i64 {
         .chain(pod.spec.containers.iter())
         .filter_map(|c| {
             let name = normalized_image_name(&c.image);
-            node.images.get(&name).map(|&size| {
-                let num = view.image_nodes.get(&name).copied().unwrap_or(0);
+            node.images.get(name.as_ref()).map(|&size| {
+                let num = view.image_nodes.get(name.as_ref()).copied().unwrap_or(0);
                 scaled_image_score(size, num, total)
             })
         })

@@ -99,7 +99,7 @@ impl BalancedAllocation {
     }
 
     fn score_node(&self, node: &Node, pod_requests: &[i64]) -> Result<i64, Status> {
-        let (requested, allocatable) = self.scorer.requested_allocatable(node, pod_requests)?;
+        let (requested, allocatable) = self.scorer.requested_allocatable_buf(node, pod_requests)?;
         Ok(balanced_resource_scorer(&requested, &allocatable))
     }
 }
@@ -109,29 +109,38 @@ impl BalancedAllocation {
 /// 1; std = |f0 − f1| / 2 for two fractions, the population standard
 /// deviation for more, 0 otherwise; score = int64((1 − std) × MaxNodeScore).
 pub fn balanced_resource_scorer(requested: &[i64], allocatable: &[i64]) -> i64 {
-    // Same float64 operations, in the same order, as upstream.
-    let mut fractions: Vec<f64> = Vec::with_capacity(requested.len());
+    // Same float64 operations, in the same order, as upstream; the
+    // fractions are recomputed rather than stored (no allocation per node).
+    let fraction = |req: i64, alloc: i64| {
+        let f = req as f64 / alloc as f64;
+        if f > 1.0 {
+            1.0
+        } else {
+            f
+        }
+    };
+    let pairs = || requested.iter().zip(allocatable).filter(|(_, &a)| a != 0);
     let mut total_fraction = 0.0f64;
-    for (&req, &alloc) in requested.iter().zip(allocatable) {
-        if alloc == 0 {
-            continue;
+    let mut count = 0usize;
+    let mut first = [0.0f64; 2];
+    for (&req, &alloc) in pairs() {
+        let f = fraction(req, alloc);
+        total_fraction += f;
+        if count < 2 {
+            first[count] = f;
         }
-        let mut fraction = req as f64 / alloc as f64;
-        if fraction > 1.0 {
-            fraction = 1.0;
-        }
-        total_fraction += fraction;
-        fractions.push(fraction);
+        count += 1;
     }
 
     let mut std = 0.0f64;
-    if fractions.len() == 2 {
-        std = ((fractions[0] - fractions[1]) / 2.0).abs();
-    } else if fractions.len() > 2 {
-        let n = fractions.len() as f64;
+    if count == 2 {
+        std = ((first[0] - first[1]) / 2.0).abs();
+    } else if count > 2 {
+        let n = count as f64;
         let mean = total_fraction / n;
         let mut sum = 0.0f64;
-        for f in &fractions {
+        for (&req, &alloc) in pairs() {
+            let f = fraction(req, alloc);
             sum += (f - mean) * (f - mean);
         }
         std = (sum / n).sqrt();

@@ -152,7 +152,7 @@ pub fn fits_request(
     ignored_extended_resources: &BTreeSet<String>,
     ignored_resource_groups: &BTreeSet<String>,
 ) -> Vec<InsufficientResource> {
-    let mut out = Vec::with_capacity(4);
+    let mut out = Vec::new();
     let alloc = &node.allocatable;
     let used = &node.requested;
 
@@ -176,11 +176,11 @@ pub fn fits_request(
         return out;
     }
 
-    let mut check = |name: &str, reason: String, req: i64, a: i64, u: i64| {
+    let mut check = |name: &str, req: i64, a: i64, u: i64| {
         if req > 0 && req > a.wrapping_sub(u) {
             out.push(InsufficientResource {
                 resource_name: name.to_string(),
-                reason,
+                reason: format!("Insufficient {name}"),
                 requested: req,
                 used: u,
                 capacity: a,
@@ -188,23 +188,10 @@ pub fn fits_request(
             });
         }
     };
-    check(
-        CPU,
-        "Insufficient cpu".into(),
-        pod_request.cpu_m,
-        alloc.cpu_m,
-        used.cpu_m,
-    );
-    check(
-        MEMORY,
-        "Insufficient memory".into(),
-        pod_request.memory,
-        alloc.memory,
-        used.memory,
-    );
+    check(CPU, pod_request.cpu_m, alloc.cpu_m, used.cpu_m);
+    check(MEMORY, pod_request.memory, alloc.memory, used.memory);
     check(
         EPHEMERAL_STORAGE,
-        "Insufficient ephemeral-storage".into(),
         pod_request.ephemeral_storage,
         alloc.ephemeral_storage,
         used.ephemeral_storage,
@@ -229,7 +216,7 @@ pub fn fits_request(
         }
         let a = alloc.scalar.get(name).copied().unwrap_or(0);
         let u = used.scalar.get(name).copied().unwrap_or(0);
-        check(name, format!("Insufficient {name}"), quant, a, u);
+        check(name, quant, a, u);
     }
     out
 }
@@ -335,6 +322,57 @@ impl ResourceAllocationScorer {
             requested[i] = req;
         }
         Ok((requested, allocatable))
+    }
+}
+
+/// Up to this many scoring resources are handled without allocating.
+pub const INLINE_RESOURCES: usize = 8;
+
+/// (requested, allocatable) vectors on the stack for the common case of at
+/// most [`INLINE_RESOURCES`] scoring resources.
+pub enum ResBuf {
+    Inline([i64; INLINE_RESOURCES], usize),
+    Heap(Vec<i64>),
+}
+
+impl std::ops::Deref for ResBuf {
+    type Target = [i64];
+    fn deref(&self) -> &[i64] {
+        match self {
+            ResBuf::Inline(a, n) => &a[..*n],
+            ResBuf::Heap(v) => v,
+        }
+    }
+}
+
+impl ResourceAllocationScorer {
+    /// [`ResourceAllocationScorer::requested_allocatable`] without heap
+    /// allocation when there are few resources (the hot path).
+    pub fn requested_allocatable_buf(
+        &self,
+        node: &Node,
+        pod_requests: &[i64],
+    ) -> Result<(ResBuf, ResBuf), Status> {
+        let n = self.resources.len();
+        if n > INLINE_RESOURCES {
+            let (r, a) = self.requested_allocatable(node, pod_requests)?;
+            return Ok((ResBuf::Heap(r), ResBuf::Heap(a)));
+        }
+        if n == 0 {
+            return Err(Status::error("resources not found"));
+        }
+        let mut requested = [0i64; INLINE_RESOURCES];
+        let mut allocatable = [0i64; INLINE_RESOURCES];
+        for (i, r) in self.resources.iter().enumerate() {
+            let pod_req = pod_requests.get(i).copied().unwrap_or(0);
+            let (alloc, req) = self.allocatable_request(node, &r.name, pod_req);
+            if alloc == 0 {
+                continue;
+            }
+            allocatable[i] = alloc;
+            requested[i] = req;
+        }
+        Ok((ResBuf::Inline(requested, n), ResBuf::Inline(allocatable, n)))
     }
 }
 
@@ -673,7 +711,7 @@ impl Fit {
 
     /// Upstream `resourceAllocationScorer.score` with this strategy.
     fn score_node(&self, node: &Node, pod_requests: &[i64]) -> Result<i64, Status> {
-        let (requested, allocatable) = self.scorer.requested_allocatable(node, pod_requests)?;
+        let (requested, allocatable) = self.scorer.requested_allocatable_buf(node, pod_requests)?;
         let res = &self.scorer.resources;
         Ok(match &self.strategy {
             Strategy::LeastAllocated => least_resource_scorer(res, &requested, &allocatable),
