@@ -77,6 +77,8 @@ fn setup(n: usize, anti: bool) -> Bench {
         .map(|i| {
             let mut p = t.clone();
             p.meta.name = format!("p-{i}");
+            // As the World does at creation.
+            p.sched_signature = kubesim::model::pod::scheduling_signature(&p);
             p
         })
         .collect();

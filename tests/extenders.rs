@@ -95,6 +95,7 @@ fn pod(name: &str, uid: u32, gpu: i64) -> Pod {
         status: PodStatus::default(),
         requests: requests.clone(),
         nonzero_requests: (requests.cpu_m, requests.memory),
+        sched_signature: 0,
         qos: QosClass::Guaranteed,
     }
 }

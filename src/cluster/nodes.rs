@@ -102,6 +102,7 @@ impl World {
     pub(super) fn cordon(&mut self, name: &str, on: bool) {
         let Some(id) = self.node_id(name) else { return };
         self.nodes[id.0 as usize].unschedulable = on;
+        self.nodes[id.0 as usize].touch();
         self.log_event(
             if on { "NodeCordoned" } else { "NodeUncordoned" },
             None,
@@ -178,6 +179,7 @@ impl World {
                 node.taints.push(t);
             }
         }
+        node.touch();
         self.log_event(
             "NodeNotReady",
             None,
@@ -203,6 +205,7 @@ impl World {
         node.kubelet_up = true;
         node.conditions.ready = ConditionStatus::True;
         node.taints.retain(|t| t.key != TAINT_UNREACHABLE);
+        node.touch();
         self.log_event("NodeReady", None, Some(id), None, None);
         for p in self.pods_on(id) {
             let pi = p.0 as usize;
@@ -262,6 +265,7 @@ impl World {
             self.remove_pod(p, "NodeRemoved");
         }
         self.nodes[idx].present = false;
+        self.nodes[idx].touch();
         self.node_index.remove(name);
         self.node_order_dirty = true;
         for img in self.nodes[idx].images.keys() {

@@ -64,6 +64,7 @@ impl World {
         }
         pod.meta.uid = self.next_uid();
         pod.meta.creation_timestamp = self.now;
+        pod.sched_signature = crate::model::pod::scheduling_signature(&pod);
         pod.status = Default::default();
         pod.status.phase = Some(PodPhase::Pending);
         let id = PodId(self.pods.len() as u32);

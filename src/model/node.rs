@@ -90,6 +90,9 @@ pub struct Node {
     /// Pods here with required anti-affinity terms
     /// (upstream `NodeInfo.PodsWithRequiredAntiAffinity`).
     pub pods_with_required_anti_affinity: BTreeSet<PodId>,
+    /// Bumped on every change a scheduling plugin can see (pods, taints,
+    /// labels, cordon, presence): keys the scheduler's per-node cache.
+    pub generation: u64,
 }
 
 impl Node {
@@ -111,7 +114,13 @@ impl Node {
             used_ports: BTreeSet::new(),
             pods_with_affinity: BTreeSet::new(),
             pods_with_required_anti_affinity: BTreeSet::new(),
+            generation: 0,
         }
+    }
+
+    /// Records that the node changed (see [`Node::generation`]).
+    pub fn touch(&mut self) {
+        self.generation = self.generation.wrapping_add(1);
     }
 
     /// Accounts `pod` (with id `id`) on this node: requests, non-zero
@@ -120,6 +129,7 @@ impl Node {
         if !self.pods.insert(id) {
             return;
         }
+        self.touch();
         self.requested.add(&pod.requests);
         self.nonzero_requested.0 = self
             .nonzero_requested
@@ -151,6 +161,7 @@ impl Node {
         if !self.pods.remove(&id) {
             return false;
         }
+        self.touch();
         self.requested.sub(&pod.requests);
         self.nonzero_requested.0 = self
             .nonzero_requested

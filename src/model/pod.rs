@@ -186,6 +186,11 @@ pub struct Pod {
     /// ([`nonzero_requests`]), cached at admission.
     pub nonzero_requests: (i64, i64),
     pub qos: QosClass,
+    /// A digest of everything scheduling plugins read of this pod (spec,
+    /// requests, namespace, labels), set at creation; 0 means "unknown"
+    /// (never cached). Identical pods share it, so the scheduler can reuse
+    /// node-local verdicts between them.
+    pub sched_signature: u64,
 }
 
 impl Pod {
@@ -431,4 +436,19 @@ mod tests {
         };
         assert_eq!(pod_requests(&s2).cpu_m, 110);
     }
+}
+
+/// The scheduling signature of a pod: FNV-1a over the canonical (ordered)
+/// debug form of what scheduling reads. Never 0.
+pub fn scheduling_signature(pod: &Pod) -> u64 {
+    let text = format!(
+        "{:?}|{:?}|{:?}|{}|{:?}",
+        pod.spec, pod.requests, pod.nonzero_requests, pod.meta.namespace, pod.meta.labels
+    );
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h.max(1)
 }

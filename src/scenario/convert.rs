@@ -922,6 +922,7 @@ fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod
         status: PodStatus::default(),
         requests,
         nonzero_requests: nonzero_requests(&spec),
+        sched_signature: 0,
         qos,
         spec,
     })

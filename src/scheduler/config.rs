@@ -241,6 +241,9 @@ pub struct SchedulerConfig {
     pub pod_max_backoff: Duration,
     pub profiles: Vec<ProfileConfig>,
     pub extenders: Vec<ExtenderConfig>,
+    /// Reuse node-local plugin results across identical pods (kubesim; the
+    /// results are identical either way, only faster).
+    pub node_cache: bool,
 }
 
 impl Default for SchedulerConfig {
@@ -251,6 +254,7 @@ impl Default for SchedulerConfig {
             pod_max_backoff: Duration::from_secs(10),
             profiles: vec![ProfileConfig::default_profile()],
             extenders: Vec::new(),
+            node_cache: true,
         }
     }
 }

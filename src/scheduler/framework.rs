@@ -331,6 +331,14 @@ pub trait Plugin {
     /// The extension points this plugin implements (used to expand
     /// `multiPoint` and to validate configurations).
     fn points(&self) -> &'static [Point];
+    /// True if this plugin's Filter verdict and raw Score for a pod depend
+    /// only on the pod (its scheduling signature: spec, requests,
+    /// namespace, labels), the plugin's args and the node itself — not on
+    /// other nodes or pods elsewhere. The scheduler then reuses them across
+    /// identical pods while the node is unchanged. Say false if unsure.
+    fn node_local(&self) -> bool {
+        false
+    }
 
     /// QueueSort: whether `a` should be scheduled before `b`.
     fn less(&self, _a: &Pod, _a_enqueued: SimTime, _b: &Pod, _b_enqueued: SimTime) -> bool {

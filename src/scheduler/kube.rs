@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use super::cache::NodeCache;
 use super::config::SchedulerConfig;
 use super::explain::{Explanation, NodeVerdict, PluginScore, PluginVerdict};
 use super::extender::{self, Extender};
@@ -90,6 +91,9 @@ pub struct KubeScheduler {
     extenders: Vec<Box<dyn Extender>>,
     /// Cycle states of pods between their scheduling and binding cycles.
     states: BTreeMap<PodId, (usize, CycleState)>,
+    /// Node-local results reused across identical pods, per profile.
+    caches: Vec<NodeCache>,
+    cache_enabled: bool,
 }
 
 impl KubeScheduler {
@@ -126,6 +130,10 @@ impl KubeScheduler {
             next_start_node_index: 0,
             extenders,
             states: BTreeMap::new(),
+            caches: (0..cfg.profiles.len())
+                .map(|_| NodeCache::default())
+                .collect(),
+            cache_enabled: cfg.node_cache,
         })
     }
 
@@ -313,6 +321,9 @@ impl SchedulingPolicy for KubeScheduler {
                 }
                 let mut processed = 0usize;
                 let active = prof.active_filters(&state);
+                let local = prof.local_mask(&active);
+                let cache_on = self.cache_enabled;
+                let cache = &mut self.caches[pi];
                 if n > 0 {
                     let start = self.next_start_node_index % n;
                     if !prof.has_filter_plugins() {
@@ -323,9 +334,15 @@ impl SchedulingPolicy for KubeScheduler {
                         for i in 0..n {
                             let nid = nodes[(start + i) % n];
                             let node = view.node(nid);
-                            let s = prof.run_filters_with_nominated_in(
-                                &active, &state, pod_id, pod, nid, node, view,
-                            );
+                            let s = if cache_on {
+                                cache.filter(
+                                    prof, &active, &local, &state, pod_id, pod, nid, node, view,
+                                )
+                            } else {
+                                prof.run_filters_with_nominated_in(
+                                    &active, &state, pod_id, pod, nid, node, view,
+                                )
+                            };
                             processed += 1;
                             if s.is_success() {
                                 feasible.push(nid);
@@ -460,7 +477,12 @@ impl SchedulingPolicy for KubeScheduler {
                             explanation: exp,
                         };
                     }
-                    let per_plugin = match prof.run_score(&state, pod, &feasible, view) {
+                    let cache = if self.cache_enabled {
+                        Some(&mut self.caches[pi])
+                    } else {
+                        None
+                    };
+                    let per_plugin = match prof.run_score(&state, pod, &feasible, view, cache) {
                         Ok(v) => v,
                         Err(s) => {
                             return ScheduleResult {

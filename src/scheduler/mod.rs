@@ -14,6 +14,7 @@
 //!
 //! Invariant: policies never mutate cluster state.
 
+pub mod cache;
 pub mod config;
 pub mod explain;
 pub mod extender;

@@ -217,6 +217,14 @@ impl Profile {
         (result, Status::success(), narrowing)
     }
 
+    /// Whether each of `active` is node-local (see `Plugin::node_local`).
+    pub fn local_mask(&self, active: &[usize]) -> Vec<bool> {
+        active
+            .iter()
+            .map(|&i| self.plugins[i].node_local())
+            .collect()
+    }
+
     /// The Filter plugins to run this cycle: all but those whose PreFilter
     /// returned Skip.
     pub fn active_filters(&self, state: &CycleState) -> Vec<usize> {
@@ -249,26 +257,39 @@ impl Profile {
         view: &ClusterView,
     ) -> Status {
         for &i in active {
-            let p = &self.plugins[i];
-            let s = p.filter(state, pod, node, view);
+            let s = self.filter_one(i, state, pod, node, view);
             if !s.is_success() {
-                let code = s.code;
-                let s = s.with_plugin(p.name());
-                if code != Code::Unschedulable
-                    && code != Code::UnschedulableAndUnresolvable
-                    && code != Code::Error
-                {
-                    return Status::error(format!(
-                        "filter plugin {} returned {:?}",
-                        p.name(),
-                        code
-                    ))
-                    .with_plugin(p.name());
-                }
                 return s;
             }
         }
         Status::success()
+    }
+
+    /// One Filter plugin, its status tagged with the plugin name (codes
+    /// other than the rejecting ones and Error become Error).
+    #[inline]
+    pub fn filter_one(
+        &self,
+        i: usize,
+        state: &CycleState,
+        pod: &Pod,
+        node: &Node,
+        view: &ClusterView,
+    ) -> Status {
+        let p = &self.plugins[i];
+        let s = p.filter(state, pod, node, view);
+        if s.is_success() {
+            return s;
+        }
+        let code = s.code;
+        if code != Code::Unschedulable
+            && code != Code::UnschedulableAndUnresolvable
+            && code != Code::Error
+        {
+            return Status::error(format!("filter plugin {} returned {:?}", p.name(), code))
+                .with_plugin(p.name());
+        }
+        s.with_plugin(p.name())
     }
 
     /// Upstream `RunFilterPluginsWithNominatedPods`: when pods of equal or
@@ -413,6 +434,7 @@ impl Profile {
         pod: &Pod,
         nodes: &[NodeId],
         view: &ClusterView,
+        mut cache: Option<&mut super::cache::NodeCache>,
     ) -> Result<Vec<(&'static str, i64, Vec<i64>, Vec<NodeScore>)>, Status> {
         let mut out = Vec::with_capacity(self.score.len());
         for &(i, w) in &self.score {
@@ -421,8 +443,16 @@ impl Profile {
                 continue;
             }
             let mut scores = Vec::with_capacity(nodes.len());
+            let local = p.node_local();
             for &n in nodes {
-                match p.score(state, pod, view.node(n), view) {
+                let node = view.node(n);
+                let r = match cache.as_deref_mut() {
+                    Some(c) if local => {
+                        c.score(i, || p.score(state, pod, node, view), pod, n, node)
+                    }
+                    _ => p.score(state, pod, node, view),
+                };
+                match r {
                     Ok(s) => scores.push(NodeScore { node: n, score: s }),
                     Err(e) => {
                         return Err(Status::error(format!(

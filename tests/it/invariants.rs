@@ -60,6 +60,26 @@ fn pod_gen() -> impl Strategy<Value = PodGen> {
         )
 }
 
+/// Pods from a few templates, so that many share a scheduling signature.
+fn few_pod_gen() -> impl Strategy<Value = PodGen> {
+    (
+        prop_oneof![Just(500u32), Just(1500u32)],
+        prop_oneof![Just(512u32), Just(3000u32)],
+        prop_oneof![Just(None), Just(Some(120u16))],
+        proptest::option::weighted(0.3, 0u8..2),
+        proptest::option::weighted(0.2, Just(8000u16)),
+    )
+        .prop_map(|(cpu_m, mem_mi, run_s, selector, host_port)| PodGen {
+            cpu_m,
+            mem_mi,
+            run_s,
+            exit: 0,
+            policy: "Always",
+            selector,
+            host_port,
+        })
+}
+
 fn act_gen() -> impl Strategy<Value = (u16, ActGen)> {
     (
         0u16..1800,
@@ -196,5 +216,28 @@ proptest! {
                     "pending pod {} has no reason", p.meta.name);
             }
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 60, ..ProptestConfig::default() })]
+
+    /// The scheduler's node cache changes nothing but speed: with and
+    /// without it, random runs produce the same event log.
+    #[test]
+    fn node_cache_does_not_change_results(
+        nodes in 1u8..5,
+        pods in proptest::collection::vec(few_pod_gen(), 0..30),
+        acts in proptest::collection::vec(act_gen(), 0..25),
+        seed in 0u64..1000,
+    ) {
+        let text = scenario(nodes, &pods, &acts);
+        let sc = load_str(&text, Path::new("prop.yaml"), LoadOptions::default())
+            .map_err(|e| TestCaseError::fail(format!("generated scenario invalid: {e}\n{text}")))?;
+        let mut uncached = sc.clone();
+        uncached.scheduler.config.node_cache = false;
+        let a = run_in_memory(sc, &spec(Some(seed))).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let b = run_in_memory(uncached, &spec(Some(seed))).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(a.event_digest, b.event_digest, "cache changed the run:\n{}", text);
     }
 }

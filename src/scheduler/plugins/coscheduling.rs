@@ -265,6 +265,7 @@ mod tests {
             status: PodStatus::default(),
             requests: Resources::default(),
             nonzero_requests: (0, 0),
+            sched_signature: 0,
             qos: crate::model::QosClass::BestEffort,
         }
     }

@@ -759,6 +759,7 @@ mod tests {
             },
             requests: pod_requests(&spec),
             nonzero_requests: nonzero_requests(&spec),
+            sched_signature: 0,
             qos: qos_class(&spec),
             spec,
             behavior: PodBehavior {

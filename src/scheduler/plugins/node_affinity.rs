@@ -89,6 +89,9 @@ impl Plugin for NodeAffinityPlugin {
             Point::Score,
         ]
     }
+    fn node_local(&self) -> bool {
+        true
+    }
 
     fn pre_filter(&self, _: &mut CycleState, pod: &Pod, view: &ClusterView) -> PreFilterOutcome {
         let required = pod

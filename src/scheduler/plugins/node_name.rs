@@ -15,6 +15,9 @@ impl Plugin for NodeName {
     fn points(&self) -> &'static [Point] {
         &[Point::Filter]
     }
+    fn node_local(&self) -> bool {
+        true
+    }
     fn filter(&self, _: &CycleState, pod: &Pod, node: &Node, _: &ClusterView) -> Status {
         match &pod.spec.node_name {
             Some(n) if n != node.name() => Status::unresolvable(ERR_REASON),

@@ -38,6 +38,9 @@ impl Plugin for NodePorts {
     fn points(&self) -> &'static [Point] {
         &[Point::PreFilter, Point::Filter]
     }
+    fn node_local(&self) -> bool {
+        true
+    }
     fn pre_filter(&self, state: &mut CycleState, pod: &Pod, _: &ClusterView) -> PreFilterOutcome {
         let ports: Vec<(String, String, i32)> = host_ports(pod).collect();
         if ports.is_empty() {

@@ -159,6 +159,9 @@ impl Plugin for BalancedAllocation {
     fn points(&self) -> &'static [Point] {
         &[Point::PreScore, Point::Score]
     }
+    fn node_local(&self) -> bool {
+        true
+    }
 
     fn pre_score(
         &self,

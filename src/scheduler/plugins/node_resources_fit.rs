@@ -735,6 +735,9 @@ impl Plugin for Fit {
             Point::Score,
         ]
     }
+    fn node_local(&self) -> bool {
+        true
+    }
 
     fn pre_filter(&self, state: &mut CycleState, pod: &Pod, _: &ClusterView) -> PreFilterOutcome {
         state.write(
@@ -945,6 +948,7 @@ pub(crate) mod testutil {
             },
             requests: pod_requests(&s),
             nonzero_requests: nonzero,
+            sched_signature: 0,
             qos: qos_class(&s),
             spec: s,
             behavior: PodBehavior {

@@ -17,6 +17,9 @@ impl Plugin for NodeUnschedulable {
     fn points(&self) -> &'static [Point] {
         &[Point::Filter]
     }
+    fn node_local(&self) -> bool {
+        true
+    }
     fn filter(&self, _: &CycleState, pod: &Pod, node: &Node, _: &ClusterView) -> Status {
         if !node.unschedulable {
             return Status::success();

@@ -40,6 +40,9 @@ impl Plugin for TaintToleration {
     fn points(&self) -> &'static [Point] {
         &[Point::Filter, Point::PreScore, Point::Score]
     }
+    fn node_local(&self) -> bool {
+        true
+    }
     fn filter(&self, _: &CycleState, pod: &Pod, node: &Node, _: &ClusterView) -> Status {
         match find_untolerated(
             &node.taints,

@@ -315,6 +315,7 @@ pub(crate) mod testutil {
             },
             requests: pod_requests(&spec),
             nonzero_requests: nonzero_requests(&spec),
+            sched_signature: 0,
             qos: qos_class(&spec),
             spec,
             behavior: PodBehavior {
