@@ -306,6 +306,21 @@ pub fn nonzero_requests(spec: &PodSpec) -> (i64, i64) {
     (r.cpu_m, r.memory)
 }
 
+/// The scheduling signature of a pod: FNV-1a over the canonical (ordered)
+/// debug form of what scheduling reads. Never 0.
+pub fn scheduling_signature(pod: &Pod) -> u64 {
+    let text = format!(
+        "{:?}|{:?}|{:?}|{}|{:?}",
+        pod.spec, pod.requests, pod.nonzero_requests, pod.meta.namespace, pod.meta.labels
+    );
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h.max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,19 +451,4 @@ mod tests {
         };
         assert_eq!(pod_requests(&s2).cpu_m, 110);
     }
-}
-
-/// The scheduling signature of a pod: FNV-1a over the canonical (ordered)
-/// debug form of what scheduling reads. Never 0.
-pub fn scheduling_signature(pod: &Pod) -> u64 {
-    let text = format!(
-        "{:?}|{:?}|{:?}|{}|{:?}",
-        pod.spec, pod.requests, pod.nonzero_requests, pod.meta.namespace, pod.meta.labels
-    );
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h.max(1)
 }
