@@ -96,6 +96,7 @@ fn pod(name: &str, uid: u32, gpu: i64) -> Pod {
         requests: requests.clone(),
         nonzero_requests: (requests.cpu_m, requests.memory),
         sched_signature: 0,
+        gpu: None,
         qos: QosClass::Guaranteed,
     }
 }

@@ -25,6 +25,14 @@ pub enum InvariantViolation {
     },
     #[error("pod {pod} is counted on {count} nodes")]
     MultiplyBound { pod: String, count: usize },
+    #[error("GPU {gpu} of node {node} is over-committed: {free} milli free")]
+    GpuOverCommitted { node: String, gpu: usize, free: i64 },
+    #[error("GPU accounting of node {node} drifted: recorded free {recorded:?}, from its pods {actual:?}")]
+    GpuAccountingDrift {
+        node: String,
+        recorded: Vec<i64>,
+        actual: Vec<i64>,
+    },
     #[error("per-phase pod counts drifted: kept {kept}, actual {actual}")]
     CountDrift { kept: String, actual: String },
 }
@@ -33,6 +41,11 @@ pub(super) fn check(w: &World) -> Result<(), InvariantViolation> {
     let mut seen = vec![0usize; w.pods.len()];
     for (ni, n) in w.nodes.iter().enumerate() {
         let mut sum = Resources::default();
+        // Free milli per GPU recomputed from the pods bound here.
+        let mut gpu_free: Option<Vec<i64>> = n
+            .gpus
+            .as_ref()
+            .map(|g| vec![crate::model::gpu::GPU_MILLI; g.free_milli.len()]);
         for &PodId(p) in &n.pods {
             let pod = &w.pods[p as usize];
             seen[p as usize] += 1;
@@ -52,6 +65,30 @@ pub(super) fn check(w: &World) -> Result<(), InvariantViolation> {
                 });
             }
             sum.add(&pod.requests);
+            if let (Some(req), Some(f)) = (&pod.gpu, gpu_free.as_mut()) {
+                for &g in &pod.status.gpu_ids {
+                    if let Some(x) = f.get_mut(g as usize) {
+                        *x -= req.gpu_milli;
+                    }
+                }
+            }
+        }
+        if let Some(g) = &n.gpus {
+            let actual = gpu_free.unwrap_or_default();
+            if actual != g.free_milli {
+                return Err(InvariantViolation::GpuAccountingDrift {
+                    node: n.meta.name.clone(),
+                    recorded: g.free_milli.clone(),
+                    actual,
+                });
+            }
+            if let Some((i, f)) = g.free_milli.iter().enumerate().find(|(_, f)| **f < 0) {
+                return Err(InvariantViolation::GpuOverCommitted {
+                    node: n.meta.name.clone(),
+                    gpu: i,
+                    free: *f,
+                });
+            }
         }
         sum.scalar.retain(|_, v| *v != 0);
         let mut recorded = n.requested.clone();

@@ -76,6 +76,11 @@ impl World {
             node.taints = pool.taints.clone();
             node.pool = Some(pool_name.to_string());
             node.images = pool.images.clone();
+            node.gpus = pool
+                .gpus
+                .as_ref()
+                .filter(|(c, _)| *c > 0)
+                .map(|(c, m)| crate::model::gpu::NodeGpus::new(*c, m));
             self.add_node(node);
         }
         self.pool_next

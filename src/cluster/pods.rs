@@ -170,11 +170,21 @@ impl World {
         if let Some(e) = result.explanation {
             self.explanations.push(e);
         }
-        match result.decision {
+        let decision = match result.decision {
+            Decision::Bind {
+                node, ref gpus, ..
+            } => match self.choose_gpus(id, node, gpus) {
+                Ok(()) => result.decision,
+                Err(e) => Decision::Error(e),
+            },
+            d => d,
+        };
+        match decision {
             Decision::Bind {
                 node,
                 wait,
                 release,
+                gpus: _,
             } => {
                 self.clear_nomination(id);
                 self.reserve(id, node);
@@ -411,8 +421,37 @@ impl World {
     /// Adds the pod's requests to the node (the scheduler "assumes" it).
     pub(super) fn reserve(&mut self, id: PodId, nid: NodeId) {
         let pod = &mut self.pods[id.0 as usize];
+        if pod.gpu.is_some() && pod.status.gpu_ids.is_empty() {
+            // A pod bound without the scheduler (spec.nodeName).
+            if let Some(ids) = crate::model::gpu::default_choice(pod, &self.nodes[nid.0 as usize]) {
+                pod.status.gpu_ids = ids;
+            }
+        }
         pod.status.node = Some(nid);
         self.nodes[nid.0 as usize].add_pod(id, pod);
+    }
+
+    /// Sets the pod's `status.gpu_ids` before it is reserved on `node`:
+    /// the policy's choice (checked) or, when `chosen` is empty, the
+    /// default best-fit choice (EXPERIMENT.md §4).
+    fn choose_gpus(&mut self, id: PodId, node: NodeId, chosen: &[u32]) -> Result<(), String> {
+        let pod = &self.pods[id.0 as usize];
+        let Some(n) = self.nodes.get(node.0 as usize) else {
+            return Err(format!("policy chose node {node:?}, which does not exist"));
+        };
+        let ids = if chosen.is_empty() {
+            crate::model::gpu::default_choice(pod, n).ok_or_else(|| {
+                format!(
+                    "node {} cannot host the pod's GPU request",
+                    n.name()
+                )
+            })?
+        } else {
+            crate::model::gpu::check_choice(pod, n, chosen)?;
+            chosen.to_vec()
+        };
+        self.pods[id.0 as usize].status.gpu_ids = ids;
+        Ok(())
     }
 
     /// Removes the pod's requests from its node.
@@ -775,6 +814,9 @@ pub fn kubelet_admission(pod: &Pod, node: &crate::model::Node) -> Result<(), Str
         if *v > 0 && *v > free {
             return Err(format!("OutOf{k}"));
         }
+    }
+    if pod.gpu.is_some() && crate::model::gpu::default_choice(pod, node).is_none() {
+        return Err("OutOfgpu".to_string());
     }
     if !crate::scheduler::plugins::node_affinity::pod_matches_node(pod, node) {
         return Err("NodeAffinity".to_string());

@@ -8,6 +8,7 @@
 //! affinity matching).
 
 pub mod affinity;
+pub mod gpu;
 pub mod labels;
 pub mod meta;
 pub mod node;

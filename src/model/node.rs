@@ -93,6 +93,10 @@ pub struct Node {
     /// Bumped on every change a scheduling plugin can see (pods, taints,
     /// labels, cordon, presence): keys the scheduler's per-node cache.
     pub generation: u64,
+    /// The node's GPUs and their free milli ([`super::gpu`]); `None` for a
+    /// node without GPUs. Kept by `add_pod`/`remove_pod` from the pods'
+    /// `status.gpu_ids`.
+    pub gpus: Option<super::gpu::NodeGpus>,
 }
 
 impl Node {
@@ -115,6 +119,7 @@ impl Node {
             pods_with_affinity: BTreeSet::new(),
             pods_with_required_anti_affinity: BTreeSet::new(),
             generation: 0,
+            gpus: None,
         }
     }
 
@@ -124,7 +129,8 @@ impl Node {
     }
 
     /// Accounts `pod` (with id `id`) on this node: requests, non-zero
-    /// requests, host ports and the affinity indexes. Idempotent.
+    /// requests, host ports, the affinity indexes and the milli of its
+    /// GPUs (`status.gpu_ids`). Idempotent.
     pub fn add_pod(&mut self, id: PodId, pod: &Pod) {
         if !self.pods.insert(id) {
             return;
@@ -154,6 +160,20 @@ impl Node {
         if anti.is_some_and(|a| !a.required.is_empty()) {
             self.pods_with_required_anti_affinity.insert(id);
         }
+        self.account_gpus(pod, -1);
+    }
+
+    /// Adds `sign × gpu_milli` to the free milli of each of the pod's
+    /// `status.gpu_ids` (indexes the node does not have are ignored).
+    fn account_gpus(&mut self, pod: &Pod, sign: i64) {
+        let (Some(req), Some(g)) = (&pod.gpu, self.gpus.as_mut()) else {
+            return;
+        };
+        for &i in &pod.status.gpu_ids {
+            if let Some(f) = g.free_milli.get_mut(i as usize) {
+                *f = f.saturating_add(sign.saturating_mul(req.gpu_milli));
+            }
+        }
     }
 
     /// Reverses [`Node::add_pod`]; false if the pod was not here.
@@ -176,6 +196,7 @@ impl Node {
         }
         self.pods_with_affinity.remove(&id);
         self.pods_with_required_anti_affinity.remove(&id);
+        self.account_gpus(pod, 1);
         true
     }
 

@@ -172,6 +172,9 @@ pub struct PodStatus {
     /// Set by preemption: the node the pod is expected to go to once the
     /// victims are gone.
     pub nominated_node: Option<NodeId>,
+    /// The GPUs (indexes into the node's GPUs) the pod is bound to; empty
+    /// for a pod without a GPU request. See [`super::gpu`].
+    pub gpu_ids: Vec<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -191,6 +194,9 @@ pub struct Pod {
     /// (never cached). Identical pods share it, so the scheduler can reuse
     /// node-local verdicts between them.
     pub sched_signature: u64,
+    /// The GPU request from the `alibabacloud.com/gpu-*` annotations
+    /// ([`super::gpu`]); `None` for a pod that asks for no GPU.
+    pub gpu: Option<super::gpu::GpuRequest>,
 }
 
 impl Pod {
@@ -307,11 +313,16 @@ pub fn nonzero_requests(spec: &PodSpec) -> (i64, i64) {
 }
 
 /// The scheduling signature of a pod: FNV-1a over the canonical (ordered)
-/// debug form of what scheduling reads. Never 0.
+/// debug form of what scheduling reads (including the GPU request). Never 0.
 pub fn scheduling_signature(pod: &Pod) -> u64 {
     let text = format!(
-        "{:?}|{:?}|{:?}|{}|{:?}",
-        pod.spec, pod.requests, pod.nonzero_requests, pod.meta.namespace, pod.meta.labels
+        "{:?}|{:?}|{:?}|{}|{:?}|{:?}",
+        pod.spec,
+        pod.requests,
+        pod.nonzero_requests,
+        pod.meta.namespace,
+        pod.meta.labels,
+        pod.gpu
     );
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {

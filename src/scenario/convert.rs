@@ -17,6 +17,7 @@ use crate::model::affinity::{
     PreferredSchedulingTerm,
 };
 use crate::model::labels::{validate_label_key, validate_label_value, Labels};
+use crate::model::gpu;
 use crate::model::meta::{ObjectMeta, OwnerReference};
 use crate::model::node::{self as mnode, Node};
 use crate::model::pod::{
@@ -710,6 +711,8 @@ fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod
 
     // Simulation behaviour from annotations.
     let ap = child_path(base, "metadata.annotations");
+    let gpu_req = convert_pod_gpu(doc, &meta.annotations, &ap);
+    ok &= gpu_req.is_some();
     let mut behavior = ctx.defaults.clone();
     for (k, v) in &meta.annotations {
         if !k.starts_with("kubesim.dev/") {
@@ -923,6 +926,7 @@ fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod
         requests,
         nonzero_requests: nonzero_requests(&spec),
         sched_signature: 0,
+        gpu: gpu_req.flatten(),
         qos,
         spec,
     })
@@ -1768,11 +1772,135 @@ fn convert_node(doc: &mut Doc, m: &NodeM, base: &str) -> Option<Node> {
     let mut n = Node::new(meta, capacity, allocatable);
     n.taints = taints;
     n.unschedulable = m.spec.unschedulable;
+    match convert_node_gpus(doc, &n.meta.annotations, &child_path(base, "metadata.annotations")) {
+        Some(g) => n.gpus = g,
+        None => ok = false,
+    }
     match convert_images(doc, &m.status.images, &child_path(base, "status.images")) {
         Some(i) => n.images = i,
         None => ok = false,
     }
     ok.then_some(n)
+}
+
+/// A node's GPU model: one model name (no `|`), may be empty.
+fn check_node_gpu_model(model: &str) -> Result<(), String> {
+    if model.contains('|') || model.trim() != model {
+        return Err(format!(
+            "must be one GPU model name (no '|' or surrounding spaces), found {model:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// A Node manifest's GPUs from its `alibabacloud.com/gpu-count` and
+/// `alibabacloud.com/gpu-card-model` annotations. `None` on an error
+/// (reported at the annotation's path); `Some(None)` for no GPUs.
+fn convert_node_gpus(
+    doc: &mut Doc,
+    ann: &BTreeMap<String, String>,
+    ap: &str,
+) -> Option<Option<gpu::NodeGpus>> {
+    let model = ann.get(gpu::ANN_GPU_MODEL);
+    let mut ok = true;
+    if let Some(m) = model {
+        if let Err(e) = check_node_gpu_model(m) {
+            doc.err(&child_path(ap, gpu::ANN_GPU_MODEL), e);
+            ok = false;
+        }
+    }
+    let count = match ann.get(gpu::ANN_GPU_COUNT) {
+        Some(c) => match gpu::parse_count(c) {
+            Ok(c) => c,
+            Err(e) => {
+                doc.err(&child_path(ap, gpu::ANN_GPU_COUNT), e);
+                return None;
+            }
+        },
+        None => {
+            if model.is_some() {
+                doc.err(
+                    &child_path(ap, gpu::ANN_GPU_MODEL),
+                    format!("requires the {} annotation", gpu::ANN_GPU_COUNT),
+                );
+                return None;
+            }
+            0
+        }
+    };
+    if !ok {
+        return None;
+    }
+    Some((count > 0).then(|| gpu::NodeGpus::new(count, model.map_or("", |m| m.as_str()))))
+}
+
+/// A pod's GPU request from the openb annotations (EXPERIMENT.md §1):
+/// `gpu-count` (0 = no GPU), `gpu-milli` (per GPU, 1..=1000, default 1000
+/// when only the count is given) and `gpu-card-model` (`|`-separated).
+/// `None` on an error (reported at the annotation's path).
+fn convert_pod_gpu(
+    doc: &mut Doc,
+    ann: &BTreeMap<String, String>,
+    ap: &str,
+) -> Option<Option<gpu::GpuRequest>> {
+    let mut ok = true;
+    let count = match ann.get(gpu::ANN_GPU_COUNT) {
+        Some(c) => match gpu::parse_count(c) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                doc.err(&child_path(ap, gpu::ANN_GPU_COUNT), e);
+                ok = false;
+                None
+            }
+        },
+        None => None,
+    };
+    let milli = match ann.get(gpu::ANN_GPU_MILLI) {
+        Some(m) => match gpu::parse_milli(m) {
+            Ok(m) => Some(m),
+            // The trace's CPU-only pods may say gpu-milli 0 with count 0.
+            Err(_) if m.trim() == "0" && count == Some(0) => None,
+            Err(e) => {
+                doc.err(&child_path(ap, gpu::ANN_GPU_MILLI), e);
+                ok = false;
+                None
+            }
+        },
+        None => None,
+    };
+    let models = match ann.get(gpu::ANN_GPU_MODEL) {
+        Some(v) => match gpu::parse_models(v) {
+            Ok(m) => m,
+            Err(e) => {
+                doc.err(&child_path(ap, gpu::ANN_GPU_MODEL), e);
+                ok = false;
+                vec![]
+            }
+        },
+        None => vec![],
+    };
+    if ok && !ann.contains_key(gpu::ANN_GPU_COUNT) {
+        for k in [gpu::ANN_GPU_MILLI, gpu::ANN_GPU_MODEL] {
+            if ann.contains_key(k) {
+                doc.err(
+                    &child_path(ap, k),
+                    format!("requires the {} annotation", gpu::ANN_GPU_COUNT),
+                );
+                ok = false;
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
+    Some(match count {
+        Some(n) if n > 0 => Some(gpu::GpuRequest {
+            num_gpu: n,
+            gpu_milli: milli.unwrap_or(gpu::GPU_MILLI),
+            models,
+        }),
+        _ => None,
+    })
 }
 
 /// Labels the kubelet sets on every node.
@@ -1858,6 +1986,33 @@ fn convert_pool(doc: &mut Doc, p: &NodePoolM, path: &str) -> Option<NodePool> {
             ok = false;
         }
     }
+    let gpus = match &p.gpus {
+        None => None,
+        Some(g) => {
+            let gp = child_path(path, "gpus");
+            let count = match &g.count {
+                Some(c) => match gpu::parse_count(&c.0) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        doc.err(&child_path(&gp, "count"), e);
+                        ok = false;
+                        0
+                    }
+                },
+                None => {
+                    doc.err(&child_path(&gp, "count"), "required: the number of GPUs per node");
+                    ok = false;
+                    0
+                }
+            };
+            let model = g.model.clone().unwrap_or_default();
+            if let Err(e) = check_node_gpu_model(&model) {
+                doc.err(&child_path(&gp, "model"), e);
+                ok = false;
+            }
+            Some((count, model))
+        }
+    };
     ok.then_some(NodePool {
         name,
         count,
@@ -1869,6 +2024,7 @@ fn convert_pool(doc: &mut Doc, p: &NodePoolM, path: &str) -> Option<NodePool> {
         region: p.region.clone(),
         instance_type: p.instance_type.clone(),
         images: convert_images(doc, &p.images, &child_path(path, "images"))?,
+        gpus,
     })
 }
 

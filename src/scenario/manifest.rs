@@ -385,6 +385,16 @@ pub struct NodePoolM {
     /// Images already present on the pool's nodes.
     #[serde(default)]
     pub images: Vec<ContainerImageM>,
+    /// GPUs of each node (GPU sharing, see docs/policies.md).
+    pub gpus: Option<PoolGpusM>,
+}
+
+/// A node pool's GPUs: `count` GPUs of one `model`, 1000 milli each.
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolGpusM {
+    pub count: Option<Scalar>,
+    pub model: Option<String>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]

@@ -99,6 +99,8 @@ pub struct NodePool {
     pub instance_type: Option<String>,
     /// Images present on every node of the pool: normalized name → bytes.
     pub images: std::collections::BTreeMap<String, i64>,
+    /// GPUs of each node of the pool (GPU sharing): count and model.
+    pub gpus: Option<(u32, String)>,
 }
 
 /// An object a scenario creates.

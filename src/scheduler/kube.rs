@@ -611,6 +611,7 @@ impl SchedulingPolicy for KubeScheduler {
                 node,
                 wait,
                 release,
+                gpus: vec![],
             },
             nodes_evaluated: evaluated.max(1),
             explanation: exp,

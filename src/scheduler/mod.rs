@@ -42,6 +42,10 @@ pub enum Decision {
         wait: Option<Duration>,
         /// Pods held at Permit that this decision releases.
         release: Vec<PodId>,
+        /// The GPUs of `node` (indexes) the pod gets, for a pod with a GPU
+        /// request; empty lets the World choose (the default best fit,
+        /// [`crate::model::gpu::best_fit_gpus`]).
+        gpus: Vec<u32>,
     },
     /// No node fits. The message reads as upstream's
     /// (`0/3 nodes are available: 3 Insufficient cpu.`). With `nominated`,

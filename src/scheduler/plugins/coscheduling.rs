@@ -266,6 +266,7 @@ mod tests {
             requests: Resources::default(),
             nonzero_requests: (0, 0),
             sched_signature: 0,
+            gpu: None,
             qos: crate::model::QosClass::BestEffort,
         }
     }

@@ -760,6 +760,7 @@ mod tests {
             requests: pod_requests(&spec),
             nonzero_requests: nonzero_requests(&spec),
             sched_signature: 0,
+            gpu: None,
             qos: qos_class(&spec),
             spec,
             behavior: PodBehavior {

@@ -6,6 +6,7 @@
 pub mod coscheduling;
 pub mod default_binder;
 pub mod default_preemption;
+pub mod gpu_share;
 pub mod helper;
 pub mod image_locality;
 pub mod inter_pod_affinity;
@@ -24,7 +25,7 @@ use super::config::PluginArgs;
 use super::framework::{Plugin, Point};
 
 /// Every plugin name the registry knows, in upstream's default order.
-pub const NAMES: [&str; 15] = [
+pub const NAMES: [&str; 16] = [
     "SchedulingGates",
     "PrioritySort",
     "NodeUnschedulable",
@@ -40,6 +41,7 @@ pub const NAMES: [&str; 15] = [
     "ImageLocality",
     "DefaultBinder",
     "Coscheduling",
+    "GpuShare",
 ];
 
 /// The registered plugin names.
@@ -98,6 +100,7 @@ pub fn new_plugin(name: &str, args: Option<&PluginArgs>) -> Result<Box<dyn Plugi
         ("Coscheduling", Some(A::Coscheduling(a))) => {
             Box::new(coscheduling::Coscheduling::new(a.clone()))
         }
+        ("GpuShare", None) => Box::new(gpu_share::GpuShare),
         (n, _) if names().contains(&n) => return Err(wrong()),
         (n, _) => {
             return Err(format!(

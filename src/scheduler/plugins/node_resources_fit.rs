@@ -949,6 +949,7 @@ pub(crate) mod testutil {
             requests: pod_requests(&s),
             nonzero_requests: nonzero,
             sched_signature: 0,
+            gpu: None,
             qos: qos_class(&s),
             spec: s,
             behavior: PodBehavior {

@@ -60,6 +60,11 @@ fn picker<P: NodePicker + 'static>(p: P) -> Result<Box<dyn SchedulingPolicy>, St
     FilterThenPick::new(p).map(boxed)
 }
 
+/// Wraps a GPU-sharing [`NodePicker`] in [`FilterThenPick::with_gpu_share`].
+fn gpu_picker<P: NodePicker + 'static>(p: P) -> Result<Box<dyn SchedulingPolicy>, String> {
+    FilterThenPick::with_gpu_share(p).map(boxed)
+}
+
 /// One part per million: the unit of normalised resource amounts.
 pub const PPM: i128 = 1_000_000;
 
@@ -120,6 +125,17 @@ pub trait NodePicker {
         view: &ClusterView,
         rng: &mut SimRng,
     ) -> Option<NodeId>;
+    /// The GPUs of the chosen `node` the pod gets (for a pod with a GPU
+    /// request). Empty, the default, lets the World choose (best fit).
+    fn pick_gpus(
+        &mut self,
+        _pod: PodId,
+        _node: NodeId,
+        _view: &ClusterView,
+        _rng: &mut SimRng,
+    ) -> Vec<u32> {
+        vec![]
+    }
 }
 
 /// Runs upstream's default PreFilter and Filter plugins over every node,
@@ -131,7 +147,30 @@ pub struct FilterThenPick<P: NodePicker> {
 
 impl<P: NodePicker> FilterThenPick<P> {
     pub fn new(picker: P) -> Result<Self, String> {
+        Self::build(picker, false)
+    }
+
+    /// Like [`FilterThenPick::new`], with the
+    /// [`GpuShare`](crate::scheduler::plugins::gpu_share) filter added
+    /// after the default filters (for the GPU-sharing policies).
+    pub fn with_gpu_share(picker: P) -> Result<Self, String> {
+        Self::build(picker, true)
+    }
+
+    fn build(picker: P, gpu_share: bool) -> Result<Self, String> {
         let mut cfg = ProfileConfig::default_profile();
+        if gpu_share {
+            cfg.plugins.points.insert(
+                Point::Filter,
+                crate::scheduler::config::PluginSet {
+                    enabled: vec![crate::scheduler::config::PluginRef::new(
+                        crate::scheduler::plugins::gpu_share::NAME,
+                        0,
+                    )],
+                    disabled: vec![],
+                },
+            );
+        }
         // Only feasibility: no scoring, no preemption.
         for p in [Point::PreScore, Point::Score, Point::PostFilter] {
             cfg.plugins.points.insert(
@@ -226,6 +265,7 @@ impl<P: NodePicker> SchedulingPolicy for FilterThenPick<P> {
                     node,
                     wait: None,
                     release: vec![],
+                    gpus: self.picker.pick_gpus(pod_id, node, view, rng),
                 },
                 evaluated,
             ),
@@ -316,6 +356,7 @@ pub(crate) mod testutil {
             requests: pod_requests(&spec),
             nonzero_requests: nonzero_requests(&spec),
             sched_signature: 0,
+            gpu: None,
             qos: qos_class(&spec),
             spec,
             behavior: PodBehavior {
