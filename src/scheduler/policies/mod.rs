@@ -11,8 +11,15 @@
 //! first in the scheduler's node order. See docs/policies.md.
 
 pub mod best_fit;
+pub mod dot_prod;
 pub mod drf;
+pub mod fgd;
+pub mod fgd_best_fit;
 pub mod first_fit;
+pub mod gpu_clustering;
+pub mod gpu_common;
+pub mod gpu_packing;
+pub mod gpu_random;
 pub mod random;
 pub mod tetris;
 pub mod worst_fit;
@@ -27,13 +34,19 @@ use crate::scheduler::profile::Profile;
 use crate::scheduler::{Decision, ScheduleResult, SchedulingPolicy};
 
 /// The research policy names.
-pub const NAMES: [&str; 6] = [
+pub const NAMES: [&str; 12] = [
     "random",
     "first-fit",
     "best-fit",
     "worst-fit",
     "tetris",
     "drf",
+    "fgd",
+    "fgd-bestfit",
+    "dotprod",
+    "gpu-packing",
+    "gpu-clustering",
+    "gpu-random",
 ];
 
 /// Builds a research policy by name (`None` for an unknown name).
@@ -47,6 +60,12 @@ pub fn new(name: &str, cfg: &SchedulerConfig) -> Option<Result<Box<dyn Schedulin
         "worst-fit" => picker(worst_fit::WorstFit),
         "tetris" => picker(tetris::Tetris),
         "drf" => drf::Drf::new(cfg).map(boxed),
+        "fgd" => gpu_picker(fgd::Fgd::default()),
+        "fgd-bestfit" => gpu_picker(fgd_best_fit::FgdBestFit),
+        "dotprod" => gpu_picker(dot_prod::DotProd),
+        "gpu-packing" => gpu_picker(gpu_packing::GpuPacking),
+        "gpu-clustering" => gpu_picker(gpu_clustering::GpuClustering),
+        "gpu-random" => gpu_picker(gpu_random::GpuRandom),
         _ => return None,
     })
 }
