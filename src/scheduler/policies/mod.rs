@@ -20,6 +20,8 @@ pub mod gpu_clustering;
 pub mod gpu_common;
 pub mod gpu_packing;
 pub mod gpu_random;
+#[cfg(test)]
+mod gpu_tests;
 pub mod random;
 pub mod tetris;
 pub mod worst_fit;
