@@ -171,9 +171,7 @@ impl World {
             self.explanations.push(e);
         }
         let decision = match result.decision {
-            Decision::Bind {
-                node, ref gpus, ..
-            } => match self.choose_gpus(id, node, gpus) {
+            Decision::Bind { node, ref gpus, .. } => match self.choose_gpus(id, node, gpus) {
                 Ok(()) => result.decision,
                 Err(e) => Decision::Error(e),
             },
@@ -440,12 +438,8 @@ impl World {
             return Err(format!("policy chose node {node:?}, which does not exist"));
         };
         let ids = if chosen.is_empty() {
-            crate::model::gpu::default_choice(pod, n).ok_or_else(|| {
-                format!(
-                    "node {} cannot host the pod's GPU request",
-                    n.name()
-                )
-            })?
+            crate::model::gpu::default_choice(pod, n)
+                .ok_or_else(|| format!("node {} cannot host the pod's GPU request", n.name()))?
         } else {
             crate::model::gpu::check_choice(pod, n, chosen)?;
             chosen.to_vec()

@@ -425,7 +425,10 @@ mod tests {
     #[test]
     fn parsing() {
         assert_eq!(parse_models("").unwrap(), Vec::<String>::new());
-        assert_eq!(parse_models("V100M16|V100M32").unwrap(), ["V100M16", "V100M32"]);
+        assert_eq!(
+            parse_models("V100M16|V100M32").unwrap(),
+            ["V100M16", "V100M32"]
+        );
         assert!(parse_models("A|").is_err());
         assert_eq!(parse_count("8"), Ok(8));
         assert!(parse_count("-1").is_err());

@@ -317,12 +317,7 @@ pub fn nonzero_requests(spec: &PodSpec) -> (i64, i64) {
 pub fn scheduling_signature(pod: &Pod) -> u64 {
     let text = format!(
         "{:?}|{:?}|{:?}|{}|{:?}|{:?}",
-        pod.spec,
-        pod.requests,
-        pod.nonzero_requests,
-        pod.meta.namespace,
-        pod.meta.labels,
-        pod.gpu
+        pod.spec, pod.requests, pod.nonzero_requests, pod.meta.namespace, pod.meta.labels, pod.gpu
     );
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {

@@ -16,8 +16,8 @@ use crate::model::affinity::{
     NodeAffinity, NodeSelector, NodeSelectorOperator, NodeSelectorRequirement, NodeSelectorTerm,
     PreferredSchedulingTerm,
 };
-use crate::model::labels::{validate_label_key, validate_label_value, Labels};
 use crate::model::gpu;
+use crate::model::labels::{validate_label_key, validate_label_value, Labels};
 use crate::model::meta::{ObjectMeta, OwnerReference};
 use crate::model::node::{self as mnode, Node};
 use crate::model::pod::{
@@ -1772,7 +1772,11 @@ fn convert_node(doc: &mut Doc, m: &NodeM, base: &str) -> Option<Node> {
     let mut n = Node::new(meta, capacity, allocatable);
     n.taints = taints;
     n.unschedulable = m.spec.unschedulable;
-    match convert_node_gpus(doc, &n.meta.annotations, &child_path(base, "metadata.annotations")) {
+    match convert_node_gpus(
+        doc,
+        &n.meta.annotations,
+        &child_path(base, "metadata.annotations"),
+    ) {
         Some(g) => n.gpus = g,
         None => ok = false,
     }
@@ -2000,7 +2004,10 @@ fn convert_pool(doc: &mut Doc, p: &NodePoolM, path: &str) -> Option<NodePool> {
                     }
                 },
                 None => {
-                    doc.err(&child_path(&gp, "count"), "required: the number of GPUs per node");
+                    doc.err(
+                        &child_path(&gp, "count"),
+                        "required: the number of GPUs per node",
+                    );
                     ok = false;
                     0
                 }

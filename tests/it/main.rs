@@ -4,6 +4,7 @@
 mod cli;
 mod determinism;
 mod golden;
+mod gpu;
 mod invariants;
 mod scenarios;
 mod scheduler;

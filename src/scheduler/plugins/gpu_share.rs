@@ -78,12 +78,21 @@ mod tests {
         // A pod without a GPU request passes everywhere.
         assert!(gpu_status(&pod("default", "c", 100, 0, 0), &plain).is_success());
         let s = gpu_status(&gpod(1, 500, &[]), &plain);
-        assert_eq!((s.code, s.message()), (Code::UnschedulableAndUnresolvable, ERR_NO_GPU.into()));
+        assert_eq!(
+            (s.code, s.message()),
+            (Code::UnschedulableAndUnresolvable, ERR_NO_GPU.into())
+        );
         assert!(gpu_status(&gpod(1, 500, &[]), &t4).is_success());
         assert!(gpu_status(&gpod(2, 1000, &["A10", "T4"]), &t4).is_success());
         let s = gpu_status(&gpod(1, 500, &["A10"]), &t4);
-        assert_eq!((s.code, s.message()), (Code::UnschedulableAndUnresolvable, ERR_MODEL.into()));
-        assert_eq!(gpu_status(&gpod(3, 1000, &[]), &t4).message(), ERR_INSUFFICIENT);
+        assert_eq!(
+            (s.code, s.message()),
+            (Code::UnschedulableAndUnresolvable, ERR_MODEL.into())
+        );
+        assert_eq!(
+            gpu_status(&gpod(3, 1000, &[]), &t4).message(),
+            ERR_INSUFFICIENT
+        );
         // Bind a 600-milli pod on GPU 0: a whole-GPU pod then fits on one
         // GPU only, and two 500-milli pods no longer fit.
         let mut x = gpod(1, 600, &[]);
@@ -94,7 +103,10 @@ mod tests {
         t4.add_pod(PodId(7), &x);
         assert_eq!(t4.gpus.as_ref().unwrap().free_milli, [400, 1000]);
         assert!(gpu_status(&gpod(1, 1000, &[]), &t4).is_success());
-        assert_eq!(gpu_status(&gpod(2, 500, &[]), &t4).message(), ERR_INSUFFICIENT);
+        assert_eq!(
+            gpu_status(&gpod(2, 500, &[]), &t4).message(),
+            ERR_INSUFFICIENT
+        );
         assert!(gpu_status(&gpod(2, 400, &[]), &t4).is_success());
         // Unbinding restores the free milli.
         assert!(t4.remove_pod(PodId(7), &x));

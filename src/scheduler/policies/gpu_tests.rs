@@ -57,7 +57,10 @@ fn dotprod_scores() {
     // 0.25·0.125 + 0.25·0.0625 = 0.046875; 100·(1 − 0.0234375) → 97.
     assert_eq!(dot_prod::score(&p, &gnode("b", 32_000, &[1000; 2])), 97);
     // CPU-only node: 0.5·0.125 = 0.0625 → 100·0.96875 → 96.
-    assert_eq!(dot_prod::score(&gpod("c", 16_000, 0, 0), &gnode("c", 64_000, &[])), 96);
+    assert_eq!(
+        dot_prod::score(&gpod("c", 16_000, 0, 0), &gnode("c", 64_000, &[])),
+        96
+    );
     let mut c = Cluster::new(vec![
         gnode("a", 64_000, &[1000; 8]),
         gnode("b", 32_000, &[1000; 2]),
@@ -72,18 +75,39 @@ fn dotprod_scores() {
 fn gpu_packing_scores() {
     let share = gpod("p", 1000, 1, 500);
     // All GPUs free: max(33 − n, n).
-    assert_eq!(gpu_packing::score(&share, &gnode("a", 8000, &[1000; 8])), 25);
-    assert_eq!(gpu_packing::score(&share, &gnode("a", 8000, &[1000; 2])), 31);
+    assert_eq!(
+        gpu_packing::score(&share, &gnode("a", 8000, &[1000; 8])),
+        25
+    );
+    assert_eq!(
+        gpu_packing::score(&share, &gnode("a", 8000, &[1000; 2])),
+        31
+    );
     // Takes the fully free GPU 1 (300 < 500): max(50 − 1, 33).
-    assert_eq!(gpu_packing::score(&share, &gnode("a", 8000, &[300, 1000])), 49);
+    assert_eq!(
+        gpu_packing::score(&share, &gnode("a", 8000, &[300, 1000])),
+        49
+    );
     // Takes 600: 100 − ⌊600·100/1000⌋/10 = 100 − 6.
-    assert_eq!(gpu_packing::score(&share, &gnode("a", 8000, &[700, 600, 1000])), 94);
-    assert_eq!(gpu_packing::score(&share, &gnode("a", 8000, &[550, 1000])), 95);
+    assert_eq!(
+        gpu_packing::score(&share, &gnode("a", 8000, &[700, 600, 1000])),
+        94
+    );
+    assert_eq!(
+        gpu_packing::score(&share, &gnode("a", 8000, &[550, 1000])),
+        95
+    );
     // Two whole GPUs on a half-used node: both fully free: max(50 − 2, 33).
     let two = gpod("q", 1000, 2, 1000);
-    assert_eq!(gpu_packing::score(&two, &gnode("a", 8000, &[1000, 10, 1000])), 48);
+    assert_eq!(
+        gpu_packing::score(&two, &gnode("a", 8000, &[1000, 10, 1000])),
+        48
+    );
     // CPU-only pod: 0.
-    assert_eq!(gpu_packing::score(&gpod("c", 1, 0, 0), &gnode("a", 8000, &[300])), 0);
+    assert_eq!(
+        gpu_packing::score(&gpod("c", 1, 0, 0), &gnode("a", 8000, &[300])),
+        0
+    );
 }
 
 #[test]
@@ -119,10 +143,19 @@ fn gpu_clustering_scores() {
 fn fgd_bestfit_scores_and_normalisation() {
     let p = gpod("p", 16_000, 1, 500);
     // s = 48000/128000·0.5 + 7500/8000·0.5 = 0.65625 → 34.375 → 34.
-    assert_eq!(fgd_best_fit::raw_score(&p, &gnode("a", 64_000, &[1000; 8])), 34);
+    assert_eq!(
+        fgd_best_fit::raw_score(&p, &gnode("a", 64_000, &[1000; 8])),
+        34
+    );
     // s = 0.0625 + 0.09375 → 84.375 → 84.
-    assert_eq!(fgd_best_fit::raw_score(&p, &gnode("b", 32_000, &[1000; 2])), 84);
-    assert_eq!(fgd_best_fit::raw_score(&p, &gnode("c", 16_000, &[500])), 100);
+    assert_eq!(
+        fgd_best_fit::raw_score(&p, &gnode("b", 32_000, &[1000; 2])),
+        84
+    );
+    assert_eq!(
+        fgd_best_fit::raw_score(&p, &gnode("c", 16_000, &[500])),
+        100
+    );
     assert_eq!(fgd_best_fit::normalize(&[34, 84, 100]), [0, 75, 100]);
     assert_eq!(fgd_best_fit::normalize(&[7, 7]), [0, 0]);
     assert!(fgd_best_fit::normalize(&[]).is_empty());
@@ -171,13 +204,22 @@ fn fgd_scores() {
     // σ((300 − 1300)/1000) = σ(−1) = 0.2689 → 26.
     let n3 = gnode("c", 1000, &[300, 1000]);
     assert_eq!(fgd::score(&gpod("c", 1000, 0, 0), &n3, &t), (26, None));
-    assert_eq!(fgd::gradient_score(crate::model::gpu::Frag { num: 0, den: 0 }, crate::model::gpu::Frag { num: 0, den: 0 }), 50);
+    assert_eq!(
+        fgd::gradient_score(
+            crate::model::gpu::Frag { num: 0, den: 0 },
+            crate::model::gpu::Frag { num: 0, den: 0 }
+        ),
+        50
+    );
 }
 
 #[test]
 fn fgd_picks_node_and_gpu() {
     // Typical pods come from the view: two 500-milli pods and this one.
-    let mut c = Cluster::new(vec![gnode("b", 8000, &[1000, 700]), gnode("a", 8000, &[300, 1000])]);
+    let mut c = Cluster::new(vec![
+        gnode("b", 8000, &[1000, 700]),
+        gnode("a", 8000, &[300, 1000]),
+    ]);
     c.add(gpod("t1", 1000, 1, 500));
     c.add(gpod("t2", 1000, 1, 500));
     c.add(gpod("t3", 1000, 1, 500));
@@ -216,13 +258,26 @@ fn gpu_random_is_uniform_over_fitting_gpus() {
 fn gpu_share_filter_is_enabled_for_gpu_policies_only() {
     let mut c = Cluster::new(vec![gnode("cpu", 8000, &[]), gnode("t4", 8000, &[1000])]);
     let id = c.add(gpod("p", 1000, 1, 1000));
-    for name in ["fgd", "fgd-bestfit", "dotprod", "gpu-packing", "gpu-clustering", "gpu-random"] {
+    for name in [
+        "fgd",
+        "fgd-bestfit",
+        "dotprod",
+        "gpu-packing",
+        "gpu-clustering",
+        "gpu-random",
+    ] {
         let mut s = new(name, &SchedulerConfig::default()).unwrap().unwrap();
-        assert_eq!(decide(s.as_mut(), &c, id).map(|d| d.0), Some(NodeId(1)), "{name}");
+        assert_eq!(
+            decide(s.as_mut(), &c, id).map(|d| d.0),
+            Some(NodeId(1)),
+            "{name}"
+        );
     }
     // No node with a free GPU: unschedulable, with the filter's reason.
     c.nodes[1].gpus.as_mut().unwrap().free_milli[0] = 400;
-    let mut s = new("dotprod", &SchedulerConfig::default()).unwrap().unwrap();
+    let mut s = new("dotprod", &SchedulerConfig::default())
+        .unwrap()
+        .unwrap();
     match s.schedule(id, &c.view(), &mut rng(), false).decision {
         Decision::Unschedulable { message, .. } => {
             assert!(message.contains("Insufficient GPU"), "{message}");
