@@ -8,6 +8,24 @@
 //! at most one node and in that node's pod set; node accounting equals the
 //! sum over its pods.
 
+/// The read-only [`crate::scheduler::ClusterView`] of a World, as a macro so
+/// that it borrows only the fields it reads (the policy, borrowed mutably
+/// at the same time, is another field).
+macro_rules! cluster_view {
+    ($w:expr) => {
+        crate::scheduler::ClusterView {
+            nodes: &$w.nodes,
+            pods: &$w.pods,
+            namespaces: &$w.namespaces,
+            image_nodes: &$w.image_nodes,
+            node_order: &$w.node_order,
+            nominated: &$w.nominated,
+            waiting: &$w.waiting_ids,
+            now: $w.now,
+        }
+    };
+}
+
 pub mod event;
 mod invariants;
 pub mod log;
@@ -529,19 +547,6 @@ impl World {
 
     /// The read-only view policies get.
     pub(crate) fn view(&self) -> crate::scheduler::ClusterView<'_> {
-        crate::scheduler::ClusterView {
-            nodes: &self.nodes,
-            pods: &self.pods,
-            namespaces: &self.namespaces,
-            image_nodes: &self.image_nodes,
-            node_order: &self.node_order,
-            nominated: &self.nominated,
-            waiting: self.waiting_list(),
-            now: self.now,
-        }
-    }
-
-    fn waiting_list(&self) -> &[PodId] {
-        &self.waiting_ids
+        cluster_view!(self)
     }
 }

@@ -154,16 +154,7 @@ impl World {
         self.counters.scheduling_attempts += 1;
         self.pods[idx].status.scheduling_attempts += 1;
         let result = {
-            let view = crate::scheduler::ClusterView {
-                nodes: &self.nodes,
-                pods: &self.pods,
-                namespaces: &self.namespaces,
-                image_nodes: &self.image_nodes,
-                node_order: &self.node_order,
-                nominated: &self.nominated,
-                waiting: &self.waiting_ids,
-                now: self.now,
-            };
+            let view = cluster_view!(self);
             let rng = self.rng.get(Stream::Policy);
             self.policy.schedule(id, &view, rng, self.explain)
         };
@@ -331,11 +322,6 @@ impl World {
             return;
         };
         self.waiting_ids = self.waiting.keys().copied().collect();
-        {
-            let view = self.view();
-            // The policy's Unreserve sees the cluster as it is.
-            let _ = &view;
-        }
         self.unreserve_in_policy(id, node);
         self.unreserve(id);
         self.pods[id.0 as usize].status.node = None;
@@ -353,16 +339,7 @@ impl World {
     }
 
     fn unreserve_in_policy(&mut self, id: PodId, node: NodeId) {
-        let view = crate::scheduler::ClusterView {
-            nodes: &self.nodes,
-            pods: &self.pods,
-            namespaces: &self.namespaces,
-            image_nodes: &self.image_nodes,
-            node_order: &self.node_order,
-            nominated: &self.nominated,
-            waiting: &self.waiting_ids,
-            now: self.now,
-        };
+        let view = cluster_view!(self);
         self.policy.unreserve(id, node, &view);
     }
 
@@ -398,7 +375,6 @@ impl World {
     fn requeue(&mut self, p: PodId) {
         let idx = p.0 as usize;
         let until = self.pod_rt[idx].backoff_until;
-        let _ = &self.waiting;
         if until > self.now {
             self.sched.park_backoff(p);
             self.push(until, Event::BackoffDone(p));
@@ -463,16 +439,7 @@ impl World {
         } else if self.pods[idx].status.scheduled_at.is_some()
             && self.pods[idx].spec.node_name.is_none()
         {
-            let view = crate::scheduler::ClusterView {
-                nodes: &self.nodes,
-                pods: &self.pods,
-                namespaces: &self.namespaces,
-                image_nodes: &self.image_nodes,
-                node_order: &self.node_order,
-                nominated: &self.nominated,
-                waiting: &self.waiting_ids,
-                now: self.now,
-            };
+            let view = cluster_view!(self);
             self.policy.bind(id, nid, &view)
         } else {
             Ok(())
