@@ -51,8 +51,8 @@ pub const NAMES: [&str; 12] = [
     "gpu-random",
 ];
 
-/// Builds a research policy by name (`None` for an unknown name).
-/// `None` for an unknown name; `Some(Err)` when the policy cannot be built
+/// Builds a research policy by name: `None` for an unknown name;
+/// `Some(Err)` when the policy cannot be built
 /// (an invalid scheduler configuration).
 pub fn new(name: &str, cfg: &SchedulerConfig) -> Option<Result<Box<dyn SchedulingPolicy>, String>> {
     Some(match name {
