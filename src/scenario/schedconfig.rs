@@ -726,8 +726,42 @@ pub(super) fn check_scheduler_names(
     } else {
         vec!["default-scheduler"]
     };
+    let gpu_share_enabled = sc.scheduler.config.profiles.iter().any(|p| {
+        p.plugins
+            .multi_point
+            .enabled
+            .iter()
+            .any(|e| e.name == "GpuShare")
+            || p.plugins
+                .points
+                .get(&Point::Filter)
+                .is_some_and(|f| f.enabled.iter().any(|e| e.name == "GpuShare"))
+    });
+    let mut warned_gpu = false;
     for (i, o) in sc.objects.iter().enumerate() {
         let Object::Pod(p) = o else { continue };
+        if p.gpu.is_some() && sc.scheduler.policy == "default" && !gpu_share_enabled && !warned_gpu
+        {
+            warned_gpu = true;
+            let loc = object_docs
+                .get(i)
+                .and_then(|d| trees.get(*d))
+                .and_then(|t| t.get("metadata"))
+                .and_then(|m| m.get("annotations"))
+                .map(|n| n.loc)
+                .unwrap_or_default();
+            diags.push(Diagnostic {
+                severity: Severity::Warning,
+                file: file.to_path_buf(),
+                line: loc.line,
+                column: loc.col,
+                path: "metadata.annotations".to_string(),
+                object: format!("Pod {}", p.meta.key()),
+                message: "GPU-sharing pods need the GpuShare filter, which kube-scheduler's default profile lacks: \
+                          enable it in a KubeSchedulerConfiguration profile or choose a GPU policy (fgd, …)"
+                    .to_string(),
+            });
+        }
         if p.spec.node_name.is_some() || served.contains(&p.spec.scheduler_name.as_str()) {
             continue;
         }
