@@ -152,12 +152,6 @@ impl Doc<'_> {
 fn unused_field_message(path: &str) -> String {
     let last = path.rsplit(['.', '[']).next().unwrap_or(path);
     match last {
-        "podAffinity" | "podAntiAffinity" => {
-            "inter-pod affinity is not simulated yet; this field is ignored".to_string()
-        }
-        "topologySpreadConstraints" => {
-            "topology spread constraints are not simulated yet; this field is ignored".to_string()
-        }
         "status" => "status is computed by the simulation; this field is ignored".to_string(),
         "livenessProbe" | "readinessProbe" | "startupProbe" => {
             "probes are not simulated yet; this field is ignored".to_string()

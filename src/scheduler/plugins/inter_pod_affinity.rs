@@ -1019,6 +1019,8 @@ pub(crate) mod testutil {
                 requests: Resources::default(),
                 nonzero_requests: (0, 0),
                 qos: QosClass::BestEffort,
+                gpu: None,
+                sched_signature: 0,
             })
         }
         pub fn ns(mut self, ns: &str) -> PB {
