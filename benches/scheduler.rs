@@ -5,7 +5,7 @@
 //! batch of pods one after another on a fresh copy of the cluster, assuming
 //! each onto its node, exactly as the World does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
@@ -69,6 +69,9 @@ struct Bench {
     pods: Vec<Pod>,
     order: Vec<NodeId>,
     sched: KubeScheduler,
+    /// Nodes holding pods with (anti-)affinity, kept as the World keeps them.
+    aff: BTreeSet<NodeId>,
+    anti: BTreeSet<NodeId>,
 }
 
 fn setup(n: usize, anti: bool) -> Bench {
@@ -107,6 +110,8 @@ fn setup(n: usize, anti: bool) -> Bench {
         pods,
         order,
         sched: KubeScheduler::new(&SchedulerConfig::default()).expect("default profile"),
+        aff: BTreeSet::new(),
+        anti: BTreeSet::new(),
     }
 }
 
@@ -126,6 +131,8 @@ fn run(b: &mut Bench) -> usize {
                 node_order: &b.order,
                 nominated: &nominated,
                 waiting: &[],
+                nodes_with_affinity: &b.aff,
+                nodes_with_required_anti_affinity: &b.anti,
                 now: SimTime::ZERO,
             };
             b.sched
@@ -134,6 +141,13 @@ fn run(b: &mut Bench) -> usize {
         };
         if let Decision::Bind { node, .. } = decision {
             b.nodes[node.0 as usize].add_pod(PodId(i as u32), &b.pods[i]);
+            let n = &b.nodes[node.0 as usize];
+            if !n.pods_with_affinity.is_empty() {
+                b.aff.insert(node);
+            }
+            if !n.pods_with_required_anti_affinity.is_empty() {
+                b.anti.insert(node);
+            }
             b.pods[i].status.node = Some(node);
             bound += 1;
         }

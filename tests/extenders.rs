@@ -31,6 +31,8 @@ struct Cluster {
     namespaces: BTreeMap<String, kubesim::model::Labels>,
     images: BTreeMap<String, u32>,
     nominated: BTreeMap<NodeId, Vec<PodId>>,
+    /// No pod here has (anti-)affinity terms.
+    no_affinity: std::collections::BTreeSet<NodeId>,
 }
 
 impl Cluster {
@@ -43,6 +45,8 @@ impl Cluster {
             node_order: &self.order,
             nominated: &self.nominated,
             waiting: &[],
+            nodes_with_affinity: &self.no_affinity,
+            nodes_with_required_anti_affinity: &self.no_affinity,
             now: SimTime::ZERO,
         }
     }
@@ -136,6 +140,7 @@ fn cluster() -> Cluster {
         namespaces: BTreeMap::new(),
         images: BTreeMap::new(),
         nominated: BTreeMap::new(),
+        no_affinity: Default::default(),
     }
 }
 

@@ -127,6 +127,16 @@ pub(super) fn check(w: &World) -> Result<(), InvariantViolation> {
             }
         }
     }
+    let (aff, anti) = crate::scheduler::framework::affinity_node_sets(&w.nodes);
+    if aff != w.nodes_with_affinity || anti != w.nodes_with_required_anti_affinity {
+        return Err(InvariantViolation::CountDrift {
+            kept: format!(
+                "affinity nodes {:?} / {:?}",
+                w.nodes_with_affinity, w.nodes_with_required_anti_affinity
+            ),
+            actual: format!("{aff:?} / {anti:?}"),
+        });
+    }
     if counts != w.phase_counts || terminating != w.terminating {
         return Err(InvariantViolation::CountDrift {
             kept: format!("{:?} terminating {}", w.phase_counts, w.terminating),

@@ -21,6 +21,8 @@ macro_rules! cluster_view {
             node_order: &$w.node_order,
             nominated: &$w.nominated,
             waiting: &$w.waiting_ids,
+            nodes_with_affinity: &$w.nodes_with_affinity,
+            nodes_with_required_anti_affinity: &$w.nodes_with_required_anti_affinity,
             now: $w.now,
         }
     };
@@ -165,6 +167,9 @@ pub struct World {
     waiting: BTreeMap<PodId, (NodeId, TimerId)>,
     /// The keys of `waiting`, for the view.
     waiting_ids: Vec<PodId>,
+    /// Present nodes with pods that have (anti-)affinity terms.
+    nodes_with_affinity: std::collections::BTreeSet<NodeId>,
+    nodes_with_required_anti_affinity: std::collections::BTreeSet<NodeId>,
     explanations: Vec<Explanation>,
     explain: bool,
     /// Live pods per phase (indexed by `PodPhase as usize`), and live pods
@@ -241,6 +246,8 @@ impl World {
             nominated: BTreeMap::new(),
             waiting: BTreeMap::new(),
             waiting_ids: Vec::new(),
+            nodes_with_affinity: Default::default(),
+            nodes_with_required_anti_affinity: Default::default(),
             explanations: Vec::new(),
             explain: opts.explain,
             phase_counts: [0; 4],
@@ -543,6 +550,21 @@ impl World {
         }
         self.node_order = order;
         self.node_order_dirty = false;
+    }
+
+    /// Keeps the two affinity node sets in step with node `nid`.
+    pub(super) fn refresh_affinity_sets(&mut self, nid: NodeId) {
+        let n = &self.nodes[nid.0 as usize];
+        if n.present && !n.pods_with_affinity.is_empty() {
+            self.nodes_with_affinity.insert(nid);
+        } else {
+            self.nodes_with_affinity.remove(&nid);
+        }
+        if n.present && !n.pods_with_required_anti_affinity.is_empty() {
+            self.nodes_with_required_anti_affinity.insert(nid);
+        } else {
+            self.nodes_with_required_anti_affinity.remove(&nid);
+        }
     }
 
     /// The read-only view policies get.

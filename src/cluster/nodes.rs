@@ -271,6 +271,7 @@ impl World {
         }
         self.nodes[idx].present = false;
         self.nodes[idx].touch();
+        self.refresh_affinity_sets(id);
         self.node_index.remove(name);
         self.node_order_dirty = true;
         for img in self.nodes[idx].images.keys() {

@@ -403,6 +403,7 @@ impl World {
         }
         pod.status.node = Some(nid);
         self.nodes[nid.0 as usize].add_pod(id, pod);
+        self.refresh_affinity_sets(nid);
     }
 
     /// Sets the pod's `status.gpu_ids` before it is reserved on `node`:
@@ -429,6 +430,7 @@ impl World {
         let pod = &self.pods[id.0 as usize];
         let Some(nid) = pod.status.node else { return };
         self.nodes[nid.0 as usize].remove_pod(id, pod);
+        self.refresh_affinity_sets(nid);
     }
 
     pub(super) fn bind(&mut self, id: PodId, nid: NodeId) {

@@ -177,7 +177,37 @@ pub struct ClusterView<'a> {
     pub nominated: &'a BTreeMap<NodeId, Vec<PodId>>,
     /// Pods held at Permit.
     pub waiting: &'a [PodId],
+    /// Present nodes holding pods with any pod (anti-)affinity term, and
+    /// with required anti-affinity terms (upstream's snapshot lists
+    /// `havePodsWithAffinityNodeInfoList` and
+    /// `havePodsWithRequiredAntiAffinityNodeInfoList`).
+    pub nodes_with_affinity: &'a std::collections::BTreeSet<NodeId>,
+    pub nodes_with_required_anti_affinity: &'a std::collections::BTreeSet<NodeId>,
     pub now: SimTime,
+}
+
+/// The two affinity node sets of a [`ClusterView`], computed from scratch
+/// (for tests and benchmarks that build views by hand).
+pub fn affinity_node_sets(
+    nodes: &[Node],
+) -> (
+    std::collections::BTreeSet<NodeId>,
+    std::collections::BTreeSet<NodeId>,
+) {
+    let mut aff = std::collections::BTreeSet::new();
+    let mut anti = std::collections::BTreeSet::new();
+    for (i, n) in nodes.iter().enumerate() {
+        if !n.present {
+            continue;
+        }
+        if !n.pods_with_affinity.is_empty() {
+            aff.insert(NodeId(i as u32));
+        }
+        if !n.pods_with_required_anti_affinity.is_empty() {
+            anti.insert(NodeId(i as u32));
+        }
+    }
+    (aff, anti)
 }
 
 impl<'a> ClusterView<'a> {

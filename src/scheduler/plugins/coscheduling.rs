@@ -278,6 +278,8 @@ mod tests {
         image_nodes: BTreeMap<String, u32>,
         order: Vec<NodeId>,
         nominated: BTreeMap<NodeId, Vec<PodId>>,
+        aff_nodes: std::collections::BTreeSet<NodeId>,
+        anti_nodes: std::collections::BTreeSet<NodeId>,
         waiting: Vec<PodId>,
     }
 
@@ -300,6 +302,8 @@ mod tests {
                 image_nodes: BTreeMap::new(),
                 order: vec![NodeId(0)],
                 nominated: BTreeMap::new(),
+                aff_nodes: Default::default(),
+                anti_nodes: Default::default(),
                 waiting: vec![],
             }
         }
@@ -312,6 +316,9 @@ mod tests {
             let id = PodId(self.pods.len() as u32);
             p.status.node = Some(NodeId(0));
             self.nodes[0].add_pod(id, &p);
+            let (a, b) = crate::scheduler::framework::affinity_node_sets(&self.nodes);
+            self.aff_nodes = a;
+            self.anti_nodes = b;
             self.add(p)
         }
         /// A pod held at Permit (assumed on node1).
@@ -329,6 +336,8 @@ mod tests {
                 node_order: &self.order,
                 nominated: &self.nominated,
                 waiting: &self.waiting,
+                nodes_with_affinity: &self.aff_nodes,
+                nodes_with_required_anti_affinity: &self.anti_nodes,
                 now: SimTime(0),
             }
         }

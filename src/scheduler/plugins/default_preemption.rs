@@ -791,6 +791,8 @@ mod tests {
         image_nodes: BTreeMap<String, u32>,
         order: Vec<NodeId>,
         nominated: BTreeMap<NodeId, Vec<PodId>>,
+        aff_nodes: std::collections::BTreeSet<NodeId>,
+        anti_nodes: std::collections::BTreeSet<NodeId>,
         waiting: Vec<PodId>,
     }
 
@@ -803,6 +805,8 @@ mod tests {
                 image_nodes: BTreeMap::new(),
                 order: vec![],
                 nominated: BTreeMap::new(),
+                aff_nodes: Default::default(),
+                anti_nodes: Default::default(),
                 waiting: vec![],
             }
         }
@@ -840,6 +844,9 @@ mod tests {
             p.status.node = Some(nid);
             p.status.phase = Some(PodPhase::Running);
             self.nodes[nid.0 as usize].add_pod(id, &p);
+            let (a, b) = crate::scheduler::framework::affinity_node_sets(&self.nodes);
+            self.aff_nodes = a;
+            self.anti_nodes = b;
             self.pods.push(p);
             id
         }
@@ -852,6 +859,8 @@ mod tests {
                 node_order: &self.order,
                 nominated: &self.nominated,
                 waiting: &self.waiting,
+                nodes_with_affinity: &self.aff_nodes,
+                nodes_with_required_anti_affinity: &self.anti_nodes,
                 now: NOW,
             }
         }

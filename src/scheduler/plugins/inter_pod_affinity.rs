@@ -534,7 +534,7 @@ impl Plugin for InterPodAffinity {
 
         // Existing pods' required anti-affinity that the incoming pod
         // violates (only pods with required anti-affinity terms).
-        for &nid in view.node_order {
+        for &nid in view.nodes_with_required_anti_affinity {
             let Some(node) = node_at(view, nid) else {
                 continue;
             };
@@ -810,7 +810,14 @@ impl Plugin for InterPodAffinity {
             any = true;
         };
 
-        for &nid in view.node_order {
+        // Unless the incoming pod has terms of its own, only nodes holding
+        // pods with (anti-)affinity matter.
+        let scan: Vec<NodeId> = if has_constraints {
+            view.node_order.to_vec()
+        } else {
+            view.nodes_with_affinity.iter().copied().collect()
+        };
+        for &nid in &scan {
             let Some(node) = node_at(view, nid) else {
                 continue;
             };
@@ -1217,6 +1224,8 @@ pub(crate) mod testutil {
         pub order: Vec<NodeId>,
         images: BTreeMap<String, u32>,
         nominated: BTreeMap<NodeId, Vec<PodId>>,
+        aff_nodes: std::collections::BTreeSet<NodeId>,
+        anti_nodes: std::collections::BTreeSet<NodeId>,
     }
 
     impl TestCluster {
@@ -1228,6 +1237,8 @@ pub(crate) mod testutil {
                 namespaces: BTreeMap::new(),
                 images: BTreeMap::new(),
                 nominated: BTreeMap::new(),
+                aff_nodes: Default::default(),
+                anti_nodes: Default::default(),
             };
             for ns in ["", "default", "ns", "ns1", "ns2", "NS1", "NS2"] {
                 c.namespaces.insert(ns.to_string(), labels(&[]));
@@ -1255,6 +1266,9 @@ pub(crate) mod testutil {
                 }
             }
             self.pods.push(p);
+            let (a, b) = crate::scheduler::framework::affinity_node_sets(&self.nodes);
+            self.aff_nodes = a;
+            self.anti_nodes = b;
             id
         }
         pub fn view(&self) -> ClusterView<'_> {
@@ -1266,6 +1280,8 @@ pub(crate) mod testutil {
                 node_order: &self.order,
                 nominated: &self.nominated,
                 waiting: &[],
+                nodes_with_affinity: &self.aff_nodes,
+                nodes_with_required_anti_affinity: &self.anti_nodes,
                 now: SimTime::ZERO,
             }
         }

@@ -999,6 +999,7 @@ pub(crate) mod testutil {
         let namespaces: BTreeMap<String, Labels> = BTreeMap::new();
         let order: Vec<NodeId> = (0..nodes.len() as u32).map(NodeId).collect();
         let nominated = BTreeMap::new();
+        let (aff, anti) = crate::scheduler::framework::affinity_node_sets(nodes);
         let view = ClusterView {
             nodes,
             pods: &[],
@@ -1007,6 +1008,8 @@ pub(crate) mod testutil {
             node_order: &order,
             nominated: &nominated,
             waiting: &[],
+            nodes_with_affinity: &aff,
+            nodes_with_required_anti_affinity: &anti,
             now: SimTime::ZERO,
         };
         f(&view, &order)

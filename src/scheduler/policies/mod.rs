@@ -397,6 +397,8 @@ pub(crate) mod testutil {
         namespaces: BTreeMap<String, Labels>,
         image_nodes: BTreeMap<String, u32>,
         nominated: BTreeMap<NodeId, Vec<PodId>>,
+        aff_nodes: std::collections::BTreeSet<NodeId>,
+        anti_nodes: std::collections::BTreeSet<NodeId>,
     }
 
     impl Cluster {
@@ -410,6 +412,8 @@ pub(crate) mod testutil {
                 namespaces: BTreeMap::new(),
                 image_nodes: BTreeMap::new(),
                 nominated: BTreeMap::new(),
+                aff_nodes: Default::default(),
+                anti_nodes: Default::default(),
             }
         }
 
@@ -426,6 +430,9 @@ pub(crate) mod testutil {
             pod.status.node = Some(n);
             pod.status.phase = Some(PodPhase::Running);
             self.nodes[n.0 as usize].add_pod(id, pod);
+            let (a, b) = crate::scheduler::framework::affinity_node_sets(&self.nodes);
+            self.aff_nodes = a;
+            self.anti_nodes = b;
             id
         }
 
@@ -438,6 +445,8 @@ pub(crate) mod testutil {
                 node_order: &self.order,
                 nominated: &self.nominated,
                 waiting: &[],
+                nodes_with_affinity: &self.aff_nodes,
+                nodes_with_required_anti_affinity: &self.anti_nodes,
                 now: SimTime::ZERO,
             }
         }
