@@ -3,6 +3,9 @@
 
 use crate::model::{NodeId, PodId};
 
+// Events are 8 bytes (a tag and one id) so that queue entries stay small.
+const _: () = assert!(std::mem::size_of::<Event>() == 8);
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
     /// Timeline entry `i` of the scenario.
@@ -13,8 +16,9 @@ pub enum Event {
     BackoffDone(PodId),
     /// Unschedulable pods parked for too long go back to the active queue.
     FlushUnschedulable,
-    /// The binding of an assumed pod reaches the API.
-    Bind { pod: PodId, node: NodeId },
+    /// The binding of an assumed pod reaches the API (the node is the one
+    /// the pod is assumed on, `status.node`).
+    Bind(PodId),
     /// The kubelet has pulled images and started the containers.
     PodStarted(PodId),
     /// The main container's run has ended.

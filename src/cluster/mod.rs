@@ -357,7 +357,11 @@ impl World {
             Event::ScheduleNext => self.schedule_next(),
             Event::BackoffDone(p) => self.backoff_done(p),
             Event::FlushUnschedulable => self.flush_unschedulable(),
-            Event::Bind { pod, node } => self.bind(pod, node),
+            Event::Bind(pod) => {
+                if let Some(node) = self.pods[pod.0 as usize].status.node {
+                    self.bind(pod, node);
+                }
+            }
             Event::PodStarted(p) => self.pod_started(p),
             Event::ContainerExited(p) => self.container_exited(p),
             Event::ContainerRestart(p) => self.container_restart(p),

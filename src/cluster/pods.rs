@@ -312,7 +312,8 @@ impl World {
     /// scenario's bind time.
     fn start_binding(&mut self, id: PodId, node: NodeId) {
         let t = self.now.after(self.scenario.scheduler.bind_time);
-        let timer = self.push(t, Event::Bind { pod: id, node });
+        debug_assert_eq!(self.pods[id.0 as usize].status.node, Some(node));
+        let timer = self.push(t, Event::Bind(id));
         self.pod_rt[id.0 as usize].timer = Some(timer);
     }
 
