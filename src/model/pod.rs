@@ -91,9 +91,48 @@ pub struct PodSpec {
     pub overhead: Resources,
 }
 
+impl Default for Container {
+    /// A container named `c` with image `img`, no resources and no ports.
+    fn default() -> Self {
+        Container {
+            name: "c".into(),
+            image: "img".into(),
+            image_pull_policy: PullPolicy::IfNotPresent,
+            requests: Resources::default(),
+            limits: Resources::default(),
+            ports: Vec::new(),
+            restart_policy: None,
+        }
+    }
+}
+
+impl Default for PodSpec {
+    /// The API server's defaults: `default-scheduler`, restartPolicy
+    /// Always, a 30 s grace period, priority 0; no containers.
+    fn default() -> Self {
+        PodSpec {
+            containers: Vec::new(),
+            init_containers: Vec::new(),
+            node_selector: Default::default(),
+            node_name: None,
+            node_affinity: None,
+            pod_affinity: None,
+            pod_anti_affinity: None,
+            topology_spread_constraints: Vec::new(),
+            tolerations: Vec::new(),
+            priority: 0,
+            priority_class_name: None,
+            scheduler_name: "default-scheduler".to_string(),
+            restart_policy: RestartPolicy::Always,
+            termination_grace_period: Duration::from_secs(30),
+            overhead: Resources::default(),
+        }
+    }
+}
+
 /// Simulation-only behaviour, from `kubesim.dev/...` annotations or the
 /// Scenario's defaults. A real cluster ignores these annotations.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PodBehavior {
     /// From binding to Running (image pull, container start).
     pub startup: Duration,
@@ -200,6 +239,22 @@ pub struct Pod {
 }
 
 impl Pod {
+    /// A pod with its derived fields (effective and non-zero requests, QoS
+    /// class) computed from `spec`; no GPU request, status empty.
+    pub fn new(meta: ObjectMeta, spec: PodSpec, behavior: PodBehavior) -> Pod {
+        Pod {
+            meta,
+            requests: pod_requests(&spec),
+            nonzero_requests: nonzero_requests(&spec),
+            qos: qos_class(&spec),
+            gpu: None,
+            sched_signature: 0,
+            spec,
+            behavior,
+            status: PodStatus::default(),
+        }
+    }
+
     pub fn phase(&self) -> PodPhase {
         self.status.phase.unwrap_or(PodPhase::Pending)
     }
@@ -347,19 +402,7 @@ mod tests {
         PodSpec {
             containers,
             init_containers: init,
-            node_selector: Default::default(),
-            node_name: None,
-            node_affinity: None,
-            pod_affinity: None,
-            pod_anti_affinity: None,
-            topology_spread_constraints: vec![],
-            tolerations: vec![],
-            priority: 0,
-            priority_class_name: None,
-            scheduler_name: "default-scheduler".into(),
-            restart_policy: RestartPolicy::Always,
-            termination_grace_period: Duration::from_secs(30),
-            overhead: Resources::default(),
+            ..PodSpec::default()
         }
     }
 

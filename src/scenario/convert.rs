@@ -21,8 +21,7 @@ use crate::model::labels::{validate_label_key, validate_label_value, Labels};
 use crate::model::meta::{ObjectMeta, OwnerReference};
 use crate::model::node::{self as mnode, Node};
 use crate::model::pod::{
-    nonzero_requests, pod_requests, qos_class, Container, ContainerPort, Pod, PodBehavior, PodSpec,
-    PodStatus, PullPolicy, RestartPolicy,
+    Container, ContainerPort, Pod, PodBehavior, PodSpec, PullPolicy, RestartPolicy,
 };
 use crate::model::priority::{system_classes, PriorityClass};
 use crate::model::quantity::Quantity;
@@ -911,19 +910,9 @@ fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod
     if !ok {
         return None;
     }
-    let requests = pod_requests(&spec);
-    let qos = qos_class(&spec);
-    Some(Pod {
-        meta,
-        behavior,
-        status: PodStatus::default(),
-        requests,
-        nonzero_requests: nonzero_requests(&spec),
-        sched_signature: 0,
-        gpu: gpu_req.flatten(),
-        qos,
-        spec,
-    })
+    let mut pod = Pod::new(meta, spec, behavior);
+    pod.gpu = gpu_req.flatten();
+    Some(pod)
 }
 
 /// Upstream's DefaultTolerationSeconds admission plugin: pods that do not

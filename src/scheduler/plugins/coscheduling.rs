@@ -218,7 +218,7 @@ impl Plugin for Coscheduling {
 mod tests {
     use super::*;
     use crate::engine::{Duration, SimTime};
-    use crate::model::pod::{PodBehavior, PodSpec, PodStatus, RestartPolicy};
+    use crate::model::pod::{PodBehavior, PodSpec};
     use crate::model::{Labels, Node, NodeId, ObjectMeta, PodPhase, Resources};
     use crate::scheduler::framework::Code;
     use std::collections::BTreeMap;
@@ -237,38 +237,7 @@ mod tests {
             meta.annotations
                 .insert(MIN_AVAILABLE_ANNOTATION.into(), m.into());
         }
-        Pod {
-            meta,
-            spec: PodSpec {
-                containers: vec![],
-                init_containers: vec![],
-                node_selector: Default::default(),
-                node_name: None,
-                node_affinity: None,
-                pod_affinity: None,
-                pod_anti_affinity: None,
-                topology_spread_constraints: vec![],
-                tolerations: vec![],
-                priority: 0,
-                priority_class_name: None,
-                scheduler_name: "default-scheduler".into(),
-                restart_policy: RestartPolicy::Always,
-                termination_grace_period: Duration::from_secs(30),
-                overhead: Resources::default(),
-            },
-            behavior: PodBehavior {
-                startup: Duration::ZERO,
-                run: None,
-                exit_code: 0,
-                shutdown: Duration::ZERO,
-            },
-            status: PodStatus::default(),
-            requests: Resources::default(),
-            nonzero_requests: (0, 0),
-            sched_signature: 0,
-            gpu: None,
-            qos: crate::model::QosClass::BestEffort,
-        }
+        Pod::new(meta, PodSpec::default(), PodBehavior::default())
     }
 
     struct Fx {

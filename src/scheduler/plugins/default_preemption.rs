@@ -693,12 +693,9 @@ pub fn pick_one_node_for_preemption(candidates: &[Candidate], view: &ClusterView
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Duration;
+
     use crate::model::node::LABEL_HOSTNAME;
-    use crate::model::pod::{
-        nonzero_requests, pod_requests, qos_class, Container, PodBehavior, PodSpec, PodStatus,
-        PullPolicy, RestartPolicy,
-    };
+    use crate::model::pod::{Container, PodBehavior, PodSpec};
     use crate::model::{Labels, ObjectMeta, PodPhase, Resources};
     use crate::scheduler::config::ProfileConfig;
     use crate::scheduler::profile::Profile;
@@ -725,52 +722,21 @@ mod tests {
 
     fn mk_pod(name: &str, priority: i32, req: (i64, i64)) -> Pod {
         let c = Container {
-            name: "c".into(),
-            image: "img".into(),
-            image_pull_policy: PullPolicy::IfNotPresent,
             requests: Resources::new(req.0, req.1),
-            limits: Resources::default(),
-            ports: vec![],
-            restart_policy: None,
+            ..Container::default()
         };
         let spec = PodSpec {
             containers: vec![c],
-            init_containers: vec![],
-            node_selector: Default::default(),
-            node_name: None,
-            node_affinity: None,
-            pod_affinity: None,
-            pod_anti_affinity: None,
-            topology_spread_constraints: vec![],
-            tolerations: vec![],
             priority,
-            priority_class_name: None,
-            scheduler_name: "default-scheduler".into(),
-            restart_policy: RestartPolicy::Always,
-            termination_grace_period: Duration::from_secs(30),
-            overhead: Resources::default(),
+            ..PodSpec::default()
         };
-        Pod {
-            meta: ObjectMeta {
-                name: name.into(),
-                namespace: "default".into(),
-                uid: name.into(),
-                ..Default::default()
-            },
-            requests: pod_requests(&spec),
-            nonzero_requests: nonzero_requests(&spec),
-            sched_signature: 0,
-            gpu: None,
-            qos: qos_class(&spec),
-            spec,
-            behavior: PodBehavior {
-                startup: Duration::ZERO,
-                run: None,
-                exit_code: 0,
-                shutdown: Duration::ZERO,
-            },
-            status: PodStatus::default(),
-        }
+        let meta = ObjectMeta {
+            name: name.into(),
+            namespace: "default".into(),
+            uid: name.into(),
+            ..Default::default()
+        };
+        Pod::new(meta, spec, PodBehavior::default())
     }
 
     fn started(mut p: Pod, t: u64) -> Pod {

@@ -808,10 +808,10 @@ impl Plugin for Fit {
 pub(crate) mod testutil {
     use std::collections::BTreeMap;
 
-    use crate::engine::{Duration, SimTime};
+    use crate::engine::SimTime;
     use crate::model::pod::{
-        pod_requests, qos_class, Container, PodBehavior, PodSpec, PodStatus, PullPolicy,
-        RestartPolicy, DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST,
+        pod_requests, Container, PodBehavior, PodSpec, PullPolicy, RestartPolicy,
+        DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST,
     };
     use crate::model::{Labels, Node, NodeId, ObjectMeta, Pod, PodId, Resources};
     use crate::scheduler::framework::ClusterView;
@@ -840,19 +840,7 @@ pub(crate) mod testutil {
         PodSpec {
             containers,
             init_containers: init,
-            node_selector: Default::default(),
-            node_name: None,
-            node_affinity: None,
-            pod_affinity: None,
-            pod_anti_affinity: None,
-            topology_spread_constraints: vec![],
-            tolerations: vec![],
-            priority: 0,
-            priority_class_name: None,
-            scheduler_name: "default-scheduler".into(),
-            restart_policy: RestartPolicy::Always,
-            termination_grace_period: Duration::from_secs(30),
-            overhead: Resources::default(),
+            ..PodSpec::default()
         }
     }
 
@@ -940,26 +928,14 @@ pub(crate) mod testutil {
     }
 
     fn pod_from_spec_with_nonzero(s: PodSpec, nonzero: (i64, i64)) -> Pod {
-        Pod {
-            meta: ObjectMeta {
-                name: "p".into(),
-                namespace: "default".into(),
-                ..Default::default()
-            },
-            requests: pod_requests(&s),
-            nonzero_requests: nonzero,
-            sched_signature: 0,
-            gpu: None,
-            qos: qos_class(&s),
-            spec: s,
-            behavior: PodBehavior {
-                startup: Duration::ZERO,
-                run: None,
-                exit_code: 0,
-                shutdown: Duration::ZERO,
-            },
-            status: PodStatus::default(),
-        }
+        let meta = ObjectMeta {
+            name: "p".into(),
+            namespace: "default".into(),
+            ..Default::default()
+        };
+        let mut p = Pod::new(meta, s, PodBehavior::default());
+        p.nonzero_requests = nonzero;
+        p
     }
 
     /// `st.MakePod().Req(a).Req(b)…`: one container per request list.

@@ -310,11 +310,8 @@ impl<P: NodePicker> SchedulingPolicy for FilterThenPick<P> {
 pub(crate) mod testutil {
     use std::collections::BTreeMap;
 
-    use crate::engine::{Duration, SimRng, SimTime};
-    use crate::model::pod::{
-        nonzero_requests, pod_requests, qos_class, Container, PodBehavior, PodSpec, PodStatus,
-        PullPolicy, RestartPolicy,
-    };
+    use crate::engine::{SimRng, SimTime};
+    use crate::model::pod::{Container, PodBehavior, PodSpec};
     use crate::model::{Labels, Node, NodeId, ObjectMeta, Pod, PodId, PodPhase, Resources};
     use crate::scheduler::{ClusterView, Decision, SchedulingPolicy};
 
@@ -345,49 +342,18 @@ pub(crate) mod testutil {
         }
         let spec = PodSpec {
             containers: vec![Container {
-                name: "c".into(),
-                image: "img".into(),
-                image_pull_policy: PullPolicy::IfNotPresent,
                 requests: requests.clone(),
                 limits: requests,
-                ports: vec![],
-                restart_policy: None,
+                ..Container::default()
             }],
-            init_containers: vec![],
-            node_selector: Default::default(),
-            node_name: None,
-            node_affinity: None,
-            pod_affinity: None,
-            pod_anti_affinity: None,
-            topology_spread_constraints: vec![],
-            tolerations: vec![],
-            priority: 0,
-            priority_class_name: None,
-            scheduler_name: "default-scheduler".into(),
-            restart_policy: RestartPolicy::Always,
-            termination_grace_period: Duration::from_secs(30),
-            overhead: Resources::default(),
+            ..PodSpec::default()
         };
-        Pod {
-            meta: ObjectMeta {
-                name: name.to_string(),
-                namespace: ns.to_string(),
-                ..Default::default()
-            },
-            requests: pod_requests(&spec),
-            nonzero_requests: nonzero_requests(&spec),
-            sched_signature: 0,
-            gpu: None,
-            qos: qos_class(&spec),
-            spec,
-            behavior: PodBehavior {
-                startup: Duration::ZERO,
-                run: None,
-                exit_code: 0,
-                shutdown: Duration::ZERO,
-            },
-            status: PodStatus::default(),
-        }
+        let meta = ObjectMeta {
+            name: name.to_string(),
+            namespace: ns.to_string(),
+            ..Default::default()
+        };
+        Pod::new(meta, spec, PodBehavior::default())
     }
 
     pub struct Cluster {
