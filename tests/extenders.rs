@@ -14,8 +14,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use kubesim::engine::{Duration, SimTime};
-use kubesim::model::pod::{Container, PodBehavior, PodSpec, PodStatus, PullPolicy, RestartPolicy};
-use kubesim::model::{Node, NodeId, ObjectMeta, Pod, PodId, QosClass, Resources};
+use kubesim::model::pod::{Container, PodBehavior, PodSpec, PullPolicy};
+use kubesim::model::{Node, NodeId, ObjectMeta, Pod, PodId, Resources};
 use kubesim::scheduler::config::ExtenderConfig;
 use kubesim::scheduler::extender::{self, new_extender, Extender};
 use kubesim::scheduler::framework::Code;
@@ -66,43 +66,17 @@ fn pod(name: &str, uid: u32, gpu: i64) -> Pod {
         ports: vec![],
         restart_policy: None,
     };
-    Pod {
-        meta: ObjectMeta {
-            name: name.into(),
-            namespace: "default".into(),
-            uid: format!("uid-{uid}"),
-            ..Default::default()
-        },
-        spec: PodSpec {
-            containers: vec![container],
-            init_containers: vec![],
-            node_selector: BTreeMap::new(),
-            node_name: None,
-            node_affinity: None,
-            pod_affinity: None,
-            pod_anti_affinity: None,
-            topology_spread_constraints: vec![],
-            tolerations: vec![],
-            priority: 0,
-            priority_class_name: None,
-            scheduler_name: "default-scheduler".into(),
-            restart_policy: RestartPolicy::Always,
-            termination_grace_period: Duration::from_secs(30),
-            overhead: Resources::default(),
-        },
-        behavior: PodBehavior {
-            startup: Duration::from_secs(1),
-            run: None,
-            exit_code: 0,
-            shutdown: Duration::ZERO,
-        },
-        status: PodStatus::default(),
-        requests: requests.clone(),
-        nonzero_requests: (requests.cpu_m, requests.memory),
-        sched_signature: 0,
-        gpu: None,
-        qos: QosClass::Guaranteed,
-    }
+    let meta = ObjectMeta {
+        name: name.into(),
+        namespace: "default".into(),
+        uid: format!("uid-{uid}"),
+        ..Default::default()
+    };
+    let spec = PodSpec {
+        containers: vec![container],
+        ..PodSpec::default()
+    };
+    Pod::new(meta, spec, PodBehavior::default())
 }
 
 /// Nodes n0 (labelled kubesim.dev/avoid=true, 4 pods), n1 (2 pods) and n2

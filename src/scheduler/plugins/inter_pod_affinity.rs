@@ -955,18 +955,16 @@ impl Plugin for InterPodAffinity {
 pub(crate) mod testutil {
     use std::collections::BTreeMap;
 
-    use crate::engine::{Duration, SimTime};
+    use crate::engine::SimTime;
     use crate::model::affinity::{
         InclusionPolicy, NodeAffinity, NodeSelector, NodeSelectorOperator, NodeSelectorRequirement,
         NodeSelectorTerm, PodAffinity, PodAffinityTerm, TopologySpreadConstraint,
         WeightedPodAffinityTerm, WhenUnsatisfiable,
     };
     use crate::model::meta::OwnerReference;
-    use crate::model::pod::{PodBehavior, PodSpec, PodStatus, RestartPolicy};
+    use crate::model::pod::{PodBehavior, PodSpec};
     use crate::model::taints::{Taint, TaintEffect, Toleration, TolerationOperator};
-    use crate::model::{
-        Labels, Node, NodeId, ObjectMeta, Pod, PodId, QosClass, Resources, Selector,
-    };
+    use crate::model::{Labels, Node, NodeId, ObjectMeta, Pod, PodId, Resources, Selector};
     use crate::scheduler::framework::ClusterView;
 
     pub fn sel(s: &str) -> Selector {
@@ -994,41 +992,11 @@ pub(crate) mod testutil {
 
     impl PB {
         pub fn new(name: &str) -> PB {
-            PB(Pod {
-                meta: ObjectMeta {
-                    name: name.to_string(),
-                    ..Default::default()
-                },
-                spec: PodSpec {
-                    containers: vec![],
-                    init_containers: vec![],
-                    node_selector: Default::default(),
-                    node_name: None,
-                    node_affinity: None,
-                    pod_affinity: None,
-                    pod_anti_affinity: None,
-                    topology_spread_constraints: vec![],
-                    tolerations: vec![],
-                    priority: 0,
-                    priority_class_name: None,
-                    scheduler_name: "default-scheduler".into(),
-                    restart_policy: RestartPolicy::Always,
-                    termination_grace_period: Duration::from_micros(0),
-                    overhead: Resources::default(),
-                },
-                behavior: PodBehavior {
-                    startup: Duration::ZERO,
-                    run: None,
-                    exit_code: 0,
-                    shutdown: Duration::ZERO,
-                },
-                status: PodStatus::default(),
-                requests: Resources::default(),
-                nonzero_requests: (0, 0),
-                qos: QosClass::BestEffort,
-                gpu: None,
-                sched_signature: 0,
-            })
+            let meta = ObjectMeta {
+                name: name.to_string(),
+                ..Default::default()
+            };
+            PB(Pod::new(meta, PodSpec::default(), PodBehavior::default()))
         }
         pub fn ns(mut self, ns: &str) -> PB {
             self.0.meta.namespace = ns.to_string();
