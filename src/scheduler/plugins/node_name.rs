@@ -20,8 +20,46 @@ impl Plugin for NodeName {
     }
     fn filter(&self, _: &CycleState, pod: &Pod, node: &Node, _: &ClusterView) -> Status {
         match &pod.spec.node_name {
-            Some(n) if n != node.name() => Status::unresolvable(ERR_REASON),
+            // Upstream `Fits`: an empty nodeName fits every node.
+            Some(n) if !n.is_empty() && n != node.name() => Status::unresolvable(ERR_REASON),
             _ => Status::success(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scheduler::framework::Code;
+    use crate::scheduler::plugins::node_resources_fit::testutil::{
+        node, pod_from_spec, spec, with_view,
+    };
+    use std::collections::BTreeMap;
+
+    /// Upstream node_name_test.go `TestNodeName`: all 3 rows, plus the
+    /// empty-string nodeName form of "no host specified".
+    #[test]
+    fn node_name() {
+        let cases: [(&str, Option<&str>, &str, bool); 4] = [
+            ("no host specified", None, "", true),
+            ("no host specified (empty nodeName)", Some(""), "foo", true),
+            ("host matches", Some("foo"), "foo", true),
+            ("host doesn't match", Some("bar"), "foo", false),
+        ];
+        for (name, pod_node, node_name, fits) in cases {
+            let mut s = spec(vec![], vec![]);
+            s.node_name = pod_node.map(str::to_string);
+            let pod = pod_from_spec(s);
+            let n = node(node_name, &[]);
+            let got = with_view(std::slice::from_ref(&n), &BTreeMap::new(), |view, _| {
+                NodeName.filter(&CycleState::default(), &pod, &n, view)
+            });
+            if fits {
+                assert!(got.is_success(), "{name}: {got:?}");
+            } else {
+                assert_eq!(got.code, Code::UnschedulableAndUnresolvable, "{name}");
+                assert_eq!(got.reasons, vec![ERR_REASON.to_string()], "{name}");
+            }
         }
     }
 }

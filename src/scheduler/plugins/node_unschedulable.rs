@@ -32,3 +32,59 @@ impl Plugin for NodeUnschedulable {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::taints::{Toleration, TolerationOperator};
+    use crate::scheduler::framework::Code;
+    use crate::scheduler::plugins::node_resources_fit::testutil::{
+        node, pod_from_spec, spec, with_view,
+    };
+    use std::collections::BTreeMap;
+
+    /// Upstream node_unschedulable_test.go `TestNodeUnschedulable`: all 3
+    /// rows.
+    #[test]
+    fn node_unschedulable() {
+        let toleration = Toleration {
+            key: TAINT_UNSCHEDULABLE.into(),
+            operator: TolerationOperator::Equal,
+            value: String::new(),
+            effect: Some(TaintEffect::NoSchedule),
+            toleration_seconds: None,
+        };
+        let cases = [
+            (
+                "Does not schedule pod to unschedulable node (node.Spec.Unschedulable==true)",
+                vec![],
+                true,
+                Some(ERR_REASON_UNSCHEDULABLE),
+            ),
+            ("Schedule pod to normal node", vec![], false, None),
+            (
+                "Schedule pod with toleration to unschedulable node (node.Spec.Unschedulable==true)",
+                vec![toleration],
+                true,
+                None,
+            ),
+        ];
+        for (name, tols, unschedulable, want) in cases {
+            let mut s = spec(vec![], vec![]);
+            s.tolerations = tols;
+            let pod = pod_from_spec(s);
+            let mut n = node("", &[]);
+            n.unschedulable = unschedulable;
+            let got = with_view(std::slice::from_ref(&n), &BTreeMap::new(), |view, _| {
+                NodeUnschedulable.filter(&CycleState::default(), &pod, &n, view)
+            });
+            match want {
+                None => assert!(got.is_success(), "{name}: {got:?}"),
+                Some(r) => {
+                    assert_eq!(got.code, Code::UnschedulableAndUnresolvable, "{name}");
+                    assert_eq!(got.reasons, vec![r.to_string()], "{name}");
+                }
+            }
+        }
+    }
+}

@@ -24,3 +24,61 @@ impl Plugin for PrioritySort {
         less(a, ta, b, tb)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scheduler::plugins::node_resources_fit::testutil::{pod_from_spec, spec};
+
+    fn pod_with_priority(p: i32) -> Pod {
+        let mut s = spec(vec![], vec![]);
+        s.priority = p;
+        pod_from_spec(s)
+    }
+
+    /// Upstream priority_sort_test.go `TestLess`: all 4 rows, through the
+    /// Plugin method. Rows without timestamps use equal (zero) times.
+    #[test]
+    fn less() {
+        let (low, high) = (10, 100);
+        let (t0, t1, t2) = (SimTime::ZERO, SimTime(1_000), SimTime(2_000));
+        let cases = [
+            (
+                "p1.priority less than p2.priority",
+                low,
+                t0,
+                high,
+                t0,
+                false,
+            ),
+            (
+                "p1.priority greater than p2.priority",
+                high,
+                t0,
+                low,
+                t0,
+                true,
+            ),
+            (
+                "equal priority. p1 is added to schedulingQ earlier than p2",
+                high,
+                t1,
+                high,
+                t2,
+                true,
+            ),
+            (
+                "equal priority. p2 is added to schedulingQ earlier than p1",
+                high,
+                t2,
+                high,
+                t1,
+                false,
+            ),
+        ];
+        for (name, p1, ta, p2, tb, want) in cases {
+            let (a, b) = (pod_with_priority(p1), pod_with_priority(p2));
+            assert_eq!(PrioritySort.less(&a, ta, &b, tb), want, "{name}");
+        }
+    }
+}
