@@ -230,11 +230,16 @@ pub fn normalized_image_name(name: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The (protocol, hostIP, port) keys of a pod's host ports; an empty host
-/// IP means the wildcard `0.0.0.0`.
+/// IP means the wildcard `0.0.0.0`. As upstream `GetHostPorts`: restartable
+/// init containers (sidecars) first, then the containers.
 pub fn host_ports(pod: &Pod) -> impl Iterator<Item = (String, String, i32)> + '_ {
-    pod.spec
-        .containers
+    let sidecars = pod
+        .spec
+        .init_containers
         .iter()
+        .filter(|c| c.restart_policy == Some(super::pod::RestartPolicy::Always));
+    sidecars
+        .chain(pod.spec.containers.iter())
         .flat_map(|c| c.ports.iter())
         .filter(|p| p.host_port > 0)
         .map(|p| {

@@ -259,8 +259,9 @@ impl Default for SchedulerConfig {
     }
 }
 
-/// Upstream's default `multiPoint` plugins (v1.35, without volume and DRA
-/// plugins, which kubesim does not model), with their score weights.
+/// Upstream's default `multiPoint` plugins (v1.35, without the volume
+/// plugins, which kubesim does not model; DynamicResources only as its
+/// PostFilter message), with their score weights.
 pub fn default_multi_point() -> Vec<PluginRef> {
     vec![
         PluginRef::new("SchedulingGates", 0),
@@ -273,6 +274,7 @@ pub fn default_multi_point() -> Vec<PluginRef> {
         PluginRef::new("NodeResourcesFit", 1),
         PluginRef::new("PodTopologySpread", 2),
         PluginRef::new("InterPodAffinity", 2),
+        PluginRef::new("DynamicResources", 0),
         PluginRef::new("DefaultPreemption", 0),
         PluginRef::new("NodeResourcesBalancedAllocation", 1),
         PluginRef::new("ImageLocality", 1),
@@ -445,7 +447,7 @@ mod tests {
                 Point::PreScore,
                 Point::Score,
             ],
-            "DefaultPreemption" => &[Point::PostFilter],
+            "DefaultPreemption" | "DynamicResources" => &[Point::PostFilter],
             "NodeResourcesBalancedAllocation" => &[Point::PreScore, Point::Score],
             "ImageLocality" => &[Point::Score],
             "DefaultBinder" => &[Point::Bind],

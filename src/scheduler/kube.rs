@@ -79,7 +79,8 @@ pub fn fit_error_message(
         }
     }
     if !postfilter_msg.is_empty() {
-        msg.push_str(&format!(" {postfilter_msg}."));
+        // Upstream appends the PostFilter message as is (" %v", no period).
+        msg.push_str(&format!(" {postfilter_msg}"));
     }
     msg
 }
@@ -684,8 +685,8 @@ mod tests {
             "0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 2 Insufficient cpu."
         );
         assert_eq!(
-            fit_error_message(3, "", &st, None, "preemption: not eligible"),
-            "0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 2 Insufficient cpu. preemption: not eligible."
+            fit_error_message(3, "", &st, None, "preemption: not eligible due to preemptionPolicy=Never."),
+            "0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 2 Insufficient cpu. preemption: not eligible due to preemptionPolicy=Never."
         );
     }
 }

@@ -369,32 +369,45 @@ impl Profile {
         statuses: &BTreeMap<NodeId, Status>,
         view: &ClusterView,
     ) -> PostFilterOutcome {
-        let mut last = PostFilterOutcome {
-            nominated: None,
-            status: Status::unschedulable(""),
-        };
-        let mut msgs = Vec::new();
+        // Upstream `RunPostFilterPlugins`: the first success wins; an
+        // unresolvable or error status ends the run; otherwise the reasons
+        // of every plugin are collected and the last nomination is kept.
+        let mut nominated = None;
+        let mut reasons: Vec<String> = Vec::new();
+        let mut rejector: &'static str = "";
         for &i in &self.post_filter {
             let p = &self.plugins[i];
             let r = p.post_filter(state, pod_id, pod, statuses, view, self);
             if r.status.is_success() {
                 return r;
             }
-            if r.status.code == Code::Error {
-                return r;
+            if r.status.code == Code::UnschedulableAndUnresolvable || !r.status.is_rejected() {
+                let status = if r.status.is_rejected() {
+                    r.status.with_plugin(p.name())
+                } else {
+                    Status::error(r.status.message()).with_plugin(p.name())
+                };
+                return PostFilterOutcome {
+                    nominated: r.nominated,
+                    status,
+                };
             }
-            let m = r.status.message();
-            if !m.is_empty() {
-                msgs.push(m);
+            if r.nominated.is_some() {
+                nominated = r.nominated;
             }
-            last = r;
+            reasons.extend(r.status.reasons.into_iter().filter(|m| !m.is_empty()));
+            if rejector.is_empty() {
+                rejector = p.name();
+            }
         }
-        last.status.reasons = if msgs.is_empty() {
-            Vec::new()
-        } else {
-            vec![msgs.join(" ")]
-        };
-        last
+        PostFilterOutcome {
+            nominated,
+            status: Status {
+                code: Code::Unschedulable,
+                reasons,
+                plugin: rejector,
+            },
+        }
     }
 
     /// Upstream `RunPreScorePlugins`: Skip disables that plugin's Score.

@@ -171,7 +171,7 @@ spec:
     assert!(
         p.status
             .message
-            .contains("untolerated taint {nvidia.com/gpu: true}"),
+            .contains("1 node(s) had untolerated taint(s)"),
         "{}",
         p.status.message
     );

@@ -6,6 +6,7 @@
 pub mod coscheduling;
 pub mod default_binder;
 pub mod default_preemption;
+pub mod dynamic_resources;
 pub mod gpu_share;
 pub mod helper;
 pub mod image_locality;
@@ -25,7 +26,7 @@ use super::config::PluginArgs;
 use super::framework::{Plugin, Point};
 
 /// Every plugin name the registry knows, in upstream's default order.
-pub const NAMES: [&str; 16] = [
+pub const NAMES: [&str; 17] = [
     "SchedulingGates",
     "PrioritySort",
     "NodeUnschedulable",
@@ -36,6 +37,7 @@ pub const NAMES: [&str; 16] = [
     "NodeResourcesFit",
     "PodTopologySpread",
     "InterPodAffinity",
+    "DynamicResources",
     "DefaultPreemption",
     "NodeResourcesBalancedAllocation",
     "ImageLocality",
@@ -96,6 +98,7 @@ pub fn new_plugin(name: &str, args: Option<&PluginArgs>) -> Result<Box<dyn Plugi
             Box::new(default_preemption::DefaultPreemption::new(a.clone()))
         }
         ("DefaultBinder", None) => Box::new(default_binder::DefaultBinder),
+        ("DynamicResources", None) => Box::new(dynamic_resources::DynamicResources),
         ("Coscheduling", None) => Box::new(coscheduling::Coscheduling::new(Default::default())),
         ("Coscheduling", Some(A::Coscheduling(a))) => {
             Box::new(coscheduling::Coscheduling::new(a.clone()))
