@@ -261,6 +261,36 @@ impl Pod {
     pub fn is_terminating(&self) -> bool {
         self.meta.deletion_timestamp.is_some()
     }
+
+    /// The pod's conditions as the API would show them at the end of the
+    /// run, in upstream's order: PodScheduled (False with reason
+    /// `Unschedulable` while the scheduler cannot place it), Initialized,
+    /// ContainersReady and Ready. Without probes (not modelled yet) a
+    /// running container is ready; a terminal pod's containers are not.
+    pub fn conditions(&self) -> Vec<(&'static str, &'static str, &'static str)> {
+        let mut v = Vec::with_capacity(4);
+        let scheduled = self.status.bound_at.is_some();
+        if scheduled {
+            v.push(("PodScheduled", "True", ""));
+        } else if self.status.scheduling_attempts > 0 {
+            v.push(("PodScheduled", "False", "Unschedulable"));
+        }
+        if !scheduled {
+            return v;
+        }
+        let started = self.status.started_at.is_some();
+        v.push(("Initialized", if started { "True" } else { "False" }, ""));
+        let ready = self.phase() == PodPhase::Running && !self.is_terminating();
+        let (st, reason) = match (ready, self.phase()) {
+            (true, _) => ("True", ""),
+            (false, PodPhase::Succeeded) => ("False", "PodCompleted"),
+            (false, PodPhase::Failed) => ("False", "PodFailed"),
+            (false, _) => ("False", "ContainersNotReady"),
+        };
+        v.push(("ContainersReady", st, reason));
+        v.push(("Ready", st, reason));
+        v
+    }
 }
 
 /// Upstream `resource.PodRequests` (no pod-level resources, no in-place
@@ -499,5 +529,40 @@ mod tests {
             ..spec(vec![container((100, 0), (0, 0))], vec![])
         };
         assert_eq!(pod_requests(&s2).cpu_m, 110);
+    }
+
+    #[test]
+    fn conditions_follow_the_lifecycle() {
+        let mut p = Pod::new(
+            ObjectMeta::default(),
+            spec(vec![], vec![]),
+            PodBehavior::default(),
+        );
+        assert!(
+            p.conditions().is_empty(),
+            "a pod never tried has no conditions"
+        );
+        p.status.scheduling_attempts = 1;
+        assert_eq!(
+            p.conditions(),
+            vec![("PodScheduled", "False", "Unschedulable")]
+        );
+        p.status.bound_at = Some(SimTime(1));
+        p.status.phase = Some(PodPhase::Pending);
+        assert_eq!(p.conditions()[1], ("Initialized", "False", ""));
+        assert_eq!(p.conditions()[3], ("Ready", "False", "ContainersNotReady"));
+        p.status.started_at = Some(SimTime(2));
+        p.status.phase = Some(PodPhase::Running);
+        assert_eq!(
+            p.conditions(),
+            vec![
+                ("PodScheduled", "True", ""),
+                ("Initialized", "True", ""),
+                ("ContainersReady", "True", ""),
+                ("Ready", "True", "")
+            ]
+        );
+        p.status.phase = Some(PodPhase::Succeeded);
+        assert_eq!(p.conditions()[3], ("Ready", "False", "PodCompleted"));
     }
 }

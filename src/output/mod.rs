@@ -105,6 +105,7 @@ pub fn write_results(dir: &Path, r: &RunResult, summary: &Summary) -> Result<(),
             "scheduling_attempts",
             "restarts",
             "exit_code",
+            "conditions",
         ])?;
         for p in &r.pods {
             let node = p
@@ -131,6 +132,17 @@ pub fn write_results(dir: &Path, r: &RunResult, summary: &Summary) -> Result<(),
                 p.status.scheduling_attempts.to_string(),
                 p.status.restart_count.to_string(),
                 opt(p.status.exit_code),
+                p.conditions()
+                    .iter()
+                    .map(|(t, st, r)| {
+                        if r.is_empty() {
+                            format!("{t}={st}")
+                        } else {
+                            format!("{t}={st}({r})")
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(";"),
             ])?;
         }
         Ok(())
