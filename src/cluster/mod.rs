@@ -191,6 +191,7 @@ pub struct World {
 
 /// Everything a finished run produced.
 pub struct RunResult {
+    /// The scenario that ran (its time-zero `objects` moved into the run).
     pub scenario: Scenario,
     pub seed: u64,
     pub end_time: SimTime,
@@ -273,11 +274,12 @@ impl World {
             self.pool_next.insert(p.name.clone(), 0);
             self.add_pool_nodes(&p.name, p.count);
         }
+        // The time-zero objects move into the World (no copy: scenarios may
+        // hold many pods); `scenario.objects` is empty afterwards.
         let objects = std::mem::take(&mut self.scenario.objects);
-        for o in &objects {
-            self.apply(o.clone());
+        for o in objects {
+            self.apply(o);
         }
-        self.scenario.objects = objects;
         for (i, a) in self.scenario.timeline.iter().enumerate() {
             let at = a.at;
             self.queue.push(at, Event::Action(i as u32));
