@@ -753,31 +753,17 @@ impl World {
 /// The kubelet's admission for pods bound by the user: resources, node
 /// affinity and host ports, with the kubelet's reasons (`OutOfcpu`, …).
 pub fn kubelet_admission(pod: &Pod, node: &crate::model::Node) -> Result<(), String> {
-    if node.pods.len() as i64 + 1 > node.allocatable.pods {
-        return Err("OutOfpods".to_string());
-    }
-    let r = &pod.requests;
-    let a = &node.allocatable;
-    let u = &node.requested;
-    let checks = [
-        ("cpu", r.cpu_m, a.cpu_m - u.cpu_m),
-        ("memory", r.memory, a.memory - u.memory),
-        (
-            "ephemeral-storage",
-            r.ephemeral_storage,
-            a.ephemeral_storage - u.ephemeral_storage,
-        ),
-    ];
-    for (name, want, free) in checks {
-        if want > 0 && want > free {
-            return Err(format!("OutOf{name}"));
-        }
-    }
-    for (k, v) in &r.scalar {
-        let free = a.scalar.get(k).copied().unwrap_or(0) - u.scalar.get(k).copied().unwrap_or(0);
-        if *v > 0 && *v > free {
-            return Err(format!("OutOf{k}"));
-        }
+    // The kubelet runs the scheduler's own fit predicate; the first
+    // insufficient resource names the reason (`OutOfpods` comes first).
+    let none = std::collections::BTreeSet::new();
+    let insufficient = crate::scheduler::plugins::node_resources_fit::fits_request(
+        &pod.requests,
+        node,
+        &none,
+        &none,
+    );
+    if let Some(r) = insufficient.first() {
+        return Err(format!("OutOf{}", r.resource_name));
     }
     if pod.gpu.is_some() && crate::model::gpu::default_choice(pod, node).is_none() {
         return Err("OutOfgpu".to_string());
