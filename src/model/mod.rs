@@ -8,6 +8,7 @@
 //! affinity matching).
 
 pub mod affinity;
+pub mod cron;
 pub mod gpu;
 pub mod labels;
 pub mod meta;
