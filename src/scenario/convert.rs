@@ -469,6 +469,11 @@ fn convert_scenario_header(doc: &mut Doc, s: &ScenarioSpecM, sc: &mut Scenario) 
             sc.scheduler.per_node_time = d;
         }
     }
+    if let Some(v) = &s.controllers.reconcile_delay {
+        if let Some(d) = duration(doc, "spec.controllers.reconcileDelay", v) {
+            sc.reconcile_delay = d;
+        }
+    }
     if let Some(v) = &s.scheduler.bind_time {
         if let Some(d) = duration(doc, "spec.scheduler.bindTime", v) {
             sc.scheduler.bind_time = d;

@@ -434,6 +434,16 @@ pub struct ScenarioSpecM {
     pub scheduler: SchedulerM,
     #[serde(default)]
     pub timeline: Vec<TimelineEntryM>,
+    #[serde(default)]
+    pub controllers: ControllersM,
+}
+
+/// Workload controller settings.
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ControllersM {
+    /// Delay between a change and the sync it triggers (default 10ms).
+    pub reconcile_delay: Option<Scalar>,
 }
 
 /// Defaults of the simulation-only pod behaviour (overridden per pod by
