@@ -2,6 +2,7 @@
 //! cluster, for scheduling research. See ARCHITECTURE.md for the map.
 
 pub mod cluster;
+pub mod controllers;
 pub mod engine;
 pub mod model;
 pub mod output;
