@@ -28,6 +28,7 @@ macro_rules! cluster_view {
     };
 }
 
+mod batch;
 pub mod event;
 mod invariants;
 pub mod log;

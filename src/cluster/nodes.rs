@@ -39,6 +39,7 @@ impl World {
         self.node_rt.push(NodeRuntime::default());
         self.log_event("NodeAdded", None, Some(id), None, None);
         self.cluster_changed();
+        self.daemonsets_node_changed();
     }
 
     /// Adds `count` nodes of a pool, named `<pool>-<index>`.
@@ -118,6 +119,7 @@ impl World {
         if !on {
             self.cluster_changed();
         }
+        self.daemonsets_node_changed();
     }
 
     /// `kubectl drain --ignore-daemonsets --force`: cordon, then evict every
@@ -184,6 +186,7 @@ impl World {
         for p in self.pods_on(id) {
             self.apply_no_execute(p, id);
         }
+        self.daemonsets_node_changed();
     }
 
     pub(super) fn recover_node(&mut self, name: &str) {
@@ -225,6 +228,7 @@ impl World {
             }
         }
         self.cluster_changed();
+        self.daemonsets_node_changed();
     }
 
     /// The node object is deleted; pod GC force-deletes the pods bound to it.
@@ -279,5 +283,6 @@ impl World {
         }
         self.log_event("NodeRemoved", None, Some(id), None, None);
         self.cluster_changed();
+        self.daemonsets_node_changed();
     }
 }

@@ -38,10 +38,7 @@ impl World {
     /// Enqueues a sync of `id` after the reconcile delay plus `after`; a
     /// key already waiting keeps the earlier time.
     pub(super) fn enqueue_workload(&mut self, id: WorkloadId, after: Duration) {
-        let due = self
-            .now
-            .after(self.scenario.reconcile_delay)
-            .after(after);
+        let due = self.now.after(self.scenario.reconcile_delay).after(after);
         if let Some((t, timer)) = self.wl.queued.get(&id).copied() {
             if t <= due {
                 return;
@@ -185,6 +182,7 @@ impl World {
                 n.status = o.status;
                 WorkloadBody::PodDisruptionBudget(n)
             }
+            (o, n) if o.kind() == n.kind() => super::batch::keep_status(o, n),
             (_, b) => b,
         };
         let w = self.wl.store.get_mut(id);
@@ -222,6 +220,9 @@ impl World {
                     }
                     WorkloadBody::ReplicaSet(r) => {
                         std::mem::replace(&mut r.replicas, replicas) != replicas
+                    }
+                    WorkloadBody::StatefulSet(s) => {
+                        std::mem::replace(&mut s.replicas, replicas) != replicas
                     }
                     _ => false,
                 };
@@ -265,13 +266,7 @@ impl World {
                 let desc = w.describe();
                 if !found {
                     let msg = format!("{desc}: no container named {container:?}");
-                    self.log_event(
-                        "SetImageFailed",
-                        None,
-                        None,
-                        Some("NotFound"),
-                        Some(&msg),
-                    );
+                    self.log_event("SetImageFailed", None, None, Some("NotFound"), Some(&msg));
                     return;
                 }
                 let msg = format!("{desc} container {container} image {image}");
@@ -510,8 +505,7 @@ impl World {
                 let w = self.wl.store.get_mut(b);
                 let desc = format!("{}", w.meta.name);
                 if let WorkloadBody::PodDisruptionBudget(pdb) = &mut w.body {
-                    let healthy_budget =
-                        pdb.status.current_healthy >= pdb.status.desired_healthy;
+                    let healthy_budget = pdb.status.current_healthy >= pdb.status.desired_healthy;
                     if ready || !healthy_budget {
                         if pdb.status.disruptions_allowed <= 0 {
                             return Err(format!("Cannot evict pod as it would violate the pod's disruption budget. The disruption budget {desc} needs {} healthy pods and has {} currently", pdb.status.desired_healthy, pdb.status.current_healthy));
@@ -599,5 +593,8 @@ impl Api for World {
     }
     fn record(&mut self, kind: &str, reason: Option<&str>, message: &str) {
         self.log_event(kind, None, None, reason, Some(message));
+    }
+    fn wall_clock_start_us(&self) -> i64 {
+        self.scenario.start_time_us
     }
 }

@@ -27,14 +27,19 @@
 //! Invariant: controllers change state only through [`Api`]; they never
 //! see the event queue or the scheduler.
 
+pub mod cronjob;
+pub mod daemonset;
 pub mod deployment;
 pub mod disruption;
 pub mod gc;
+pub mod job;
 pub mod replicaset;
+pub mod statefulset;
 
 use std::collections::BTreeMap;
 
 use crate::engine::{Duration, SimTime};
+use crate::model::batch::{CronJob, DaemonSet, Job, PersistentVolumeClaim, StatefulSet};
 use crate::model::meta::{ObjectMeta, OwnerReference};
 use crate::model::workload::{Deployment, PodDisruptionBudget, ReplicaSet};
 use crate::model::{Node, Pod, PodId, Selector};
@@ -59,10 +64,11 @@ pub enum WorkloadKind {
     Job,
     CronJob,
     PodDisruptionBudget,
+    PersistentVolumeClaim,
 }
 
 impl WorkloadKind {
-    pub const ALL: [WorkloadKind; 7] = [
+    pub const ALL: [WorkloadKind; 8] = [
         WorkloadKind::Deployment,
         WorkloadKind::ReplicaSet,
         WorkloadKind::StatefulSet,
@@ -70,6 +76,7 @@ impl WorkloadKind {
         WorkloadKind::Job,
         WorkloadKind::CronJob,
         WorkloadKind::PodDisruptionBudget,
+        WorkloadKind::PersistentVolumeClaim,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -80,6 +87,7 @@ impl WorkloadKind {
             WorkloadKind::Job => "Job",
             WorkloadKind::CronJob => "CronJob",
             WorkloadKind::PodDisruptionBudget => "PodDisruptionBudget",
+            WorkloadKind::PersistentVolumeClaim => "PersistentVolumeClaim",
         }
     }
     pub fn parse(s: &str) -> Option<WorkloadKind> {
@@ -90,6 +98,7 @@ impl WorkloadKind {
         match self {
             WorkloadKind::Job | WorkloadKind::CronJob => "batch/v1",
             WorkloadKind::PodDisruptionBudget => "policy/v1",
+            WorkloadKind::PersistentVolumeClaim => "v1",
             _ => "apps/v1",
         }
     }
@@ -101,7 +110,11 @@ pub enum WorkloadBody {
     ReplicaSet(ReplicaSet),
     Deployment(Deployment),
     PodDisruptionBudget(PodDisruptionBudget),
-    // batch: Job(Job), CronJob(CronJob), DaemonSet(DaemonSet), StatefulSet(StatefulSet)
+    Job(Box<Job>),
+    CronJob(Box<CronJob>),
+    DaemonSet(Box<DaemonSet>),
+    StatefulSet(Box<StatefulSet>),
+    PersistentVolumeClaim(PersistentVolumeClaim),
 }
 
 impl WorkloadBody {
@@ -110,6 +123,11 @@ impl WorkloadBody {
             WorkloadBody::ReplicaSet(_) => WorkloadKind::ReplicaSet,
             WorkloadBody::Deployment(_) => WorkloadKind::Deployment,
             WorkloadBody::PodDisruptionBudget(_) => WorkloadKind::PodDisruptionBudget,
+            WorkloadBody::Job(_) => WorkloadKind::Job,
+            WorkloadBody::CronJob(_) => WorkloadKind::CronJob,
+            WorkloadBody::DaemonSet(_) => WorkloadKind::DaemonSet,
+            WorkloadBody::StatefulSet(_) => WorkloadKind::StatefulSet,
+            WorkloadBody::PersistentVolumeClaim(_) => WorkloadKind::PersistentVolumeClaim,
         }
     }
 }
@@ -215,6 +233,8 @@ impl Workload {
         match &self.body {
             WorkloadBody::ReplicaSet(r) => Some(&r.parsed_selector),
             WorkloadBody::Deployment(d) => Some(&d.parsed_selector),
+            WorkloadBody::DaemonSet(d) => Some(&d.parsed_selector),
+            WorkloadBody::StatefulSet(s) => Some(&s.parsed_selector),
             _ => None,
         }
     }
@@ -332,6 +352,11 @@ pub trait Api {
     fn enqueue_after(&mut self, id: WorkloadId, after: Duration);
     /// Logs an event (`kind`, `reason`, `message` naming the object).
     fn record(&mut self, kind: &str, reason: Option<&str>, message: &str);
+    /// The wall-clock time of simulated time zero, µs since the Unix epoch
+    /// (the Scenario's `spec.startTime`; CronJob schedules use it).
+    fn wall_clock_start_us(&self) -> i64 {
+        crate::scenario::DEFAULT_START_TIME_US
+    }
 }
 
 /// One controller: syncs objects of one kind, and reports rows for
@@ -353,6 +378,10 @@ pub static CONTROLLERS: &[&dyn Controller] = &[
     &replicaset::ReplicaSetController,
     &deployment::DeploymentController,
     &disruption::DisruptionController,
+    &job::JobController,
+    &cronjob::CronJobController,
+    &daemonset::DaemonSetController,
+    &statefulset::StatefulSetController,
 ];
 
 /// The controller of a kind.

@@ -8,6 +8,7 @@
 //! affinity matching).
 
 pub mod affinity;
+pub mod batch;
 pub mod cron;
 pub mod gpu;
 pub mod labels;

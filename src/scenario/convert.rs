@@ -232,6 +232,7 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
         timeline: Vec::new(),
         warnings: Diagnostics::default(),
         reconcile_delay: crate::controllers::DEFAULT_RECONCILE_DELAY,
+        start_time_us: super::DEFAULT_START_TIME_US,
     };
     let mut spec_m: Option<(usize, ScenarioSpecM)> = None;
     if let Some(i) = scenario_idx {
@@ -467,6 +468,12 @@ fn convert_scenario_header(doc: &mut Doc, s: &ScenarioSpecM, sc: &mut Scenario) 
     if let Some(v) = &s.scheduler.per_node_time {
         if let Some(d) = duration(doc, "spec.scheduler.perNodeTime", v) {
             sc.scheduler.per_node_time = d;
+        }
+    }
+    if let Some(v) = &s.start_time {
+        match crate::model::cron::parse_rfc3339(v) {
+            Ok(t) => sc.start_time_us = t,
+            Err(e) => doc.err("spec.startTime", e),
         }
     }
     if let Some(v) = &s.controllers.reconcile_delay {

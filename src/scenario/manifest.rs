@@ -436,6 +436,8 @@ pub struct ScenarioSpecM {
     pub timeline: Vec<TimelineEntryM>,
     #[serde(default)]
     pub controllers: ControllersM,
+    /// Wall-clock time of simulated time zero (RFC 3339), for CronJobs.
+    pub start_time: Option<String>,
 }
 
 /// Workload controller settings.

@@ -6,6 +6,7 @@
 //! Invariant: the only module that knows YAML; it produces plain model
 //! values and never touches simulation state.
 
+mod batch;
 mod convert;
 pub mod diag;
 pub mod manifest;
@@ -54,7 +55,13 @@ pub struct Scenario {
     /// Delay between a change and the controller sync it triggers
     /// (`spec.controllers.reconcileDelay`).
     pub reconcile_delay: Duration,
+    /// Wall-clock time of simulated time zero, µs since the Unix epoch
+    /// (`spec.startTime`, default [`DEFAULT_START_TIME_US`]).
+    pub start_time_us: i64,
 }
+
+/// Default `spec.startTime`: 2026-03-01T00:00:00Z.
+pub const DEFAULT_START_TIME_US: i64 = 1_772_323_200_000_000;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SchedulerSettings {
@@ -110,7 +117,10 @@ pub struct NodePool {
 /// An object a scenario creates.
 #[derive(Clone, Debug)]
 pub enum Object {
-    Namespace { name: String, labels: Labels },
+    Namespace {
+        name: String,
+        labels: Labels,
+    },
     PriorityClass(PriorityClass),
     Node(Box<Node>),
     Pod(Box<Pod>),
@@ -147,7 +157,10 @@ pub enum Action {
     FailNode(String),
     RecoverNode(String),
     RemoveNode(String),
-    AddNodes { pool: String, count: u32 },
+    AddNodes {
+        pool: String,
+        count: u32,
+    },
     /// An action on a workload object (scale, setImage, rollback, …).
     Workload(WorkloadAction),
 }
@@ -156,7 +169,10 @@ pub enum Action {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WorkloadAction {
     /// `scale`: set `spec.replicas`.
-    Scale { target: ObjectRef, replicas: i32 },
+    Scale {
+        target: ObjectRef,
+        replicas: i32,
+    },
     /// `setImage`: change one container's image (a new template revision).
     SetImage {
         target: ObjectRef,
@@ -164,7 +180,10 @@ pub enum WorkloadAction {
         image: String,
     },
     /// `rollback`: `kubectl rollout undo [--to-revision=N]` (0 = previous).
-    Rollback { target: ObjectRef, to_revision: i64 },
+    Rollback {
+        target: ObjectRef,
+        to_revision: i64,
+    },
     /// `pause` / `resume`: `kubectl rollout pause|resume`.
     Pause(ObjectRef),
     Resume(ObjectRef),
