@@ -276,7 +276,7 @@ fn sync_statefulset(api: &mut dyn Api, id: WorkloadId) {
     let uid = w.meta.uid.clone();
     for p in api.pods_in_namespace(&ns) {
         let pod = api.pod(p);
-        if !pod.meta.controller_ref().is_some_and(|r| r.uid == uid) || pod.phase().is_terminal() {
+        if pod.meta.controller_ref().is_none_or(|r| r.uid != uid) || pod.phase().is_terminal() {
             continue;
         }
         status.replicas += 1;

@@ -444,7 +444,7 @@ mod tests {
             on_pod_conditions: vec![("DisruptionTarget".into(), "True".into())],
         };
         let got = match_pod_failure_policy(
-            &[ignore.clone()],
+            std::slice::from_ref(&ignore),
             "p",
             &pod(&[("main", 1)], &["DisruptionTarget"]),
         );

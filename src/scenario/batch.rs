@@ -539,7 +539,7 @@ fn job_spec(
                     None
                 }
             };
-            if r.on_exit_codes.is_some() == !r.on_pod_conditions.is_empty() {
+            if r.on_exit_codes.is_some() != r.on_pod_conditions.is_empty() {
                 doc.err(
                     &rp,
                     "Invalid value: specifying one of OnExitCodes and OnPodConditions is required",
