@@ -38,10 +38,7 @@ impl World {
     /// Enqueues a sync of `id` after the reconcile delay plus `after`; a
     /// key already waiting keeps the earlier time.
     pub(super) fn enqueue_workload(&mut self, id: WorkloadId, after: Duration) {
-        let due = self
-            .now
-            .after(self.scenario.reconcile_delay)
-            .after(after);
+        let due = self.now.after(self.scenario.reconcile_delay).after(after);
         if let Some((t, timer)) = self.wl.queued.get(&id).copied() {
             if t <= due {
                 return;
@@ -265,13 +262,7 @@ impl World {
                 let desc = w.describe();
                 if !found {
                     let msg = format!("{desc}: no container named {container:?}");
-                    self.log_event(
-                        "SetImageFailed",
-                        None,
-                        None,
-                        Some("NotFound"),
-                        Some(&msg),
-                    );
+                    self.log_event("SetImageFailed", None, None, Some("NotFound"), Some(&msg));
                     return;
                 }
                 let msg = format!("{desc} container {container} image {image}");
@@ -483,24 +474,27 @@ impl World {
         let pod = &self.pods[p.0 as usize];
         let ns = pod.meta.namespace.clone();
         let name = pod.meta.name.clone();
-        // Terminal, pending or already deleting pods ignore PDBs.
+        // canIgnorePDB: terminal, pending or already deleting pods.
         let ignore = pod.phase().is_terminal()
             || pod.phase() == crate::model::PodPhase::Pending
             || pod.is_terminating();
-        let pdbs: Vec<WorkloadId> = self
-            .wl
-            .store
-            .of_kind_in(WorkloadKind::PodDisruptionBudget, &ns)
-            .into_iter()
-            .filter(|id| {
-                self.wl.store.get(*id).pdb().is_some_and(|b| {
-                    b.selector
-                        .as_ref()
-                        .and_then(|s| s.to_selector().ok())
-                        .is_some_and(|s| !s.is_empty() && s.matches(&pod.meta.labels))
+        // GetPodPodDisruptionBudgets (policy/v1: an empty selector matches
+        // every pod; a pod without labels has none).
+        let pdbs: Vec<WorkloadId> = if pod.meta.labels.is_empty() {
+            Vec::new()
+        } else {
+            self.wl
+                .store
+                .of_kind_in(WorkloadKind::PodDisruptionBudget, &ns)
+                .into_iter()
+                .filter(|id| {
+                    self.wl.store.get(*id).pdb().is_some_and(|b| {
+                        crate::model::selector::label_selector_as_selector(b.selector.as_ref())
+                            .is_ok_and(|s| s.matches(&pod.meta.labels))
+                    })
                 })
-            })
-            .collect();
+                .collect()
+        };
         if !ignore {
             if pdbs.len() > 1 {
                 return Err("This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.".to_string());
@@ -508,16 +502,20 @@ impl World {
             if let Some(&b) = pdbs.first() {
                 let ready = pod.is_ready();
                 let w = self.wl.store.get_mut(b);
-                let desc = format!("{}", w.meta.name);
+                let generation = w.generation;
+                let pdb_name = w.meta.name.clone();
                 if let WorkloadBody::PodDisruptionBudget(pdb) = &mut w.body {
-                    let healthy_budget =
-                        pdb.status.current_healthy >= pdb.status.desired_healthy;
-                    if ready || !healthy_budget {
-                        if pdb.status.disruptions_allowed <= 0 {
-                            return Err(format!("Cannot evict pod as it would violate the pod's disruption budget. The disruption budget {desc} needs {} healthy pods and has {} currently", pdb.status.desired_healthy, pdb.status.current_healthy));
+                    let st = &mut pdb.status;
+                    let unhealthy_ok = !ready
+                        && st.current_healthy >= st.desired_healthy
+                        && st.desired_healthy > 0;
+                    if !unhealthy_ok {
+                        // checkAndDecrement.
+                        if st.observed_generation < generation || st.disruptions_allowed <= 0 {
+                            return Err(format!("Cannot evict pod as it would violate the pod's disruption budget. The disruption budget {pdb_name} needs {} healthy pods and has {} currently", st.desired_healthy, st.current_healthy));
                         }
-                        pdb.status.disruptions_allowed -= 1;
-                        pdb.status.disrupted_pods.insert(name, self.now);
+                        st.disruptions_allowed -= 1;
+                        st.disrupted_pods.insert(name, self.now);
                     }
                 }
                 self.enqueue_workload(b, Duration::ZERO);
@@ -527,13 +525,6 @@ impl World {
         self.counters.evictions += 1;
         self.delete_pod(p, "Evicted");
         Ok(())
-    }
-
-    /// The PDBs as preemption reads them.
-    pub(crate) fn pdbs_for_preemption(
-        &self,
-    ) -> &[crate::scheduler::plugins::default_preemption::PodDisruptionBudget] {
-        &self.wl.pdb_view
     }
 }
 
