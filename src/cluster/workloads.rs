@@ -120,6 +120,14 @@ impl World {
         }
     }
 
+    /// The node lifecycle controller's `MarkPodsNotReady`: a pod on a node
+    /// that stopped reporting is no longer Ready.
+    pub(super) fn mark_pod_not_ready(&mut self, p: PodId) {
+        if self.pods[p.0 as usize].status.ready_at.take().is_some() {
+            self.workloads_pod_changed(p);
+        }
+    }
+
     /// Creates or updates a workload object (time zero and `apply`).
     pub(super) fn apply_workload(&mut self, mut w: Workload) {
         if !self.namespaces.contains_key(&w.meta.namespace) {
@@ -190,7 +198,9 @@ impl World {
             w.generation += 1;
         }
         w.meta.labels = new.meta.labels;
-        w.meta.annotations = new.meta.annotations;
+        // Annotations in the manifest are applied; the ones controllers
+        // keep (revision, …) stay.
+        w.meta.annotations.extend(new.meta.annotations);
         self.log_event("WorkloadUpdated", None, None, None, Some(&desc));
         self.enqueue_workload(id, Duration::ZERO);
     }
