@@ -2,6 +2,7 @@
 //! determinism, validation, invariants and the command line.
 
 mod cli;
+mod controllers;
 mod determinism;
 mod golden;
 mod gpu;
