@@ -3,6 +3,7 @@
 
 mod batch;
 mod cli;
+mod controllers;
 mod determinism;
 mod golden;
 mod gpu;
