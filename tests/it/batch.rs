@@ -17,7 +17,7 @@ fn object<'a>(r: &'a RunResult, kind: &str, name: &str) -> &'a Workload {
     r.workload_objects
         .iter()
         .filter(|w| w.kind().as_str() == kind && w.meta.name == name)
-        .last()
+        .next_back()
         .unwrap_or_else(|| panic!("no {kind} {name}"))
 }
 
