@@ -16,8 +16,7 @@ const S: u64 = 1_000_000;
 fn object<'a>(r: &'a RunResult, kind: &str, name: &str) -> &'a Workload {
     r.workload_objects
         .iter()
-        .filter(|w| w.kind().as_str() == kind && w.meta.name == name)
-        .next_back()
+        .rfind(|w| w.kind().as_str() == kind && w.meta.name == name)
         .unwrap_or_else(|| panic!("no {kind} {name}"))
 }
 

@@ -37,7 +37,11 @@ fn every_problem_is_reported_with_line_and_path() {
         "{d:#?}"
     );
     assert!(
-        has(16, "spec.timeline[1].scale.kind", "cannot scale kind \"DaemonSet\""),
+        has(
+            16,
+            "spec.timeline[1].scale.kind",
+            "cannot scale kind \"DaemonSet\""
+        ),
         "{d:#?}"
     );
     assert!(has(22, "metadata.labels.-x", "invalid label key"), "{d:#?}");
