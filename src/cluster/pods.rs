@@ -547,6 +547,9 @@ impl World {
         self.pod_rt[idx].timer = None;
         self.pods[idx].status.restart_count += 1;
         self.counters.restarts += 1;
+        // A Job with restartPolicy OnFailure counts restarts against its
+        // backoffLimit: its controller hears of the pod update.
+        self.workloads_pod_changed(id);
         let node = self.pods[idx].status.node;
         self.log_event("ContainerRestarted", Some(id), node, None, None);
         self.start_run(id);

@@ -818,3 +818,24 @@ proptest! {
         prop_assert_eq!(j.status.active, 0);
     }
 }
+
+#[test]
+fn on_failure_restarts_count_against_the_backoff_limit() {
+    // restartPolicy OnFailure: the container restarts in place (kubelet
+    // back-off 10 s, 20 s); with backoffLimit 2 the Job fails once the pod
+    // has restarted twice (upstream pastBackoffLimitOnFailure).
+    let doc = job_doc(
+        "of",
+        "  backoffLimit: 2",
+        "kubesim.dev/exit-codes: \"1\"",
+        "1s",
+    )
+    .replace("restartPolicy: Never", "restartPolicy: OnFailure");
+    let r = run(scenario("  duration: 5m", &doc));
+    let j = job(&r, "of");
+    let (reason, at) = cond(j, "Failed").expect("Failed");
+    assert_eq!(reason, "BackoffLimitExceeded");
+    // Runs 0-1 s, restarts at 11 s, runs to 12 s, restarts at 32 s.
+    assert_eq!(at.0 / S, 32);
+    assert_eq!(pods_with_prefix(&r, "of-").len(), 1);
+}
