@@ -839,3 +839,76 @@ fn on_failure_restarts_count_against_the_backoff_limit() {
     assert_eq!(at.0 / S, 32);
     assert_eq!(pods_with_prefix(&r, "of-").len(), 1);
 }
+
+fn ds_doc(strategy: &str, image: &str) -> String {
+    format!(
+        r#"apiVersion: apps/v1
+kind: DaemonSet
+metadata: {{name: agent}}
+spec:
+  selector: {{matchLabels: {{app: agent}}}}
+{strategy}
+  template:
+    metadata:
+      labels: {{app: agent}}
+      annotations: {{kubesim.dev/startup-time: 20s}}
+    spec:
+      containers:
+      - name: a
+        image: {image}
+"#
+    )
+}
+
+fn ds_update_run(strategy: &str) -> RunResult {
+    let updated = ds_doc(strategy, "agent:2");
+    let indented: String = updated.lines().map(|l| format!("      {l}\n")).collect();
+    let mut sc = scenario(
+        &format!("  sampleInterval: 1s\n  timeline:\n  - at: 1m\n    apply:\n{indented}"),
+        &ds_doc(strategy, "agent:1"),
+    );
+    sc.node_pools[0].count = 4;
+    sc.duration = Some(kubesim::engine::Duration::from_secs(600));
+    run(sc)
+}
+
+#[test]
+fn daemonset_surge_keeps_every_node_served() {
+    let r = ds_update_run("  updateStrategy:\n    type: RollingUpdate\n    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}");
+    let rows: Vec<_> = r
+        .workloads
+        .iter()
+        .filter(|w| w.kind == "DaemonSet")
+        .collect();
+    // After the first pods are up, every node always has an available pod,
+    // and at most one node runs two pods.
+    for row in rows.iter().filter(|w| w.t_us >= 30 * S) {
+        assert_eq!(row.available, 4, "{row:?}");
+        assert_eq!(row.max_surge, Some(1));
+    }
+    let d = daemonset(&r, "agent");
+    assert_eq!(d.status.updated_number_scheduled, 4);
+    let mut t = 60 * S;
+    while t < 600 * S {
+        let live = r
+            .pods
+            .iter()
+            .filter(|p| p.meta.creation_timestamp.0 <= t)
+            .filter(|p| p.status.finished_at.is_none_or(|f| f.0 > t))
+            .count();
+        assert!(live <= 5, "{live} pods at {t}");
+        t += S;
+    }
+}
+
+#[test]
+fn daemonset_on_delete_keeps_old_pods() {
+    let r = ds_update_run("  updateStrategy: {type: OnDelete}");
+    let d = daemonset(&r, "agent");
+    assert_eq!(d.status.updated_number_scheduled, 0);
+    assert_eq!(d.status.number_available, 4);
+    assert!(r
+        .pods
+        .iter()
+        .all(|p| p.spec.containers[0].image == "agent:1"));
+}
