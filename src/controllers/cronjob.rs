@@ -94,13 +94,20 @@ pub fn most_recent_schedule_time(
         return Ok((earliest, Some(t1), Missed::None));
     }
     // Seconds between two schedules, rounded half away from zero.
-    let between = (t2 - t1 + 500_000).div_euclid(1_000_000);
+    let between = t2
+        .saturating_sub(t1)
+        .saturating_add(500_000)
+        .div_euclid(1_000_000);
     if between < 1 {
         return Err("time difference between two schedules is less than 1 second".into());
     }
-    let elapsed = (now - t1) / 1_000_000;
+    let elapsed = now.saturating_sub(t1) / 1_000_000;
     let missed = elapsed / between + 1;
-    let potential_earliest = t1 + (missed - 2) * between * 1_000_000;
+    let potential_earliest = t1.saturating_add(
+        (missed - 2)
+            .saturating_mul(between)
+            .saturating_mul(1_000_000),
+    );
     let mut most_recent = None;
     let mut t = schedule.next(potential_earliest);
     while let Some(x) = t {
@@ -136,7 +143,7 @@ fn next_schedule_duration(
         None => return None,
     };
     let next = schedule.next(base)?;
-    let at = next + NEXT_SCHEDULE_DELTA.as_micros() as i64;
+    let at = next.saturating_add(NEXT_SCHEDULE_DELTA.as_micros() as i64);
     Some(Duration(at.saturating_sub(now).max(0) as u64))
 }
 
@@ -157,7 +164,8 @@ fn sync_cronjob(api: &mut dyn Api, id: WorkloadId) {
     let ns = w.meta.namespace.clone();
     let desc = w.describe();
     let start = api.wall_clock_start_us();
-    let to_wall = |t: SimTime| start + t.as_micros() as i64;
+    let to_wall =
+        |t: SimTime| start.saturating_add(i64::try_from(t.as_micros()).unwrap_or(i64::MAX));
     let now_sim = api.now();
     let now = to_wall(now_sim);
 
@@ -381,7 +389,7 @@ fn sync_cronjob(api: &mut dyn Api, id: WorkloadId) {
             );
         }
     }
-    let sched_sim = scheduled - start;
+    let sched_sim = scheduled.saturating_sub(start);
     cj.status.last_schedule_time = Some(SimTime(sched_sim.max(0) as u64));
     requeue(api, &cj);
     write_back(api, id, cj);
@@ -499,6 +507,24 @@ mod tests {
             "mycronjob-24394200"
         );
         assert_eq!(job_name("c", t("2016-05-19T10:00:59Z")), "c-24394200");
+    }
+
+    proptest::proptest! {
+        /// Never panics, and the most recent time is in (earliest, now].
+        #[test]
+        fn most_recent_is_between_earliest_and_now(
+            creation in proptest::prelude::any::<i64>(),
+            span in 0i64..(400 * 24 * 3_600_000_000),
+            sds in proptest::option::of(0i64..1_000_000),
+            which in 0usize..4,
+        ) {
+            let s = ["*/7 * * * *", "@every 90s", "0 0 29 2 *", "30 6-16/4 * * 1-5"][which];
+            let sched = parse_standard(s).unwrap();
+            let now = creation.saturating_add(span);
+            if let Ok((earliest, Some(t), _)) = most_recent_schedule_time(&sched, creation, None, sds, now) {
+                proptest::prop_assert!(t > earliest && t <= now);
+            }
+        }
     }
 
     #[test]

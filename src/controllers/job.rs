@@ -344,7 +344,7 @@ fn sync_job(api: &mut dyn Api, id: WorkloadId) {
             );
             api.record("JobFailed", Some(&reason), &format!("{desc}: {msg}"));
         }
-        finish_status(api, id, &mut job, &pods, now);
+        finish_status(api, &mut job, &pods);
         write_back(api, id, job, &old_status);
         return;
     }
@@ -385,7 +385,7 @@ fn sync_job(api: &mut dyn Api, id: WorkloadId) {
                 api.enqueue_after(id, Duration::from_secs(ttl.max(0) as u64));
             }
         }
-        finish_status(api, id, &mut job, &pods, now);
+        finish_status(api, &mut job, &pods);
         write_back(api, id, job, &old_status);
         return;
     }
@@ -406,7 +406,7 @@ fn sync_job(api: &mut dyn Api, id: WorkloadId) {
             job.status.counted.insert(api.pod(*p).meta.uid.clone());
             api.delete_pod(*p, "JobSuspended");
         }
-        finish_status(api, id, &mut job, &pods, now);
+        finish_status(api, &mut job, &pods);
         write_back(api, id, job, &old_status);
         return;
     }
@@ -429,7 +429,7 @@ fn sync_job(api: &mut dyn Api, id: WorkloadId) {
     }
 
     manage_job(api, id, &w, &mut job, &active_pods, terminating, now);
-    finish_status(api, id, &mut job, &pods, now);
+    finish_status(api, &mut job, &pods);
     write_back(api, id, job, &old_status);
 }
 
@@ -655,7 +655,7 @@ fn job_pod(job: &mut Job, w: &super::Workload, index: Option<i32>) -> Pod {
 }
 
 /// Recomputes active / ready / terminating after this sync's changes.
-fn finish_status(api: &dyn Api, _id: WorkloadId, job: &mut Job, pods: &[PodId], _now: SimTime) {
+fn finish_status(api: &dyn Api, job: &mut Job, pods: &[PodId]) {
     let uid_pods = pods.iter().map(|p| api.pod(*p));
     let mut active = 0;
     let mut ready = 0;

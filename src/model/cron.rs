@@ -658,7 +658,13 @@ impl SpecSchedule {
         }
         let loc = self.location;
         // Start at the earliest possible time (the upcoming second).
-        let mut t = ZTime::new(t_us.div_euclid(US_PER_SEC) + 1, loc);
+        // Instants beyond what the calendar code handles have no next time.
+        const LIMIT_SECS: i64 = 1 << 40;
+        let start = t_us.div_euclid(US_PER_SEC) + 1;
+        if !(-LIMIT_SECS..LIMIT_SECS).contains(&start) {
+            return None;
+        }
+        let mut t = ZTime::new(start, loc);
         let mut added = false;
         let year_limit = t.year + 5;
         // Safety net against a zone rule that would keep the loop going.
@@ -753,7 +759,7 @@ impl SpecSchedule {
                     continue 'wrap;
                 }
             }
-            return Some(t.unix * US_PER_SEC);
+            return t.unix.checked_mul(US_PER_SEC);
         }
     }
 
