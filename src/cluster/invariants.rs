@@ -150,7 +150,12 @@ pub(super) fn check(w: &World) -> Result<(), InvariantViolation> {
     // Controllers: a pod has at most one controller; the workload index
     // lists exactly the live objects.
     for (p, rt) in w.pods.iter().zip(&w.pod_rt) {
-        let n = p.meta.owner_references.iter().filter(|o| o.controller).count();
+        let n = p
+            .meta
+            .owner_references
+            .iter()
+            .filter(|o| o.controller)
+            .count();
         if rt.live && n > 1 {
             return Err(InvariantViolation::MultipleControllers {
                 pod: p.meta.key(),
