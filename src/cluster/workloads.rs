@@ -120,6 +120,20 @@ impl World {
         }
     }
 
+    /// Namespace deletion removes its workload objects (their pods are
+    /// deleted with the namespace).
+    pub(super) fn delete_namespace_workloads(&mut self, ns: &str) {
+        let ids: Vec<WorkloadId> = self
+            .wl
+            .store
+            .live()
+            .filter(|id| self.wl.store.get(*id).meta.namespace == ns)
+            .collect();
+        for id in ids {
+            self.remove_workload_now(id);
+        }
+    }
+
     /// The node lifecycle controller's `MarkPodsNotReady`: a pod on a node
     /// that stopped reporting is no longer Ready.
     pub(super) fn mark_pod_not_ready(&mut self, p: PodId) {

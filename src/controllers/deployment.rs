@@ -377,7 +377,7 @@ fn dep(api: &dyn Api, id: WorkloadId) -> Deployment {
         .get(id)
         .deployment()
         .cloned()
-        .unwrap_or_else(|| unreachable_deployment())
+        .unwrap_or_else(unreachable_deployment)
 }
 
 /// Never used: every caller checks the kind first.
