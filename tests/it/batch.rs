@@ -912,3 +912,40 @@ fn daemonset_on_delete_keeps_old_pods() {
         .iter()
         .all(|p| p.spec.containers[0].image == "agent:1"));
 }
+
+#[test]
+fn evicted_job_pods_match_disruption_target_rules() {
+    // A drain evicts the Job's pods; the rule ignores DisruptionTarget, so
+    // the evictions are not failures and the pods are replaced at once.
+    let spec = "  completions: 2\n  parallelism: 2\n  backoffLimit: 0\n  podFailurePolicy:\n    rules:\n    - action: Ignore\n      onPodConditions: [{type: DisruptionTarget}]";
+    let r = run(scenario(
+        "  timeline:\n  - {at: 10s, drain: w-0}",
+        &job_doc("ev", spec, "", "30s"),
+    ));
+    let j = job(&r, "ev");
+    assert_eq!(j.status.failed, 0);
+    assert_eq!(j.status.succeeded, 2);
+    assert!(cond(j, "Complete").is_some());
+    assert!(pods_with_prefix(&r, "ev-").len() > 2);
+}
+
+#[test]
+fn deleting_a_statefulset_applies_the_when_deleted_policy() {
+    let del = "  duration: 2m\n  timeline:\n  - at: 1m\n    delete: {kind: StatefulSet, namespace: default, name: db}";
+    let claims = |policy: &str| {
+        let r = run(scenario(
+            del,
+            &sts_doc(
+                &format!("  replicas: 2\n  persistentVolumeClaimRetentionPolicy: {{whenDeleted: {policy}}}"),
+                "postgres:16",
+            ),
+        ));
+        assert!(r.pods.iter().all(|p| p.meta.deletion_timestamp.is_some()));
+        r.workload_objects
+            .iter()
+            .filter(|w| w.kind().as_str() == "PersistentVolumeClaim" && !w.removed)
+            .count()
+    };
+    assert_eq!(claims("Retain"), 2);
+    assert_eq!(claims("Delete"), 0);
+}
