@@ -949,3 +949,21 @@ fn deleting_a_statefulset_applies_the_when_deleted_policy() {
     assert_eq!(claims("Retain"), 2);
     assert_eq!(claims("Delete"), 0);
 }
+
+#[test]
+fn batch_scenarios_are_deterministic_and_hold_the_invariants() {
+    // `run` checks the invariants after every event; two runs of each
+    // example give the same event digest and workloads.csv rows.
+    for f in [
+        "scenarios/daemonset-growing-cluster.yaml",
+        "scenarios/statefulset-scale.yaml",
+        "scenarios/job-parallel-retries.yaml",
+        "scenarios/cronjob-forbid.yaml",
+    ] {
+        let a = run(load(f));
+        let b = run(load(f));
+        assert_eq!(a.event_digest, b.event_digest, "{f}");
+        assert_eq!(a.workloads, b.workloads, "{f}");
+        assert!(!a.workloads.is_empty(), "{f}");
+    }
+}
