@@ -13,8 +13,7 @@
 //!
 //! 1. add the object's data to `model/workload.rs` and a variant to
 //!    [`WorkloadKind`] and [`WorkloadBody`] (the `ReplicaSet` ones are the
-//!    pattern; the kinds `Job`, `CronJob`, `DaemonSet`, `StatefulSet` are
-//!    reserved already);
+//!    pattern; batch and node-bound kinds keep theirs in `model/batch.rs`);
 //! 2. write `controllers/<kind>.rs` with a unit struct implementing
 //!    [`Controller`] and add it to [`CONTROLLERS`];
 //! 3. decode the manifest in `scenario/workloads.rs` (one `match` arm).
@@ -52,9 +51,9 @@ pub const DEFAULT_RECONCILE_DELAY: Duration = Duration::from_millis(10);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct WorkloadId(pub u32);
 
-/// The kinds of workload objects. `batch`'s kinds are listed so that the
-/// result schema and owner references can name them; a kind without a
-/// controller in [`CONTROLLERS`] is stored but never synced.
+/// The kinds of workload objects; a kind without a controller in
+/// [`CONTROLLERS`] (PersistentVolumeClaim, a record the StatefulSet
+/// controller creates) is stored but never synced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum WorkloadKind {
     Deployment,
@@ -372,8 +371,7 @@ pub trait Controller: Sync {
     }
 }
 
-/// The controllers kubesim runs, one per kind. `batch` adds
-/// `&job::JobController`, … here.
+/// The controllers kubesim runs, one per kind.
 pub static CONTROLLERS: &[&dyn Controller] = &[
     &replicaset::ReplicaSetController,
     &deployment::DeploymentController,
@@ -391,7 +389,7 @@ pub fn controller_for(kind: WorkloadKind) -> Option<&'static dyn Controller> {
 
 /// The scale (`spec.replicas`) of a pod-owning workload, as the
 /// disruption controller's finders read it; `None` for kinds without one
-/// (`batch` adds StatefulSet here).
+/// (Deployment, ReplicaSet, StatefulSet).
 pub fn workload_scale(w: &Workload) -> Option<i32> {
     match &w.body {
         WorkloadBody::ReplicaSet(r) => Some(r.replicas),
