@@ -72,16 +72,11 @@ fn sync_replica_set(api: &mut dyn Api, id: WorkloadId) {
         manage_replicas(api, id, &active);
     }
     // Status from the pods after this sync's changes.
+    let uid = api.store().get(id).meta.uid.clone();
     let claimed: Vec<PodId> = api
-        .pods_in_namespace(&api.store().get(id).meta.namespace.clone())
+        .pods_controlled_by(&uid)
         .into_iter()
-        .filter(|p| {
-            api.pod(*p)
-                .meta
-                .controller_ref()
-                .is_some_and(|r| r.uid == api.store().get(id).meta.uid)
-                && is_pod_active(api.pod(*p))
-        })
+        .filter(|p| is_pod_active(api.pod(*p)))
         .collect();
     let now = api.now();
     let w = api.store().get(id);
