@@ -1059,22 +1059,11 @@ fn old_pods_running(api: &dyn Api, new: Option<WorkloadId>, olds: &[WorkloadId])
     {
         return true;
     }
-    let Some(first) = olds.first() else {
-        return false;
-    };
-    let ns = api.store().get(*first).meta.namespace.clone();
-    let uids: Vec<String> = olds
-        .iter()
-        .filter(|r| Some(**r) != new)
-        .map(|r| api.store().get(*r).meta.uid.clone())
-        .collect();
-    api.pods_in_namespace(&ns).into_iter().any(|p| {
-        let pod = api.pod(p);
-        !pod.phase().is_terminal()
-            && pod
-                .meta
-                .controller_ref()
-                .is_some_and(|o| uids.contains(&o.uid))
+    olds.iter().filter(|r| Some(**r) != new).any(|r| {
+        let uid = &api.store().get(*r).meta.uid;
+        api.pods_controlled_by(uid)
+            .into_iter()
+            .any(|p| !api.pod(p).phase().is_terminal())
     })
 }
 

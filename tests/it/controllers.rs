@@ -624,3 +624,49 @@ spec:
     assert!(guarded[0].meta.deletion_timestamp.is_none());
     assert!(crate::pod(&r, "vip").status.bound_at.is_some());
 }
+
+#[test]
+fn paused_deployment_rolls_out_only_after_resume() {
+    let (r, ev) = events(load_text(
+        r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: pause}
+spec:
+  defaults: {startupTime: 1s}
+  cluster:
+    nodePools: [{name: w, count: 2, capacity: {cpu: "8", memory: 16Gi, pods: "110"}}]
+  timeline:
+  - {at: 10s, pause: {kind: Deployment, name: web}}
+  - {at: 20s, setImage: {kind: Deployment, name: web, container: web, image: "nginx:2"}}
+  - {at: 30s, scale: {kind: Deployment, name: web, replicas: 5}}
+  - {at: 60s, resume: {kind: Deployment, name: web}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "nginx:1", resources: {requests: {cpu: 100m}}}]
+"#,
+    ));
+    let started: Vec<u64> = ev
+        .iter()
+        .filter(|e| e["type"] == "RolloutStarted")
+        .filter_map(|e| e["t_us"].as_u64())
+        .collect();
+    // Revision 1 at once; revision 2 only after the resume at 60 s.
+    assert_eq!(started.len(), 2, "{started:?}");
+    assert!(started[1] >= 60_000_000, "{started:?}");
+    // While paused, the scale to 5 still applied to the old ReplicaSet.
+    assert!(has_event(&ev, "ScalingReplicaSet", "from 3 to 5"));
+    let d = live(&r, "Deployment")[0].deployment().cloned().expect("d");
+    assert_eq!(
+        (d.status.updated_replicas, d.status.available_replicas),
+        (5, 5)
+    );
+}
