@@ -16,7 +16,11 @@
 //!    pattern; batch and node-bound kinds keep theirs in `model/batch.rs`);
 //! 2. write `controllers/<kind>.rs` with a unit struct implementing
 //!    [`Controller`] and add it to [`CONTROLLERS`];
-//! 3. decode the manifest in `scenario/workloads.rs` (one `match` arm).
+//! 3. if the kind owns pods through a selector, return it from
+//!    [`Workload::pod_selector`] (orphan pods then enqueue it) and, if it
+//!    has a scale, from [`workload_scale`] (PodDisruptionBudget percents);
+//! 4. decode the manifest in `scenario/workloads.rs` (the kind in `KINDS`,
+//!    one `match` arm in `convert`; `scale` targets are in `SCALABLE`).
 //!
 //! Pods are created from a template with [`pod_from_template`] (owner
 //! reference with `controller: true`) and claimed with [`claim_pods`]
