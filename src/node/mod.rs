@@ -8,5 +8,6 @@
 pub mod cgroup;
 pub mod conformance;
 pub mod cpu;
+pub mod kubelet;
 pub mod runtime;
 pub mod usage;

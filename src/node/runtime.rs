@@ -266,6 +266,11 @@ impl SimRuntime {
         self.process_now();
     }
 
+    /// Whether exits are waiting for [`SimRuntime::take_exits`].
+    pub fn has_exits(&self) -> bool {
+        !self.exits.is_empty()
+    }
+
     /// The exits since the last call.
     pub fn take_exits(&mut self) -> Vec<Exit> {
         std::mem::take(&mut self.exits)
