@@ -204,7 +204,7 @@ impl World {
         // The eviction manager looks at its signals every monitoring
         // period (aligned to multiples of it).
         let period = EVICTION_MONITORING_PERIOD.as_micros();
-        if now.as_micros() % period != 0 {
+        if !now.as_micros().is_multiple_of(period) {
             a.check_at = Some(SimTime((now.as_micros() / period + 1) * period));
             return;
         }

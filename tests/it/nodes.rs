@@ -30,8 +30,7 @@ fn oom_kill_restarts_with_crash_loop_backoff() {
     let last = r
         .container_rows
         .iter()
-        .filter(|c| c.pod == "leaky")
-        .last()
+        .rfind(|c| c.pod == "leaky")
         .expect("rows for leaky");
     assert_eq!(
         last.oom_kills, 3,
