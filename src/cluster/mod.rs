@@ -138,6 +138,10 @@ struct PodRuntime {
     live: bool,
     /// When the scheduler may retry it (back-off expiry).
     backoff_until: SimTime,
+    /// A pending readiness timer (readiness probes passing).
+    ready_timer: Option<TimerId>,
+    /// The current run ends by a liveness-probe kill.
+    liveness_kill: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -395,6 +399,7 @@ impl World {
             Event::TaintEviction(p) => self.taint_eviction(p),
             Event::PermitTimeout(p) => self.permit_timeout(p),
             Event::NodeUsage(n) | Event::NodeUsageTick(n) => self.node_usage(n),
+            Event::PodReady(p) => self.pod_ready(p),
             Event::Sample => {
                 // Sample the state at the end of this instant: let every
                 // other event at the same time run first.

@@ -4,6 +4,8 @@
 //! work) come back as container exits; the kubelet's eviction manager
 //! acts on node memory pressure; samples feed `containers.csv` and
 //! `node_usage.csv`. Pods without usage models never get here.
+//! Also the prober's outcomes (readiness → `Pod::ready_since`, liveness
+//! kills).
 
 use super::{Event, World};
 use crate::engine::{Duration, SimTime};
@@ -368,6 +370,58 @@ impl World {
     /// containers (their usage changes without other events).
     pub(super) fn usage_keeps_sampling(&self) -> bool {
         self.end.is_some() && self.agents.values().any(|a| a.has_pods())
+    }
+
+    /// The containers (re)started: the pod is Ready at once without
+    /// readiness probes, else when they pass (a `PodReady` event). Returns
+    /// when the run ends: the run time or a liveness-probe kill, whichever
+    /// comes first.
+    pub(super) fn probes_run_started(&mut self, id: PodId) -> Option<Duration> {
+        let idx = id.0 as usize;
+        let t = self.pod_rt[idx].ready_timer.take();
+        self.cancel(t);
+        self.pod_rt[idx].liveness_kill = false;
+        let run = self.pods[idx].behavior.run;
+        let Some(pr) = self.pods[idx].behavior.probes.as_deref() else {
+            self.pods[idx].status.ready_since = Some(self.now);
+            return run;
+        };
+        let ready = pr.ready_after_start();
+        let kill = pr.liveness_kill_after_start();
+        if ready == Duration::ZERO {
+            self.pods[idx].status.ready_since = Some(self.now);
+        } else if kill.is_none_or(|k| ready < k) && run.is_none_or(|r| ready < r) {
+            let timer = self.push(self.now.after(ready), Event::PodReady(id));
+            self.pod_rt[idx].ready_timer = Some(timer);
+        }
+        match (kill, run) {
+            (Some(k), r) if r.is_none_or(|r| k < r) => {
+                self.pod_rt[idx].liveness_kill = true;
+                Some(k)
+            }
+            (_, r) => r,
+        }
+    }
+
+    pub(super) fn pod_ready(&mut self, id: PodId) {
+        let idx = id.0 as usize;
+        self.pod_rt[idx].ready_timer = None;
+        let pod = &self.pods[idx];
+        if pod.phase() != PodPhase::Running || pod.is_terminating() || pod.is_ready() {
+            return;
+        }
+        self.pods[idx].status.ready_since = Some(self.now);
+        let node = self.pods[idx].status.node;
+        self.log_event("PodReady", Some(id), node, None, None);
+    }
+
+    /// The pod is no longer Ready (its run ended, it is terminating or
+    /// gone, or its node became unreachable).
+    pub(super) fn not_ready(&mut self, id: PodId) {
+        let idx = id.0 as usize;
+        let t = self.pod_rt[idx].ready_timer.take();
+        self.cancel(t);
+        self.pods[idx].status.ready_since = None;
     }
 
     /// End of run: totals for the summary.

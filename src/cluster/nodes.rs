@@ -156,6 +156,8 @@ impl World {
             let t = self.pod_rt[p.0 as usize].timer.take();
             self.cancel(t);
             self.usage_pod_gone(p);
+            let r = self.pod_rt[p.0 as usize].ready_timer.take();
+            self.cancel(r);
         }
         // Last lease renewal before the failure, then the first monitor
         // tick at which it is older than the grace period.
@@ -194,6 +196,8 @@ impl World {
             Some("Kubelet stopped posting node status."),
         );
         for p in self.pods_on(id) {
+            // MarkPodsNotReady: the pods of an unreachable node lose Ready.
+            self.not_ready(p);
             self.apply_no_execute(p, id);
         }
     }

@@ -429,6 +429,7 @@ impl World {
     /// Removes the pod's requests from its node.
     pub(super) fn unreserve(&mut self, id: PodId) {
         self.usage_pod_gone(id);
+        self.not_ready(id);
         let pod = &self.pods[id.0 as usize];
         let Some(nid) = pod.status.node else { return };
         self.nodes[nid.0 as usize].remove_pod(id, pod);
@@ -495,7 +496,7 @@ impl World {
         let idx = id.0 as usize;
         self.pod_rt[idx].run_started = self.now;
         self.usage_run_started(id);
-        if let Some(d) = self.pods[idx].behavior.run {
+        if let Some(d) = self.probes_run_started(id) {
             let t = self.now.after(d);
             self.pod_rt[idx].timer = Some(self.push(t, Event::ContainerExited(id)));
         }
@@ -504,6 +505,20 @@ impl World {
     pub(super) fn container_exited(&mut self, id: PodId) {
         let idx = id.0 as usize;
         self.pod_rt[idx].timer = None;
+        if self.pod_rt[idx].liveness_kill {
+            // The liveness probe failed failureThreshold times: the kubelet
+            // kills the containers (exit 137) and restarts them per policy.
+            let node = self.pods[idx].status.node;
+            self.log_event(
+                "Unhealthy",
+                Some(id),
+                node,
+                Some("Unhealthy"),
+                Some("Liveness probe failed; container will be killed and restarted"),
+            );
+            self.container_exited_with(id, 137, Some("Error"));
+            return;
+        }
         let code = self.pods[idx].behavior.exit_code;
         self.container_exited_with(id, code, None);
     }
@@ -513,6 +528,8 @@ impl World {
     pub(super) fn container_exited_with(&mut self, id: PodId, code: i32, reason: Option<&str>) {
         let idx = id.0 as usize;
         self.usage_run_stopped(id);
+        self.not_ready(id);
+        self.pod_rt[idx].liveness_kill = false;
         self.pods[idx].status.exit_code = Some(code);
         let restart = match self.pods[idx].spec.restart_policy {
             RestartPolicy::Always => true,
@@ -616,6 +633,7 @@ impl World {
             return;
         }
         self.cancel_pod_timer(idx);
+        self.not_ready(id);
         let node = self.pods[idx].status.node;
         self.log_event("PodTerminating", Some(id), node, Some(reason), None);
         self.pods[idx].status.reason = reason.to_string();
@@ -627,7 +645,16 @@ impl World {
         }
         let pod = &self.pods[idx];
         let wait = if pod.phase() == PodPhase::Running {
-            pod.behavior.shutdown.min(pod.spec.termination_grace_period)
+            // preStop hooks run first, then SIGTERM; the grace period
+            // covers both (an overrunning preStop gets a one-time 2 s
+            // extension, kuberuntime killContainer).
+            let pre = pod.behavior.prestop;
+            let g = pod.spec.termination_grace_period;
+            if pre >= g && pre > Duration::ZERO {
+                Duration::from_micros(g.as_micros().saturating_add(2_000_000))
+            } else {
+                Duration::from_micros(pre.as_micros() + pod.behavior.shutdown.as_micros()).min(g)
+            }
         } else {
             Duration::ZERO
         };
@@ -642,7 +669,8 @@ impl World {
         // A process that exits before the grace period ends exits cleanly;
         // otherwise the kubelet sends SIGKILL (137).
         let graceful = pod.phase() != PodPhase::Running
-            || pod.behavior.shutdown < pod.spec.termination_grace_period;
+            || pod.behavior.prestop.as_micros() + pod.behavior.shutdown.as_micros()
+                < pod.spec.termination_grace_period.as_micros();
         let code = if graceful { 0 } else { 137 };
         let reason = pod.status.reason.clone();
         if !pod.phase().is_terminal() {

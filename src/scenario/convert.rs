@@ -21,7 +21,8 @@ use crate::model::labels::{validate_label_key, validate_label_value, Labels};
 use crate::model::meta::{ObjectMeta, OwnerReference};
 use crate::model::node::{self as mnode, Node};
 use crate::model::pod::{
-    Container, ContainerPort, Pod, PodBehavior, PodSpec, PullPolicy, RestartPolicy,
+    Container, ContainerPort, Pod, PodBehavior, PodProbes, PodSpec, Probe, PullPolicy,
+    RestartPolicy,
 };
 use crate::model::priority::{system_classes, PriorityClass};
 use crate::model::quantity::Quantity;
@@ -39,7 +40,14 @@ pub const ANN_SHUTDOWN: &str = "kubesim.dev/shutdown-time";
 pub const ANN_CPU_USAGE: &str = "kubesim.dev/cpu-usage";
 pub const ANN_MEMORY_USAGE: &str = "kubesim.dev/memory-usage";
 pub const ANN_CPU_WORK: &str = "kubesim.dev/cpu-work";
-const KNOWN_ANNOTATIONS: [&str; 7] = [
+/// Probe outcomes and the preStop hook (docs/nodes.md).
+pub const ANN_READY_AFTER: &str = "kubesim.dev/ready-after";
+pub const ANN_LIVENESS_FAIL_AFTER: &str = "kubesim.dev/liveness-fail-after";
+pub const ANN_PRESTOP: &str = "kubesim.dev/prestop-time";
+const KNOWN_ANNOTATIONS: [&str; 10] = [
+    ANN_READY_AFTER,
+    ANN_LIVENESS_FAIL_AFTER,
+    ANN_PRESTOP,
     ANN_STARTUP,
     ANN_RUN,
     ANN_EXIT_CODE,
@@ -142,6 +150,9 @@ impl Doc<'_> {
         let ignored = Ignored::default();
         let r = yaml::decode::<T>(node, path, &ignored);
         for (p, _value_loc) in ignored.fields.into_inner() {
+            if is_probe_handler(&p) {
+                continue;
+            }
             // Point at the key, where the user typed the field name.
             let loc = self.loc_of(&p);
             let msg = unused_field_message(&p);
@@ -162,13 +173,23 @@ impl Doc<'_> {
     }
 }
 
+/// Probe handlers (`httpGet`, `tcpSocket`, `exec`, `grpc`) are accepted:
+/// kubesim models probe outcomes, not the requests themselves.
+fn is_probe_handler(path: &str) -> bool {
+    ["readinessProbe.", "livenessProbe."].iter().any(|probe| {
+        path.split_once(probe).is_some_and(|(_, rest)| {
+            ["httpGet", "tcpSocket", "exec", "grpc"]
+                .iter()
+                .any(|h| rest == *h || rest.starts_with(&format!("{h}.")))
+        })
+    })
+}
+
 fn unused_field_message(path: &str) -> String {
     let last = path.rsplit(['.', '[']).next().unwrap_or(path);
     match last {
         "status" => "status is computed by the simulation; this field is ignored".to_string(),
-        "livenessProbe" | "readinessProbe" | "startupProbe" => {
-            "probes are not simulated yet; this field is ignored".to_string()
-        }
+        "startupProbe" => "startup probes are not simulated yet; this field is ignored".to_string(),
         _ => {
             "field is not used by kubesim; ignored (use --strict to make this an error)".to_string()
         }
@@ -240,6 +261,8 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
             exit_code: 0,
             shutdown: Duration::ZERO,
             usage: None,
+            probes: None,
+            prestop: Duration::ZERO,
         },
         scheduler: SchedulerSettings::default(),
         node_pools: Vec::new(),
@@ -885,16 +908,26 @@ fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod
     let gpu_req = convert_pod_gpu(doc, &meta.annotations, &ap);
     ok &= gpu_req.is_some();
     let mut behavior = ctx.defaults.clone();
+    let mut ready_after = Duration::ZERO;
+    let mut liveness_fail_after = None;
     for (k, v) in &meta.annotations {
         if !k.starts_with("kubesim.dev/") || usage_annotation(k).is_some() {
             continue;
         }
         let p = child_path(&ap, k);
         match k.as_str() {
-            ANN_STARTUP | ANN_RUN | ANN_SHUTDOWN => match Duration::parse(v) {
+            ANN_STARTUP
+            | ANN_RUN
+            | ANN_SHUTDOWN
+            | ANN_READY_AFTER
+            | ANN_LIVENESS_FAIL_AFTER
+            | ANN_PRESTOP => match Duration::parse(v) {
                 Ok(d) => match k.as_str() {
                     ANN_STARTUP => behavior.startup = d,
                     ANN_RUN => behavior.run = Some(d),
+                    ANN_READY_AFTER => ready_after = d,
+                    ANN_LIVENESS_FAIL_AFTER => liveness_fail_after = Some(d),
+                    ANN_PRESTOP => behavior.prestop = d,
                     _ => behavior.shutdown = d,
                 },
                 Err(e) => {
@@ -951,6 +984,33 @@ fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod
     match convert_usage(doc, &meta.annotations, &ap, &containers, ctx) {
         Ok(u) => behavior.usage = u,
         Err(()) => ok = false,
+    }
+    let mut probes = PodProbes {
+        ready_after,
+        liveness_fail_after,
+        ..Default::default()
+    };
+    for (i, c) in s.containers.iter().enumerate() {
+        let cp = index_path(&child_path(&sp, "containers"), i);
+        for (m, field, live) in [
+            (&c.readiness_probe, "readinessProbe", false),
+            (&c.liveness_probe, "livenessProbe", true),
+        ] {
+            let Some(m) = m else { continue };
+            match convert_probe(doc, m, &child_path(&cp, field), live) {
+                Some(p) if live => probes.liveness.push(p),
+                Some(p) => probes.readiness.push(p),
+                None => ok = false,
+            }
+        }
+    }
+    if !probes.readiness.is_empty() || !probes.liveness.is_empty() {
+        behavior.probes = Some(Box::new(probes));
+    } else if ready_after > Duration::ZERO || liveness_fail_after.is_some() {
+        doc.warn(
+            &ap,
+            "kubesim.dev/ready-after / liveness-fail-after need a readinessProbe / livenessProbe on a container; ignored",
+        );
     }
     let restart_policy = match s.restart_policy.as_deref() {
         None => RestartPolicy::Always,
@@ -1095,6 +1155,49 @@ fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod
     let mut pod = Pod::new(meta, spec, behavior);
     pod.gpu = gpu_req.flatten();
     Some(pod)
+}
+
+/// A probe's timing with upstream's defaults and validation (values
+/// non-negative, period/thresholds at least 1, liveness successThreshold 1).
+fn convert_probe(doc: &mut Doc, m: &ProbeM, path: &str, liveness: bool) -> Option<Probe> {
+    let mut ok = true;
+    let mut field = |name: &str, v: Option<i64>, default: i64, min: i64| -> i64 {
+        match v {
+            None => default,
+            Some(x) if x >= min && x <= i64::from(u32::MAX) => x,
+            Some(x) => {
+                doc.err(
+                    &child_path(path, name),
+                    format!("must be greater than or equal to {min}, found {x}"),
+                );
+                ok = false;
+                default
+            }
+        }
+    };
+    let initial = field("initialDelaySeconds", m.initial_delay_seconds, 0, 0);
+    let period = field("periodSeconds", m.period_seconds, 10, 1);
+    let timeout = field("timeoutSeconds", m.timeout_seconds, 1, 1);
+    let success = field("successThreshold", m.success_threshold, 1, 1);
+    let failure = field("failureThreshold", m.failure_threshold, 3, 1);
+    if liveness && success != 1 {
+        doc.err(&child_path(path, "successThreshold"), "must be 1");
+        ok = false;
+    }
+    if m.http_get.is_none() && m.tcp_socket.is_none() && m.exec.is_none() && m.grpc.is_none() {
+        doc.err(
+            path,
+            "must specify a handler type (httpGet, tcpSocket, exec or grpc)",
+        );
+        ok = false;
+    }
+    ok.then(|| Probe {
+        initial_delay: Duration::from_secs(initial as u64),
+        period: Duration::from_secs(period as u64),
+        timeout: Duration::from_secs(timeout as u64),
+        success_threshold: success as u32,
+        failure_threshold: failure as u32,
+    })
 }
 
 /// Upstream's DefaultTolerationSeconds admission plugin: pods that do not

@@ -121,6 +121,25 @@ pub struct ContainerM {
     #[serde(default)]
     pub ports: Vec<ContainerPortM>,
     pub restart_policy: Option<String>,
+    pub readiness_probe: Option<ProbeM>,
+    pub liveness_probe: Option<ProbeM>,
+}
+
+/// A container probe: the timing fields the kubelet's prober uses; the
+/// handler (httpGet, tcpSocket, exec, grpc) is accepted and not run.
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ProbeM {
+    pub initial_delay_seconds: Option<i64>,
+    pub period_seconds: Option<i64>,
+    pub timeout_seconds: Option<i64>,
+    pub success_threshold: Option<i64>,
+    pub failure_threshold: Option<i64>,
+    pub termination_grace_period_seconds: Option<i64>,
+    pub http_get: Option<serde::de::IgnoredAny>,
+    pub tcp_socket: Option<serde::de::IgnoredAny>,
+    pub exec: Option<serde::de::IgnoredAny>,
+    pub grpc: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]

@@ -261,3 +261,93 @@ spec:
     assert!(has("kubesim.dev/cpu-work", "negative"), "{d}");
     assert!(has("kubesim.dev/memory-usage", "no limit"), "{d}");
 }
+
+#[test]
+fn readiness_liveness_and_prestop() {
+    let r = run(load("scenarios/probes.yaml"));
+    let web = pod(&r, "web");
+    // Started at 1.005 s; the probe answers from +12 s; probes at +20 s and
+    // +30 s (period 10 s, initial delay 5 s) give the 2 successes needed.
+    assert_eq!(web.ready_since(), Some(SimTime(31_005_000)));
+    assert!(web.is_ready());
+    let wedged = pod(&r, "wedged");
+    // Killed 70 s after each start (failing from +60 s, 3 probes 5 s apart).
+    assert_eq!(wedged.status.restart_count, 3);
+    assert_eq!(wedged.status.exit_code, Some(137));
+    assert!(!wedged.is_ready(), "in back-off at the end");
+    let g = pod(&r, "graceful");
+    // Deleted at 120 s: preStop 5 s + 3 s to exit after SIGTERM.
+    assert_eq!(g.status.finished_at, Some(SimTime(128 * S)));
+    assert_eq!(g.status.exit_code, Some(0));
+}
+
+#[test]
+fn pods_without_readiness_probes_are_ready_when_running_and_lose_it_on_node_failure() {
+    let r = run(load_text(
+        r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: ready-fail}
+spec:
+  duration: 3m
+  cluster:
+    nodePools:
+    - {name: w, count: 1, capacity: {cpu: "2", memory: 4Gi, pods: "10"}}
+  timeline:
+  - {at: 30s, failNode: w-0}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  tolerations:
+  - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute}
+  containers: [{name: c, image: c:1}]
+"#,
+    ));
+    let p = pod(&r, "p");
+    // The node lifecycle controller marks the pods of an unreachable node
+    // not ready (MarkPodsNotReady); the pod tolerates the taint forever.
+    assert_eq!(p.phase(), PodPhase::Running);
+    assert_eq!(p.ready_since(), None);
+    let conds = p.conditions();
+    assert_eq!(conds[3], ("Ready", "False", "ContainersNotReady"));
+}
+
+#[test]
+fn bad_probes_are_reported() {
+    let text = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: c
+    image: c:1
+    livenessProbe: {exec: {command: [true]}, successThreshold: 2}
+    readinessProbe: {periodSeconds: 0}
+"#;
+    let Err(LoadError::Invalid(d)) = load_str(text, Path::new("bad.yaml"), LoadOptions::default())
+    else {
+        panic!("should be invalid");
+    };
+    let has = |path: &str, msg: &str| {
+        d.0.iter()
+            .any(|x| x.path == path && x.message.contains(msg))
+    };
+    assert!(
+        has(
+            "spec.containers[0].livenessProbe.successThreshold",
+            "must be 1"
+        ),
+        "{d}"
+    );
+    assert!(
+        has(
+            "spec.containers[0].readinessProbe.periodSeconds",
+            "greater than or equal to 1"
+        ),
+        "{d}"
+    );
+    assert!(has("spec.containers[0].readinessProbe", "handler"), "{d}");
+}
