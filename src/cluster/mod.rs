@@ -148,6 +148,11 @@ struct PodRuntime {
 struct NodeRuntime {
     failed_at: Option<SimTime>,
     detect_timer: Option<TimerId>,
+    /// Image pulls (node_hooks.rs): serialized pulls end here; images being
+    /// pulled and when they arrive; when each cached image was last used.
+    pull_busy_until: SimTime,
+    pulling: BTreeMap<String, SimTime>,
+    image_last_used: BTreeMap<String, SimTime>,
 }
 
 pub struct World {

@@ -76,6 +76,8 @@ impl World {
             node.taints = pool.taints.clone();
             node.pool = Some(pool_name.to_string());
             node.images = pool.images.clone();
+            node.image_pull_bandwidth = pool.image_pull_bandwidth;
+            node.image_fs_capacity = pool.image_fs_capacity;
             node.gpus = pool
                 .gpus
                 .as_ref()

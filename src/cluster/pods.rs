@@ -473,7 +473,10 @@ impl World {
         pod.status.message.clear();
         self.log_event("PodBound", Some(id), Some(nid), None, None);
         if self.nodes[nid.0 as usize].kubelet_up {
-            let t = self.now.after(self.pods[idx].behavior.startup);
+            let Some(pull) = self.image_pulls(id, nid) else {
+                return;
+            };
+            let t = self.now.after(pull).after(self.pods[idx].behavior.startup);
             self.pod_rt[idx].timer = Some(self.push(t, Event::PodStarted(id)));
         }
     }
@@ -488,6 +491,7 @@ impl World {
         }
         let node = pod.status.node;
         self.log_event("PodRunning", Some(id), node, None, None);
+        self.images_in_use(id);
         self.start_run(id);
     }
 

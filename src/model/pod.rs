@@ -151,6 +151,10 @@ pub struct PodBehavior {
     /// How long the preStop hooks run before SIGTERM
     /// (`kubesim.dev/prestop-time`).
     pub prestop: Duration,
+    /// Size of each of the pod's images that the node does not know
+    /// (`kubesim.dev/image-size`, `spec.defaults.imageSize`); used only on
+    /// nodes with an image pull bandwidth.
+    pub image_size: Option<i64>,
 }
 
 /// Probe timing (upstream defaults: period 10 s, timeout 1 s, success

@@ -44,7 +44,10 @@ pub const ANN_CPU_WORK: &str = "kubesim.dev/cpu-work";
 pub const ANN_READY_AFTER: &str = "kubesim.dev/ready-after";
 pub const ANN_LIVENESS_FAIL_AFTER: &str = "kubesim.dev/liveness-fail-after";
 pub const ANN_PRESTOP: &str = "kubesim.dev/prestop-time";
-const KNOWN_ANNOTATIONS: [&str; 10] = [
+/// Size of the pod's images (image pulls; docs/nodes.md).
+pub const ANN_IMAGE_SIZE: &str = "kubesim.dev/image-size";
+const KNOWN_ANNOTATIONS: [&str; 11] = [
+    ANN_IMAGE_SIZE,
     ANN_READY_AFTER,
     ANN_LIVENESS_FAIL_AFTER,
     ANN_PRESTOP,
@@ -263,6 +266,7 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
             usage: None,
             probes: None,
             prestop: Duration::ZERO,
+            image_size: None,
         },
         scheduler: SchedulerSettings::default(),
         node_pools: Vec::new(),
@@ -640,6 +644,15 @@ fn convert_scenario_header(doc: &mut Doc, s: &ScenarioSpecM, sc: &mut Scenario) 
         }
         sc.pod_defaults.exit_code = v;
     }
+    if let Some(v) = &df.image_size {
+        match Quantity::parse(&v.0).ok().and_then(|q| q.checked_value()) {
+            Some(b) if b >= 0 => sc.pod_defaults.image_size = Some(b),
+            _ => doc.err(
+                "spec.defaults.imageSize",
+                format!("must be a non-negative quantity of bytes, found {:?}", v.0),
+            ),
+        }
+    }
     if let Some(v) = &df.shutdown_time {
         if let Some(d) = duration(doc, "spec.defaults.shutdownTime", v) {
             sc.pod_defaults.shutdown = d;
@@ -932,6 +945,16 @@ fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod
                 },
                 Err(e) => {
                     doc.err(&p, e);
+                    ok = false;
+                }
+            },
+            ANN_IMAGE_SIZE => match Quantity::parse(v).ok().and_then(|q| q.checked_value()) {
+                Some(b) if b >= 0 => behavior.image_size = Some(b),
+                _ => {
+                    doc.err(
+                        &p,
+                        format!("must be a non-negative quantity of bytes, found {v:?}"),
+                    );
                     ok = false;
                 }
             },
@@ -2300,7 +2323,32 @@ fn convert_pool(doc: &mut Doc, p: &NodePoolM, path: &str) -> Option<NodePool> {
         instance_type: p.instance_type.clone(),
         images: convert_images(doc, &p.images, &child_path(path, "images"))?,
         gpus,
+        image_pull_bandwidth: positive_bytes(
+            doc,
+            &p.image_pull_bandwidth,
+            &child_path(path, "imagePullBandwidth"),
+        )?,
+        image_fs_capacity: positive_bytes(
+            doc,
+            &p.image_fs_capacity,
+            &child_path(path, "imageFsCapacity"),
+        )?,
     })
+}
+
+/// An optional positive byte quantity; `None` (outer) on error.
+fn positive_bytes(doc: &mut Doc, v: &Option<Scalar>, path: &str) -> Option<Option<i64>> {
+    let Some(v) = v else { return Some(None) };
+    match Quantity::parse(&v.0).ok().and_then(|q| q.checked_value()) {
+        Some(b) if b > 0 => Some(Some(b)),
+        _ => {
+            doc.err(
+                path,
+                format!("must be a positive quantity of bytes, found {:?}", v.0),
+            );
+            None
+        }
+    }
 }
 
 fn convert_timeline_entry(

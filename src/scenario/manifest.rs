@@ -379,6 +379,8 @@ pub struct PodDefaultsM {
     pub cpu_usage: Option<String>,
     /// Default memory usage model of every app container (node model).
     pub memory_usage: Option<String>,
+    /// Default size of an image whose size is not given (image pulls).
+    pub image_size: Option<Scalar>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]
@@ -410,6 +412,12 @@ pub struct NodePoolM {
     pub images: Vec<ContainerImageM>,
     /// GPUs of each node (GPU sharing, see docs/policies.md).
     pub gpus: Option<PoolGpusM>,
+    /// Image pull bandwidth of each node, bytes per second (`50Mi`):
+    /// turns on the image pull model (docs/nodes.md).
+    pub image_pull_bandwidth: Option<Scalar>,
+    /// Image filesystem size for image garbage collection (default: the
+    /// node's ephemeral-storage capacity).
+    pub image_fs_capacity: Option<Scalar>,
 }
 
 /// A node pool's GPUs: `count` GPUs of one `model`, 1000 milli each.

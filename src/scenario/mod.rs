@@ -101,6 +101,9 @@ pub struct NodePool {
     pub images: std::collections::BTreeMap<String, i64>,
     /// GPUs of each node of the pool (GPU sharing): count and model.
     pub gpus: Option<(u32, String)>,
+    /// Image pull bandwidth (bytes/s) and image filesystem size (bytes).
+    pub image_pull_bandwidth: Option<i64>,
+    pub image_fs_capacity: Option<i64>,
 }
 
 /// An object a scenario creates.

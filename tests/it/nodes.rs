@@ -351,3 +351,34 @@ spec:
     );
     assert!(has("spec.containers[0].readinessProbe", "handler"), "{d}");
 }
+
+#[test]
+fn image_pulls_are_serialized_cached_and_garbage_collected() {
+    let r = run(load("scenarios/image-pull.yaml"));
+    let started = |n: &str| pod(&r, n).status.started_at;
+    // Bound at ~5 ms; 600Mi at 50Mi/s = 12 s, then 1 s start-up.
+    assert_eq!(started("a"), Some(SimTime(13_005_000)));
+    assert_eq!(started("b"), Some(SimTime(13_005_000)), "shares a's pull");
+    // Serialized after a's pull: 300Mi = 6 s more.
+    assert_eq!(started("c"), Some(SimTime(19_005_000)));
+    let d = pod(&r, "d");
+    assert_eq!(
+        (d.phase(), d.status.reason.as_str()),
+        (PodPhase::Pending, "ErrImageNeverPull")
+    );
+    assert_eq!(started("e"), Some(SimTime(129_005_000)));
+    // GC removed the unused big image and kept the ones in use.
+    let imgs: Vec<&String> = r.nodes[0].images.keys().collect();
+    assert_eq!(imgs, ["other:1", "third:1"]);
+}
+
+#[test]
+fn nodes_without_pull_bandwidth_keep_the_startup_time_only() {
+    let r = run(load("scenarios/quickstart.yaml"));
+    assert!(r.nodes.iter().all(|n| n.image_pull_bandwidth.is_none()));
+    let web = pod(&r, "web-0");
+    assert_eq!(
+        web.status.started_at.unwrap().as_micros() - web.status.bound_at.unwrap().as_micros(),
+        2 * S
+    );
+}
