@@ -382,3 +382,43 @@ fn nodes_without_pull_bandwidth_keep_the_startup_time_only() {
         2 * S
     );
 }
+
+#[test]
+fn node_failure_evicts_after_the_default_toleration() {
+    let r = run(load_text(
+        r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: node-fail}
+spec:
+  duration: 10m
+  cluster:
+    nodePools:
+    - {name: w, count: 2, capacity: {cpu: "2", memory: 4Gi, pods: "10"}}
+  timeline:
+  - {at: 60s, failNode: w-0}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  nodeName: w-0
+  containers: [{name: c, image: c:1}]
+"#,
+    ));
+    let p = pod(&r, "p");
+    // Last heartbeat at 60 s; NotReady/unreachable after the 40 s grace
+    // period at the next 5 s monitor tick (105 s); evicted after the 300 s
+    // DefaultTolerationSeconds toleration (405 s), then Terminating until
+    // the node comes back (it never does).
+    assert_eq!(p.meta.deletion_timestamp, Some(SimTime(405 * S)));
+    assert_eq!(p.status.reason, "TaintManagerEviction");
+    assert_eq!(p.ready_since(), None, "MarkPodsNotReady");
+    let tol = p
+        .spec
+        .tolerations
+        .iter()
+        .find(|t| t.key == "node.kubernetes.io/unreachable")
+        .expect("added at admission");
+    assert_eq!(tol.toleration_seconds, Some(300));
+}
