@@ -10,7 +10,7 @@
 use super::{Event, World};
 use crate::engine::{Duration, SimTime};
 use crate::model::node::{normalized_image_name, ConditionStatus};
-use crate::model::pod::PullPolicy;
+use crate::model::pod::{ContainerState, PullPolicy};
 use crate::model::{NodeId, PodId, PodPhase, Taint, TaintEffect};
 use crate::node::kubelet::NodeAgent;
 
@@ -385,6 +385,9 @@ impl World {
         let t = self.pod_rt[idx].ready_timer.take();
         self.cancel(t);
         self.pod_rt[idx].liveness_kill = false;
+        self.pods[idx].status.container_state = ContainerState::Running {
+            started_at: self.now,
+        };
         let run = self.pods[idx].behavior.run;
         let Some(pr) = self.pods[idx].behavior.probes.as_deref() else {
             self.pods[idx].status.ready_since = Some(self.now);
@@ -437,6 +440,13 @@ impl World {
     /// wait until the last image is there, `None` for ErrImageNeverPull.
     pub(super) fn image_pulls(&mut self, id: PodId, nid: NodeId) -> Option<Duration> {
         let ni = nid.0 as usize;
+        let waiting = if self.pods[id.0 as usize].spec.init_containers.is_empty() {
+            "ContainerCreating"
+        } else {
+            "PodInitializing"
+        };
+        self.pods[id.0 as usize].status.container_state =
+            ContainerState::Waiting { reason: waiting };
         let Some(bw) = self.nodes[ni].image_pull_bandwidth else {
             return Some(Duration::ZERO);
         };
@@ -475,6 +485,9 @@ impl World {
                     Some(&msg),
                 );
                 let p = &mut self.pods[id.0 as usize];
+                p.status.container_state = ContainerState::Waiting {
+                    reason: "ErrImageNeverPull",
+                };
                 p.status.reason = "ErrImageNeverPull".to_string();
                 p.status.message = msg;
                 return None;

@@ -4,7 +4,7 @@
 
 use super::{Event, PodRuntime, World};
 use crate::engine::{Duration, Stream};
-use crate::model::pod::RestartPolicy;
+use crate::model::pod::{ContainerState, RestartPolicy};
 use crate::model::{NodeId, Pod, PodId, PodPhase};
 use crate::scheduler::queue::{backoff_duration, FLUSH_INTERVAL};
 use crate::scheduler::Decision;
@@ -476,7 +476,8 @@ impl World {
             let Some(pull) = self.image_pulls(id, nid) else {
                 return;
             };
-            let t = self.now.after(pull).after(self.pods[idx].behavior.startup);
+            let b = &self.pods[idx].behavior;
+            let t = self.now.after(pull).after(b.init_time).after(b.startup);
             self.pod_rt[idx].timer = Some(self.push(t, Event::PodStarted(id)));
         }
     }
@@ -547,6 +548,10 @@ impl World {
                 PodPhase::Failed
             };
             let reason = reason.unwrap_or(if code == 0 { "Completed" } else { "Error" });
+            self.pods[idx].status.container_state = ContainerState::Terminated {
+                reason: reason.to_string(),
+                exit_code: code,
+            };
             let node = self.pods[idx].status.node;
             self.finish_pod(id, phase, reason, node);
             return;
@@ -561,6 +566,11 @@ impl World {
         }
         let delay = rt.crash_backoff;
         let reason = reason.unwrap_or(if code == 0 { "Completed" } else { "Error" });
+        let st = &mut self.pods[idx].status;
+        st.last_termination = Some((reason.to_string(), code));
+        st.container_state = ContainerState::Waiting {
+            reason: "CrashLoopBackOff",
+        };
         let msg = format!("exit code {code}; restarting in {delay}");
         let node = self.pods[idx].status.node;
         self.log_event("ContainerExited", Some(id), node, Some(reason), Some(&msg));
@@ -591,6 +601,15 @@ impl World {
         self.cancel_pod_timer(idx);
         self.cancel_evict_timer(idx);
         self.unreserve(id);
+        if matches!(
+            self.pods[idx].status.container_state,
+            ContainerState::Running { .. }
+        ) {
+            self.pods[idx].status.container_state = ContainerState::Terminated {
+                reason: "Error".to_string(),
+                exit_code: 137,
+            };
+        }
         self.set_phase(idx, phase);
         let pod = &mut self.pods[idx];
         pod.status.reason = reason.to_string();
@@ -677,6 +696,13 @@ impl World {
                 < pod.spec.termination_grace_period.as_micros();
         let code = if graceful { 0 } else { 137 };
         let reason = pod.status.reason.clone();
+        if matches!(pod.status.container_state, ContainerState::Running { .. }) {
+            self.pods[idx].status.container_state = ContainerState::Terminated {
+                reason: if code == 0 { "Completed" } else { "Error" }.to_string(),
+                exit_code: code,
+            };
+        }
+        let pod = &self.pods[idx];
         if !pod.phase().is_terminal() {
             let phase = if code == 0 {
                 PodPhase::Succeeded

@@ -148,6 +148,10 @@ pub struct PodBehavior {
     /// Readiness and liveness probes with their modelled outcomes; `None`
     /// without probes (the pod is Ready as soon as it runs).
     pub probes: Option<Box<PodProbes>>,
+    /// Total run time of the (non-sidecar) init containers, which run one
+    /// after another before the app containers start
+    /// (`kubesim.dev/run-time.<init container>`).
+    pub init_time: Duration,
     /// How long the preStop hooks run before SIGTERM
     /// (`kubesim.dev/prestop-time`).
     pub prestop: Duration,
@@ -315,6 +319,32 @@ pub struct PodStatus {
     /// Since when the pod is Ready (its containers run and their readiness
     /// probes pass); `None` while it is not. See [`Pod::ready_since`].
     pub ready_since: Option<SimTime>,
+    /// The state of the pod's (app) containers as the kubelet reports it,
+    /// and the last termination before a restart.
+    pub container_state: ContainerState,
+    pub last_termination: Option<(String, i32)>,
+}
+
+/// A container's state (upstream `ContainerState`): kubesim keeps one per
+/// pod (its containers start and stop together).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ContainerState {
+    /// Not on a node yet (no container statuses).
+    #[default]
+    None,
+    /// `ContainerCreating`, `PodInitializing`, `CrashLoopBackOff`,
+    /// `ErrImageNeverPull`.
+    Waiting {
+        reason: &'static str,
+    },
+    Running {
+        started_at: SimTime,
+    },
+    /// `Completed`, `Error`, `OOMKilled`.
+    Terminated {
+        reason: String,
+        exit_code: i32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

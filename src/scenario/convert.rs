@@ -267,6 +267,7 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
             probes: None,
             prestop: Duration::ZERO,
             image_size: None,
+            init_time: Duration::ZERO,
         },
         scheduler: SchedulerSettings::default(),
         node_pools: Vec::new(),
@@ -927,6 +928,9 @@ fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod
         if !k.starts_with("kubesim.dev/") || usage_annotation(k).is_some() {
             continue;
         }
+        if k.starts_with(&format!("{ANN_RUN}.")) {
+            continue; // init container run times, below
+        }
         let p = child_path(&ap, k);
         match k.as_str() {
             ANN_STARTUP
@@ -1007,6 +1011,34 @@ fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod
     match convert_usage(doc, &meta.annotations, &ap, &containers, ctx) {
         Ok(u) => behavior.usage = u,
         Err(()) => ok = false,
+    }
+    // Init containers' run times: `kubesim.dev/run-time.<name>`.
+    for (k, v) in &meta.annotations {
+        let Some(name) = k.strip_prefix(&format!("{ANN_RUN}.")) else {
+            continue;
+        };
+        let p = child_path(&ap, k);
+        match init.iter().find(|c| c.name == name) {
+            None => {
+                doc.err(&p, format!("the pod has no init container named {name:?}"));
+                ok = false;
+            }
+            Some(c) if c.restart_policy == Some(RestartPolicy::Always) => doc.warn(
+                &p,
+                "a sidecar (restartable init container) keeps running; its run time is ignored",
+            ),
+            Some(_) => match Duration::parse(v) {
+                Ok(d) => {
+                    behavior.init_time = Duration::from_micros(
+                        behavior.init_time.as_micros().saturating_add(d.as_micros()),
+                    )
+                }
+                Err(e) => {
+                    doc.err(&p, e);
+                    ok = false;
+                }
+            },
+        }
     }
     let mut probes = PodProbes {
         ready_after,

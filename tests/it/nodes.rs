@@ -422,3 +422,78 @@ spec:
         .expect("added at admission");
     assert_eq!(tol.toleration_seconds, Some(300));
 }
+
+#[test]
+fn init_containers_run_in_order_and_container_states_follow_the_kubelet() {
+    use kubesim::model::pod::ContainerState;
+    let r = run(load_text(
+        r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: states}
+spec:
+  duration: 2m
+  cluster:
+    nodePools:
+    - {name: w, count: 1, capacity: {cpu: "2", memory: 4Gi, pods: "10"}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: init
+  annotations:
+    kubesim.dev/run-time.migrate: 5s
+    kubesim.dev/run-time.warm: 3s
+spec:
+  initContainers:
+  - {name: migrate, image: m:1}
+  - {name: warm, image: w:1}
+  containers: [{name: app, image: a:1}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: crashy
+  annotations: {kubesim.dev/run-time: 20s, kubesim.dev/exit-code: "2"}
+spec:
+  containers: [{name: app, image: a:1}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: done
+  annotations: {kubesim.dev/run-time: 10s}
+spec:
+  restartPolicy: Never
+  containers: [{name: app, image: a:1}]
+"#,
+    ));
+    let init = pod(&r, "init");
+    // Bound at ~5 ms, inits 5 s + 3 s, then the 1 s start-up.
+    assert_eq!(init.status.started_at, Some(SimTime(9_005_000)));
+    assert_eq!(
+        init.status.container_state,
+        ContainerState::Running {
+            started_at: SimTime(9_005_000)
+        }
+    );
+    let crashy = pod(&r, "crashy");
+    assert!(matches!(
+        crashy.status.container_state,
+        ContainerState::Waiting {
+            reason: "CrashLoopBackOff"
+        } | ContainerState::Running { .. }
+    ));
+    assert_eq!(
+        crashy.status.last_termination,
+        Some(("Error".to_string(), 2))
+    );
+    let done = pod(&r, "done");
+    assert_eq!(
+        done.status.container_state,
+        ContainerState::Terminated {
+            reason: "Completed".into(),
+            exit_code: 0
+        }
+    );
+}
