@@ -16,8 +16,6 @@ use crate::node::kubelet::NodeAgent;
 
 /// `node.kubernetes.io/memory-pressure` (NoSchedule while the condition holds).
 pub const TAINT_MEMORY_PRESSURE: &str = "node.kubernetes.io/memory-pressure";
-/// Kubelet `evictionHard` default `memory.available<100Mi`.
-pub const EVICTION_HARD_MEMORY: i64 = 100 * 1024 * 1024;
 /// Kubelet eviction manager monitoring interval (`housekeeping` 10 s).
 pub const EVICTION_MONITORING_PERIOD: Duration = Duration::from_secs(10);
 /// Kubelet `imageGCHighThresholdPercent` / `imageGCLowThresholdPercent`.
@@ -80,10 +78,11 @@ impl World {
         );
         let now = self.now;
         let seed = self.rng.seed();
+        let settings = self.scenario.kubelet.cgroups;
         let agent = self
             .agents
             .entry(nid)
-            .or_insert_with(|| Box::new(NodeAgent::new(&name, cpu, mem, now)));
+            .or_insert_with(|| Box::new(NodeAgent::new(&name, cpu, mem, settings, now)));
         agent.start_pod(now, id.0, &self.pods[idx], seed);
         self.usage_reschedule(nid);
     }
@@ -202,7 +201,8 @@ impl World {
         };
         let used = a.runtime.memory_used();
         let available = self.nodes[ni].capacity.memory - used;
-        let under = available < EVICTION_HARD_MEMORY;
+        let threshold = self.scenario.kubelet.eviction_hard_memory;
+        let under = available < threshold;
         if !under && !a.memory_pressure {
             a.check_at = None;
             return;
@@ -245,8 +245,9 @@ impl World {
                 Some(nid),
                 Some("MemoryPressure"),
                 Some(&format!(
-                    "memory.available {}Ki < 100Mi",
-                    available.div_euclid(1024)
+                    "memory.available {}Ki < {}Ki",
+                    available.div_euclid(1024),
+                    threshold / 1024
                 )),
             );
         }
@@ -277,7 +278,8 @@ impl World {
             a.evictions += 1;
         }
         let msg = format!(
-            "The node was low on resource: memory. Threshold quantity: 100Mi, available: {}Ki. Pod was using {}Ki, request is {}Ki.",
+            "The node was low on resource: memory. Threshold quantity: {}Ki, available: {}Ki. Pod was using {}Ki, request is {}Ki.",
+            threshold / 1024,
             available.div_euclid(1024),
             used_v / 1024,
             self.pods[v as usize].requests.memory / 1024

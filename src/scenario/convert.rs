@@ -274,6 +274,7 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
         objects: Vec::new(),
         timeline: Vec::new(),
         warnings: Diagnostics::default(),
+        kubelet: Default::default(),
     };
     let mut spec_m: Option<(usize, ScenarioSpecM)> = None;
     if let Some(i) = scenario_idx {
@@ -623,6 +624,38 @@ fn convert_scenario_header(doc: &mut Doc, s: &ScenarioSpecM, sc: &mut Scenario) 
                 "spec.sampleInterval",
                 format!("{} over {d} would record {n} samples (at most {MAX_SAMPLES}): use a longer interval", sc.sample_interval),
             );
+        }
+    }
+    let k = &s.kubelet;
+    let cg = &mut sc.kubelet.cgroups;
+    match k.cgroup_version.as_deref() {
+        None => {}
+        Some("v1") => cg.version = crate::node::cgroup::CgroupVersion::V1,
+        Some("v2") => cg.version = crate::node::cgroup::CgroupVersion::V2,
+        Some(o) => doc.err(
+            "spec.kubelet.cgroupVersion",
+            format!("unsupported value {o:?}: supported values: \"v1\", \"v2\""),
+        ),
+    }
+    if let Some(f) = &k.cpu_weight_formula {
+        match crate::node::cgroup::WeightFormula::parse(f) {
+            Some(f) => cg.weight_formula = f,
+            None => doc.err(
+                "spec.kubelet.cpuWeightFormula",
+                format!("unsupported value {f:?}: supported values: \"quadratic\", \"linear\""),
+            ),
+        }
+    }
+    if let Some(b) = k.cpu_cfs_quota {
+        cg.enforce_cpu_limits = b;
+    }
+    if let Some(v) = &k.eviction_hard_memory_available {
+        match Quantity::parse(&v.0).ok().and_then(|q| q.checked_value()) {
+            Some(b) if b >= 0 => sc.kubelet.eviction_hard_memory = b,
+            _ => doc.err(
+                "spec.kubelet.evictionHardMemoryAvailable",
+                format!("must be a non-negative quantity of bytes, found {:?}", v.0),
+            ),
         }
     }
     let df = &s.defaults;

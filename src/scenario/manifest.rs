@@ -358,12 +358,30 @@ pub struct ScenarioSpecM {
     pub sample_interval: Option<Scalar>,
     #[serde(default)]
     pub defaults: PodDefaultsM,
+    /// Kubelet and runtime settings of the node model (docs/nodes.md).
+    #[serde(default)]
+    pub kubelet: KubeletM,
     #[serde(default)]
     pub cluster: ClusterM,
     #[serde(default)]
     pub scheduler: SchedulerM,
     #[serde(default)]
     pub timeline: Vec<TimelineEntryM>,
+}
+
+/// `spec.kubelet`: the node model's kubelet and runtime settings.
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct KubeletM {
+    /// `v1` or `v2` (default).
+    pub cgroup_version: Option<String>,
+    /// `quadratic` (runc ≥ 1.3.2, default) or `linear`.
+    pub cpu_weight_formula: Option<String>,
+    /// Enforce CPU limits with CFS quota (default true).
+    #[serde(rename = "cpuCFSQuota")]
+    pub cpu_cfs_quota: Option<bool>,
+    /// Hard eviction threshold for memory.available (default 100Mi).
+    pub eviction_hard_memory_available: Option<Scalar>,
 }
 
 /// Defaults of the simulation-only pod behaviour (overridden per pod by

@@ -497,3 +497,55 @@ spec:
         }
     );
 }
+
+#[test]
+fn kubelet_settings_choose_the_weight_conversion() {
+    let base = std::fs::read_to_string(crate::repo("scenarios/cpu-contention.yaml")).unwrap();
+    let grants = |kubelet: &str| {
+        let text = base.replace(
+            "  cluster:\n",
+            &format!("  kubelet: {kubelet}\n  cluster:\n"),
+        );
+        let r = run(load_text(&text));
+        let g = |p: &str| {
+            r.container_rows
+                .iter()
+                .find(|c| c.t_us == 10 * S && c.pod == p)
+                .map(|c| c.cpu_granted_m)
+                .unwrap()
+        };
+        (
+            g("small"),
+            g("batch"),
+            kubesim::output::Summary::of(&r).cgroups,
+        )
+    };
+    // Quadratic (default): weights 35 : 80 of the 1500m left.
+    assert_eq!(grants("{}"), (457, 1043, "v2/quadratic".to_string()));
+    // Linear: weights 10 : 30; v1: shares 256 : 768 — both 1 : 3.
+    assert_eq!(
+        grants("{cpuWeightFormula: linear}"),
+        (375, 1125, "v2/linear".to_string())
+    );
+    assert_eq!(
+        grants("{cgroupVersion: v1}"),
+        (375, 1125, "v1/shares".to_string())
+    );
+    // Without CFS quota the limited pod is not capped.
+    let text = base.replace(
+        "  cluster:\n",
+        "  kubelet: {cpuCFSQuota: false}\n  cluster:\n",
+    );
+    let r = run(load_text(&text));
+    let l = r
+        .container_rows
+        .iter()
+        .find(|c| c.t_us == 10 * S && c.pod == "limited")
+        .unwrap();
+    assert!(l.cpu_granted_m > 500 && l.throttled_periods == 0);
+    let bad = base.replace(
+        "  cluster:\n",
+        "  kubelet: {cgroupVersion: v3}\n  cluster:\n",
+    );
+    assert!(load_str(&bad, Path::new("x.yaml"), LoadOptions::default()).is_err());
+}
