@@ -384,6 +384,20 @@ fn nodes_without_pull_bandwidth_keep_the_startup_time_only() {
 }
 
 #[test]
+fn node_failure_scenario_evicts_by_toleration() {
+    let r = run(load("scenarios/node-failure.yaml"));
+    let del = |n: &str| pod(&r, n).meta.deletion_timestamp;
+    assert_eq!(del("quick"), Some(SimTime(165 * S)));
+    assert_eq!(del("default"), Some(SimTime(405 * S)));
+    assert_eq!(del("forever"), None);
+    assert!(r.nodes[0]
+        .taints
+        .iter()
+        .any(|t| t.key == "node.kubernetes.io/unreachable"));
+    assert!(r.pods.iter().all(|p| !p.is_ready()), "MarkPodsNotReady");
+}
+
+#[test]
 fn node_failure_evicts_after_the_default_toleration() {
     let r = run(load_text(
         r#"
