@@ -530,7 +530,12 @@ impl World {
 
     /// The run ended with `code` (`reason` overrides Completed/Error, e.g.
     /// `OOMKilled` from the node model).
-    pub(super) fn container_exited_with(&mut self, id: PodId, code: i32, reason: Option<&str>) {
+    pub(super) fn container_exited_with(
+        &mut self,
+        id: PodId,
+        code: i32,
+        reason: Option<&'static str>,
+    ) {
         let idx = id.0 as usize;
         self.usage_run_stopped(id);
         self.not_ready(id);
@@ -549,7 +554,7 @@ impl World {
             };
             let reason = reason.unwrap_or(if code == 0 { "Completed" } else { "Error" });
             self.pods[idx].status.container_state = ContainerState::Terminated {
-                reason: reason.to_string(),
+                reason,
                 exit_code: code,
             };
             let node = self.pods[idx].status.node;
@@ -567,7 +572,7 @@ impl World {
         let delay = rt.crash_backoff;
         let reason = reason.unwrap_or(if code == 0 { "Completed" } else { "Error" });
         let st = &mut self.pods[idx].status;
-        st.last_termination = Some((reason.to_string(), code));
+        st.last_termination = Some((reason, code));
         st.container_state = ContainerState::Waiting {
             reason: "CrashLoopBackOff",
         };
@@ -606,7 +611,7 @@ impl World {
             ContainerState::Running { .. }
         ) {
             self.pods[idx].status.container_state = ContainerState::Terminated {
-                reason: "Error".to_string(),
+                reason: "Error",
                 exit_code: 137,
             };
         }
@@ -698,7 +703,7 @@ impl World {
         let reason = pod.status.reason.clone();
         if matches!(pod.status.container_state, ContainerState::Running { .. }) {
             self.pods[idx].status.container_state = ContainerState::Terminated {
-                reason: if code == 0 { "Completed" } else { "Error" }.to_string(),
+                reason: if code == 0 { "Completed" } else { "Error" },
                 exit_code: code,
             };
         }

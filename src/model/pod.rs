@@ -322,7 +322,7 @@ pub struct PodStatus {
     /// The state of the pod's (app) containers as the kubelet reports it,
     /// and the last termination before a restart.
     pub container_state: ContainerState,
-    pub last_termination: Option<(String, i32)>,
+    pub last_termination: Option<(&'static str, i32)>,
 }
 
 /// A container's state (upstream `ContainerState`): kubesim keeps one per
@@ -342,7 +342,7 @@ pub enum ContainerState {
     },
     /// `Completed`, `Error`, `OOMKilled`.
     Terminated {
-        reason: String,
+        reason: &'static str,
         exit_code: i32,
     },
 }

@@ -498,15 +498,12 @@ spec:
             reason: "CrashLoopBackOff"
         } | ContainerState::Running { .. }
     ));
-    assert_eq!(
-        crashy.status.last_termination,
-        Some(("Error".to_string(), 2))
-    );
+    assert_eq!(crashy.status.last_termination, Some(("Error", 2)));
     let done = pod(&r, "done");
     assert_eq!(
         done.status.container_state,
         ContainerState::Terminated {
-            reason: "Completed".into(),
+            reason: "Completed",
             exit_code: 0
         }
     );
