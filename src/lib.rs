@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod controllers;
 pub mod engine;
 pub mod model;
+pub mod node;
 pub mod output;
 pub mod runner;
 pub mod scenario;

@@ -40,6 +40,14 @@ pub enum Event {
     /// `drain` retries the evictions a PodDisruptionBudget refused (every
     /// 5 s, as `kubectl drain` does).
     DrainRetry(NodeId),
+    /// The node model of a node reaches a breakpoint that must happen for
+    /// the run to finish (CPU work in progress, eviction checks).
+    NodeUsage(NodeId),
+    /// A pod's readiness probes pass: it becomes Ready.
+    PodReady(PodId),
+    /// A node-model breakpoint of usage changes only (does not keep a run
+    /// alive by itself).
+    NodeUsageTick(NodeId),
 }
 
 impl Event {
@@ -47,7 +55,10 @@ impl Event {
     pub fn is_periodic(self) -> bool {
         matches!(
             self,
-            Event::Sample | Event::FlushUnschedulable | Event::DrainRetry(_)
+            Event::Sample
+                | Event::FlushUnschedulable
+                | Event::DrainRetry(_)
+                | Event::NodeUsageTick(_)
         )
     }
 }

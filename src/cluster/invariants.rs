@@ -39,6 +39,12 @@ pub enum InvariantViolation {
     MultipleControllers { pod: String, count: usize },
     #[error("workload store index drifted: {0}")]
     WorkloadIndex(String),
+    #[error("node model of {node} grants {granted}m CPU of {capacity}m")]
+    CpuOverGranted {
+        node: String,
+        granted: i64,
+        capacity: i64,
+    },
 }
 
 pub(super) fn check(w: &World) -> Result<(), InvariantViolation> {
@@ -175,6 +181,17 @@ pub(super) fn check(w: &World) -> Result<(), InvariantViolation> {
         return Err(InvariantViolation::WorkloadIndex(format!(
             "{indexed} indexed, {live} live"
         )));
+    }
+    for (nid, a) in &w.agents {
+        let (_, granted) = a.runtime.cpu_totals();
+        let capacity = w.nodes[nid.0 as usize].capacity.cpu_m;
+        if granted > capacity {
+            return Err(InvariantViolation::CpuOverGranted {
+                node: w.nodes[nid.0 as usize].meta.name.clone(),
+                granted,
+                capacity,
+            });
+        }
     }
     if let Some((i, c)) = seen.iter().enumerate().find(|(_, c)| **c > 1) {
         return Err(InvariantViolation::MultiplyBound {

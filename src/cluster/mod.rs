@@ -33,6 +33,7 @@ mod batch;
 pub mod event;
 mod invariants;
 pub mod log;
+mod node_hooks;
 mod nodes;
 mod pods;
 mod workloads;
@@ -42,6 +43,7 @@ use std::io::Write;
 
 pub use event::Event;
 pub use invariants::InvariantViolation;
+pub use node_hooks::{ContainerRow, NodeUsageRow};
 
 use crate::engine::{Duration, EventQueue, RngStreams, SimTime, TimerId};
 use crate::model::priority::{system_classes, PriorityClass};
@@ -100,6 +102,13 @@ pub struct Counters {
     pub preemptions: u64,
     pub admission_rejections: u64,
     pub scheduler_errors: u64,
+    /// Containers OOM-killed (node model).
+    pub oom_kills: u64,
+    /// Pods evicted by kubelets under node memory pressure (also counted
+    /// in `evictions`).
+    pub memory_evictions: u64,
+    /// CFS throttled time of all containers, µs (node model).
+    pub throttled_us: u64,
 }
 
 /// Why a run stopped early.
@@ -132,12 +141,21 @@ struct PodRuntime {
     live: bool,
     /// When the scheduler may retry it (back-off expiry).
     backoff_until: SimTime,
+    /// A pending readiness timer (readiness probes passing).
+    ready_timer: Option<TimerId>,
+    /// The current run ends by a liveness-probe kill.
+    liveness_kill: bool,
 }
 
 #[derive(Clone, Debug, Default)]
 struct NodeRuntime {
     failed_at: Option<SimTime>,
     detect_timer: Option<TimerId>,
+    /// Image pulls (node_hooks.rs): serialized pulls end here; images being
+    /// pulled and when they arrive; when each cached image was last used.
+    pull_busy_until: SimTime,
+    pulling: BTreeMap<String, SimTime>,
+    image_last_used: BTreeMap<String, SimTime>,
 }
 
 pub struct World {
@@ -192,6 +210,11 @@ pub struct World {
     check_invariants: bool,
     /// Workload controllers' objects, work queue and samples.
     wl: workloads::WorkloadState,
+    /// The node model of nodes running pods with usage models.
+    agents: BTreeMap<NodeId, Box<crate::node::kubelet::NodeAgent>>,
+    /// `containers.csv` and `node_usage.csv` rows (node model).
+    container_rows: Vec<node_hooks::ContainerRow>,
+    node_usage_rows: Vec<node_hooks::NodeUsageRow>,
 }
 
 /// Everything a finished run produced.
@@ -212,6 +235,9 @@ pub struct RunResult {
     pub workloads: Vec<crate::controllers::WorkloadRow>,
     /// Every workload object at the end of the run (removed ones too).
     pub workload_objects: Vec<crate::controllers::Workload>,
+    /// Node model samples (empty without usage models).
+    pub container_rows: Vec<node_hooks::ContainerRow>,
+    pub node_usage_rows: Vec<node_hooks::NodeUsageRow>,
 }
 
 impl World {
@@ -273,6 +299,9 @@ impl World {
             end,
             check_invariants: opts.check_invariants,
             wl: Default::default(),
+            agents: BTreeMap::new(),
+            container_rows: Vec::new(),
+            node_usage_rows: Vec::new(),
         };
         w.init();
         Ok(w)
@@ -347,6 +376,7 @@ impl World {
             self.now = self.now.max(end);
         }
         self.take_sample();
+        self.usage_finish();
         let records = self.log.len();
         let digest = self.log.finish()?;
         Ok(RunResult {
@@ -362,6 +392,8 @@ impl World {
             explanations: self.explanations,
             workloads: std::mem::take(&mut self.wl.rows),
             workload_objects: self.wl.store.all().to_vec(),
+            container_rows: self.container_rows,
+            node_usage_rows: self.node_usage_rows,
         })
     }
 
@@ -385,6 +417,8 @@ impl World {
             Event::PermitTimeout(p) => self.permit_timeout(p),
             Event::Reconcile(id) => self.reconcile(id),
             Event::DrainRetry(n) => self.drain_retry(n),
+            Event::NodeUsage(n) | Event::NodeUsageTick(n) => self.node_usage(n),
+            Event::PodReady(p) => self.pod_ready(p),
             Event::Sample => {
                 // Sample the state at the end of this instant: let every
                 // other event at the same time run first.
@@ -393,8 +427,9 @@ impl World {
                     return;
                 }
                 self.take_sample();
-                // Keep sampling while something else can still happen.
-                if self.pending_real > 0 {
+                // Keep sampling while something else can still happen (or,
+                // with a duration, while the node model runs containers).
+                if self.pending_real > 0 || self.usage_keeps_sampling() {
                     let next = self.now.after(self.scenario.sample_interval);
                     self.push(next, Event::Sample);
                 }
@@ -534,6 +569,7 @@ impl World {
         }
         self.sample_workloads(s.t_us);
         self.samples.push(s);
+        self.usage_sample();
     }
 }
 

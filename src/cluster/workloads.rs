@@ -150,9 +150,7 @@ impl World {
     /// The node lifecycle controller's `MarkPodsNotReady`: a pod on a node
     /// that stopped reporting is no longer Ready.
     pub(super) fn mark_pod_not_ready(&mut self, p: PodId) {
-        if self.pods[p.0 as usize].status.ready_at.take().is_some() {
-            self.workloads_pod_changed(p);
-        }
+        self.not_ready(p);
     }
 
     /// Keeps the ownership index in step with pod `id`.

@@ -270,7 +270,7 @@ mod tests {
         );
         p.status.phase = Some(crate::model::PodPhase::Running);
         p.status.started_at = Some(SimTime(0));
-        p.status.ready_at = Some(SimTime(0));
+        p.status.ready_since = Some(SimTime(0));
         let mut d = std::collections::BTreeMap::new();
         d.insert("a".to_string(), SimTime(0));
         assert_eq!(count_healthy(&[&p], &d, SimTime(1)), 0);

@@ -377,7 +377,7 @@ mod tests {
         }
         pod.status.phase = Some(p.phase);
         pod.status.started_at = p.ready_at.map(|t| SimTime(t * S));
-        pod.status.ready_at = pod.status.started_at;
+        pod.status.ready_since = pod.status.started_at;
         pod.status.restart_count = p.restarts;
         pod
     }

@@ -21,6 +21,7 @@ pub mod resources;
 pub mod selector;
 pub mod taints;
 pub mod workload;
+pub mod usage;
 
 pub use labels::Labels;
 pub use meta::{ObjectMeta, OwnerReference};
