@@ -3,6 +3,8 @@
 
 pub mod cluster;
 pub mod engine;
+#[cfg(target_os = "linux")]
+pub mod linux;
 pub mod model;
 pub mod output;
 pub mod runner;
