@@ -369,6 +369,9 @@ pub trait CgroupDriver: Send + Sync {
     /// Creates a group under the run (its parent must exist).
     fn create(&self, name: &CgName) -> Result<()>;
     fn apply(&self, name: &CgName, limits: &CgLimits) -> Result<()>;
+    /// Applies `limits` to the shared `kubesim/` parent in the hierarchies
+    /// where this run created it (elsewhere: nothing); returns whether it did.
+    fn apply_shared(&self, limits: &CgLimits) -> Result<bool>;
     /// Opened `cgroup.procs` files (one per hierarchy); writing `0` to each
     /// from a child before `exec` places it race-free.
     fn procs_fds(&self, name: &CgName) -> Result<Vec<OwnedFd>>;
@@ -687,6 +690,39 @@ impl V1Driver {
     }
 }
 
+impl V1Driver {
+    fn apply_with(&self, at: &dyn Fn(&str) -> Option<PathBuf>, l: &CgLimits) -> Result<()> {
+        if let Some(cpu) = at("cpu") {
+            if let Some(p) = l.cpu_period_us {
+                self.tree.write(&cpu, "cpu.cfs_period_us", &p.to_string())?;
+            }
+            if let Some(q) = l.cpu_quota_us {
+                let v = q.map(|q| q.to_string()).unwrap_or_else(|| "-1".into());
+                self.tree.write(&cpu, "cpu.cfs_quota_us", &v)?;
+            }
+            if let Some(s) = l.cpu_shares {
+                self.tree
+                    .write(&cpu, "cpu.shares", &s.clamp(2, 262_144).to_string())?;
+            }
+        }
+        if let (Some(m), Some(v)) = (at("memory"), l.memory_max) {
+            let v = v.map(|b| b.to_string()).unwrap_or_else(|| "-1".into());
+            self.tree.write(&m, "memory.limit_in_bytes", &v)?;
+        }
+        if let (Some(p), Some(v)) = (at("pids"), l.pids_max) {
+            let v = v.map(|b| b.to_string()).unwrap_or_else(|| "max".into());
+            self.tree.write(&p, "pids.max", &v)?;
+        }
+        if let Some((cpus, mems)) = &l.cpuset {
+            if let Some(c) = at("cpuset") {
+                self.tree.write(&c, "cpuset.cpus", cpus)?;
+                self.tree.write(&c, "cpuset.mems", mems)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 impl CgroupDriver for V1Driver {
     fn version(&self) -> Version {
         Version::V1
@@ -735,36 +771,21 @@ impl CgroupDriver for V1Driver {
     }
 
     fn apply(&self, name: &CgName, l: &CgLimits) -> Result<()> {
-        if let Some(cpu) = self.ctl("cpu", name) {
-            if let Some(p) = l.cpu_period_us {
-                self.tree.write(&cpu, "cpu.cfs_period_us", &p.to_string())?;
-            }
-            if let Some(q) = l.cpu_quota_us {
-                let v = q.map(|q| q.to_string()).unwrap_or_else(|| "-1".into());
-                self.tree.write(&cpu, "cpu.cfs_quota_us", &v)?;
-            }
-            if let Some(s) = l.cpu_shares {
-                self.tree
-                    .write(&cpu, "cpu.shares", &s.clamp(2, 262_144).to_string())?;
-            }
-        }
-        if let (Some(m), Some(v)) = (self.ctl("memory", name), l.memory_max) {
-            let v = v.map(|b| b.to_string()).unwrap_or_else(|| "-1".into());
-            self.tree.write(&m, "memory.limit_in_bytes", &v)?;
-        }
-        if let (Some(p), Some(v)) = (self.ctl("pids", name), l.pids_max) {
-            let v = v.map(|b| b.to_string()).unwrap_or_else(|| "max".into());
-            self.tree.write(&p, "pids.max", &v)?;
-        }
-        if let Some((cpus, mems)) = &l.cpuset {
-            if let Some(c) = self.ctl("cpuset", name) {
-                self.tree.write(&c, "cpuset.cpus", cpus)?;
-                self.tree.write(&c, "cpuset.mems", mems)?;
-            }
-        }
-        Ok(())
+        self.apply_with(&|c| self.ctl(c, name), l)
     }
 
+    fn apply_shared(&self, l: &CgLimits) -> Result<bool> {
+        let mut any = false;
+        for (c, m) in &self.controllers {
+            let d = m.join(KUBESIM_DIR);
+            if self.tree.owned(&d) {
+                any = true;
+                let one = |x: &str| (x == c.as_str()).then(|| d.clone());
+                self.apply_with(&one, l)?;
+            }
+        }
+        Ok(any)
+    }
     fn procs_fds(&self, name: &CgName) -> Result<Vec<OwnedFd>> {
         self.mounts
             .iter()
@@ -850,6 +871,41 @@ pub struct V2Driver {
 }
 
 impl V2Driver {
+    fn apply_at(&self, d: &Path, l: &CgLimits) -> Result<()> {
+        let d = d.to_path_buf();
+        if l.cpu_quota_us.is_some() || l.cpu_period_us.is_some() {
+            // cpu.max takes both; an absent half keeps its current value.
+            let cur = read(&d.join("cpu.max")).unwrap_or_default();
+            let mut it = cur.split_whitespace();
+            let cur_q = it.next().unwrap_or("max").to_string();
+            let cur_p = it.next().unwrap_or("100000").to_string();
+            let q = match l.cpu_quota_us {
+                Some(Some(q)) => q.to_string(),
+                Some(None) => "max".into(),
+                None => cur_q,
+            };
+            let p = l.cpu_period_us.map(|p| p.to_string()).unwrap_or(cur_p);
+            self.tree.write(&d, "cpu.max", &format!("{q} {p}"))?;
+        }
+        if let Some(s) = l.cpu_shares {
+            let w = self.formula.weight(s).clamp(1, 10_000);
+            self.tree.write(&d, "cpu.weight", &w.to_string())?;
+        }
+        if let Some(v) = l.memory_max {
+            let v = v.map(|b| b.to_string()).unwrap_or_else(|| "max".into());
+            self.tree.write(&d, "memory.max", &v)?;
+        }
+        if let Some(v) = l.pids_max {
+            let v = v.map(|b| b.to_string()).unwrap_or_else(|| "max".into());
+            self.tree.write(&d, "pids.max", &v)?;
+        }
+        if let Some((cpus, mems)) = &l.cpuset {
+            self.tree.write(&d, "cpuset.cpus", cpus)?;
+            self.tree.write(&d, "cpuset.mems", mems)?;
+        }
+        Ok(())
+    }
+
     pub fn new(
         root: PathBuf,
         run_id: &str,
@@ -960,38 +1016,16 @@ impl CgroupDriver for V2Driver {
     }
 
     fn apply(&self, name: &CgName, l: &CgLimits) -> Result<()> {
-        let d = self.tree.dir(&self.root, name);
-        if l.cpu_quota_us.is_some() || l.cpu_period_us.is_some() {
-            // cpu.max takes both; an absent half keeps its current value.
-            let cur = read(&d.join("cpu.max")).unwrap_or_default();
-            let mut it = cur.split_whitespace();
-            let cur_q = it.next().unwrap_or("max").to_string();
-            let cur_p = it.next().unwrap_or("100000").to_string();
-            let q = match l.cpu_quota_us {
-                Some(Some(q)) => q.to_string(),
-                Some(None) => "max".into(),
-                None => cur_q,
-            };
-            let p = l.cpu_period_us.map(|p| p.to_string()).unwrap_or(cur_p);
-            self.tree.write(&d, "cpu.max", &format!("{q} {p}"))?;
+        self.apply_at(&self.tree.dir(&self.root, name), l)
+    }
+
+    fn apply_shared(&self, l: &CgLimits) -> Result<bool> {
+        let d = self.root.join(KUBESIM_DIR);
+        if !self.tree.owned(&d) {
+            return Ok(false);
         }
-        if let Some(s) = l.cpu_shares {
-            let w = self.formula.weight(s).clamp(1, 10_000);
-            self.tree.write(&d, "cpu.weight", &w.to_string())?;
-        }
-        if let Some(v) = l.memory_max {
-            let v = v.map(|b| b.to_string()).unwrap_or_else(|| "max".into());
-            self.tree.write(&d, "memory.max", &v)?;
-        }
-        if let Some(v) = l.pids_max {
-            let v = v.map(|b| b.to_string()).unwrap_or_else(|| "max".into());
-            self.tree.write(&d, "pids.max", &v)?;
-        }
-        if let Some((cpus, mems)) = &l.cpuset {
-            self.tree.write(&d, "cpuset.cpus", cpus)?;
-            self.tree.write(&d, "cpuset.mems", mems)?;
-        }
-        Ok(())
+        self.apply_at(&d, l)?;
+        Ok(true)
     }
 
     fn procs_fds(&self, name: &CgName) -> Result<Vec<OwnedFd>> {
@@ -1348,6 +1382,12 @@ mod tests {
         fs::create_dir_all(root.join("unified")).unwrap();
         let d = V1Driver::new(ctl, Some(root.join("unified")), "r1", TreeKind::Plain).unwrap();
         d.init().unwrap();
+        let weight = CgLimits {
+            cpu_shares: Some(2048),
+            ..Default::default()
+        };
+        assert!(d.apply_shared(&weight).unwrap());
+        assert_eq!(rd(root.join("cpu/kubesim/cpu.shares")), "2048");
         let node = CgName::new("node-0").unwrap();
         let pod = node.join("burstable").unwrap();
         d.create(&node).unwrap();
@@ -1564,6 +1604,12 @@ mod tests {
         assert!(matches!(clash.init(), Err(CgroupError::Exists(_))));
         d.init().unwrap();
         // the shared kubesim/ was not ours: left alone
+        let weight = CgLimits {
+            cpu_shares: Some(2048),
+            ..Default::default()
+        };
+        assert!(!d.apply_shared(&weight).unwrap());
+        assert!(!root.join("cpu/kubesim/cpu.shares").exists());
         assert_eq!(rd(root.join("cpuset/kubesim/cpuset.cpus")), "1\n");
         let ghost = CgName::new("never-created").unwrap();
         let e = d

@@ -6,6 +6,7 @@ mod determinism;
 mod golden;
 mod gpu;
 mod invariants;
+mod linux;
 mod scenarios;
 mod scheduler;
 mod validation;
