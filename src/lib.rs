@@ -6,6 +6,7 @@ pub mod engine;
 #[cfg(target_os = "linux")]
 pub mod linux;
 pub mod model;
+pub mod node;
 pub mod output;
 pub mod runner;
 pub mod scenario;

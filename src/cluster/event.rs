@@ -35,11 +35,20 @@ pub enum Event {
     PermitTimeout(PodId),
     /// Record a time-series sample.
     Sample,
+    /// The node model of a node reaches a breakpoint that must happen for
+    /// the run to finish (CPU work in progress, eviction checks).
+    NodeUsage(NodeId),
+    /// A node-model breakpoint of usage changes only (does not keep a run
+    /// alive by itself).
+    NodeUsageTick(NodeId),
 }
 
 impl Event {
     /// Periodic housekeeping events do not keep a run alive by themselves.
     pub fn is_periodic(self) -> bool {
-        matches!(self, Event::Sample | Event::FlushUnschedulable)
+        matches!(
+            self,
+            Event::Sample | Event::FlushUnschedulable | Event::NodeUsageTick(_)
+        )
     }
 }

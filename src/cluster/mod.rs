@@ -31,6 +31,7 @@ macro_rules! cluster_view {
 pub mod event;
 mod invariants;
 pub mod log;
+mod node_hooks;
 mod nodes;
 mod pods;
 
@@ -39,6 +40,7 @@ use std::io::Write;
 
 pub use event::Event;
 pub use invariants::InvariantViolation;
+pub use node_hooks::{ContainerRow, NodeUsageRow};
 
 use crate::engine::{Duration, EventQueue, RngStreams, SimTime, TimerId};
 use crate::model::priority::{system_classes, PriorityClass};
@@ -97,6 +99,13 @@ pub struct Counters {
     pub preemptions: u64,
     pub admission_rejections: u64,
     pub scheduler_errors: u64,
+    /// Containers OOM-killed (node model).
+    pub oom_kills: u64,
+    /// Pods evicted by kubelets under node memory pressure (also counted
+    /// in `evictions`).
+    pub memory_evictions: u64,
+    /// CFS throttled time of all containers, µs (node model).
+    pub throttled_us: u64,
 }
 
 /// Why a run stopped early.
@@ -187,6 +196,11 @@ pub struct World {
     counters: Counters,
     end: Option<SimTime>,
     check_invariants: bool,
+    /// The node model of nodes running pods with usage models.
+    agents: BTreeMap<NodeId, Box<crate::node::kubelet::NodeAgent>>,
+    /// `containers.csv` and `node_usage.csv` rows (node model).
+    container_rows: Vec<node_hooks::ContainerRow>,
+    node_usage_rows: Vec<node_hooks::NodeUsageRow>,
 }
 
 /// Everything a finished run produced.
@@ -203,6 +217,9 @@ pub struct RunResult {
     pub event_records: u64,
     /// Scheduling explanations (when asked for).
     pub explanations: Vec<Explanation>,
+    /// Node model samples (empty without usage models).
+    pub container_rows: Vec<node_hooks::ContainerRow>,
+    pub node_usage_rows: Vec<node_hooks::NodeUsageRow>,
 }
 
 impl World {
@@ -263,6 +280,9 @@ impl World {
             counters: Counters::default(),
             end,
             check_invariants: opts.check_invariants,
+            agents: BTreeMap::new(),
+            container_rows: Vec::new(),
+            node_usage_rows: Vec::new(),
         };
         w.init();
         Ok(w)
@@ -337,6 +357,7 @@ impl World {
             self.now = self.now.max(end);
         }
         self.take_sample();
+        self.usage_finish();
         let records = self.log.len();
         let digest = self.log.finish()?;
         Ok(RunResult {
@@ -350,6 +371,8 @@ impl World {
             event_digest: digest,
             event_records: records,
             explanations: self.explanations,
+            container_rows: self.container_rows,
+            node_usage_rows: self.node_usage_rows,
         })
     }
 
@@ -371,6 +394,7 @@ impl World {
             Event::NodeUnreachable(n) => self.node_unreachable(n),
             Event::TaintEviction(p) => self.taint_eviction(p),
             Event::PermitTimeout(p) => self.permit_timeout(p),
+            Event::NodeUsage(n) | Event::NodeUsageTick(n) => self.node_usage(n),
             Event::Sample => {
                 // Sample the state at the end of this instant: let every
                 // other event at the same time run first.
@@ -379,8 +403,9 @@ impl World {
                     return;
                 }
                 self.take_sample();
-                // Keep sampling while something else can still happen.
-                if self.pending_real > 0 {
+                // Keep sampling while something else can still happen (or,
+                // with a duration, while the node model runs containers).
+                if self.pending_real > 0 || self.usage_keeps_sampling() {
                     let next = self.now.after(self.scenario.sample_interval);
                     self.push(next, Event::Sample);
                 }
@@ -516,6 +541,7 @@ impl World {
             self.samples.pop();
         }
         self.samples.push(s);
+        self.usage_sample();
     }
 }
 

@@ -155,6 +155,7 @@ impl World {
         for p in self.pods_on(id) {
             let t = self.pod_rt[p.0 as usize].timer.take();
             self.cancel(t);
+            self.usage_pod_gone(p);
         }
         // Last lease renewal before the failure, then the first monitor
         // tick at which it is older than the grace period.

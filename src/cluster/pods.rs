@@ -428,6 +428,7 @@ impl World {
 
     /// Removes the pod's requests from its node.
     pub(super) fn unreserve(&mut self, id: PodId) {
+        self.usage_pod_gone(id);
         let pod = &self.pods[id.0 as usize];
         let Some(nid) = pod.status.node else { return };
         self.nodes[nid.0 as usize].remove_pod(id, pod);
@@ -493,6 +494,7 @@ impl World {
     fn start_run(&mut self, id: PodId) {
         let idx = id.0 as usize;
         self.pod_rt[idx].run_started = self.now;
+        self.usage_run_started(id);
         if let Some(d) = self.pods[idx].behavior.run {
             let t = self.now.after(d);
             self.pod_rt[idx].timer = Some(self.push(t, Event::ContainerExited(id)));
@@ -503,6 +505,14 @@ impl World {
         let idx = id.0 as usize;
         self.pod_rt[idx].timer = None;
         let code = self.pods[idx].behavior.exit_code;
+        self.container_exited_with(id, code, None);
+    }
+
+    /// The run ended with `code` (`reason` overrides Completed/Error, e.g.
+    /// `OOMKilled` from the node model).
+    pub(super) fn container_exited_with(&mut self, id: PodId, code: i32, reason: Option<&str>) {
+        let idx = id.0 as usize;
+        self.usage_run_stopped(id);
         self.pods[idx].status.exit_code = Some(code);
         let restart = match self.pods[idx].spec.restart_policy {
             RestartPolicy::Always => true,
@@ -515,7 +525,7 @@ impl World {
             } else {
                 PodPhase::Failed
             };
-            let reason = if code == 0 { "Completed" } else { "Error" };
+            let reason = reason.unwrap_or(if code == 0 { "Completed" } else { "Error" });
             let node = self.pods[idx].status.node;
             self.finish_pod(id, phase, reason, node);
             return;
@@ -529,7 +539,7 @@ impl World {
             rt.crash_backoff = rt.crash_backoff.saturating_mul(2).min(CRASH_BACKOFF_MAX);
         }
         let delay = rt.crash_backoff;
-        let reason = if code == 0 { "Completed" } else { "Error" };
+        let reason = reason.unwrap_or(if code == 0 { "Completed" } else { "Error" });
         let msg = format!("exit code {code}; restarting in {delay}");
         let node = self.pods[idx].status.node;
         self.log_event("ContainerExited", Some(id), node, Some(reason), Some(&msg));

@@ -142,6 +142,9 @@ pub struct PodBehavior {
     pub exit_code: i32,
     /// How long the process takes to exit after SIGTERM (capped by the grace period).
     pub shutdown: Duration,
+    /// Container usage models (`kubesim.dev/cpu-usage`, …); `None` for a
+    /// pod without any, which the node model never sees.
+    pub usage: Option<Box<super::usage::PodUsage>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -206,6 +206,80 @@ pub fn write_results(dir: &Path, r: &RunResult, summary: &Summary) -> Result<(),
         }
         Ok(())
     })?;
+    if !r.container_rows.is_empty() {
+        write_csv(&dir.join("containers.csv"), |w| {
+            w.write_record([
+                "t_us",
+                "node",
+                "namespace",
+                "pod",
+                "container",
+                "cpu_demand_m",
+                "cpu_granted_m",
+                "cpu_limit_m",
+                "throttled_periods",
+                "throttled_us",
+                "memory_bytes",
+                "memory_limit_bytes",
+                "restarts",
+                "oom_kills",
+            ])?;
+            for c in &r.container_rows {
+                w.write_record([
+                    c.t_us.to_string(),
+                    c.node.clone(),
+                    c.namespace.clone(),
+                    c.pod.clone(),
+                    c.container.clone(),
+                    c.cpu_demand_m.to_string(),
+                    c.cpu_granted_m.to_string(),
+                    opt(c.cpu_limit_m),
+                    c.throttled_periods.to_string(),
+                    c.throttled_us.to_string(),
+                    c.memory_bytes.to_string(),
+                    opt(c.memory_limit_bytes),
+                    c.restarts.to_string(),
+                    c.oom_kills.to_string(),
+                ])?;
+            }
+            Ok(())
+        })?;
+    }
+    if !r.node_usage_rows.is_empty() {
+        write_csv(&dir.join("node_usage.csv"), |w| {
+            w.write_record([
+                "t_us",
+                "node",
+                "cpu_capacity_m",
+                "cpu_requested_m",
+                "cpu_demand_m",
+                "cpu_used_m",
+                "memory_allocatable_bytes",
+                "memory_requested_bytes",
+                "memory_used_bytes",
+                "pods",
+                "evictions",
+                "conditions",
+            ])?;
+            for n in &r.node_usage_rows {
+                w.write_record([
+                    n.t_us.to_string(),
+                    n.node.clone(),
+                    n.cpu_capacity_m.to_string(),
+                    n.cpu_requested_m.to_string(),
+                    n.cpu_demand_m.to_string(),
+                    n.cpu_used_m.to_string(),
+                    n.memory_allocatable_bytes.to_string(),
+                    n.memory_requested_bytes.to_string(),
+                    n.memory_used_bytes.to_string(),
+                    n.pods.to_string(),
+                    n.evictions.to_string(),
+                    n.conditions.clone(),
+                ])?;
+            }
+            Ok(())
+        })?;
+    }
     let json = serde_json::to_vec_pretty(summary).map_err(|e| OutputError::Io {
         path: dir.join("summary.json"),
         source: e.into(),

@@ -83,6 +83,18 @@ pub struct Summary {
     pub restarts: u64,
     pub evictions: u64,
     pub admission_rejections: u64,
+    /// Node model (omitted when zero): containers OOM-killed, pods evicted
+    /// under node memory pressure, CFS throttled time of all containers.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub oom_kills: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub memory_evictions: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub throttled_us: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 impl Summary {
@@ -141,6 +153,9 @@ impl Summary {
             },
             restarts: r.counters.restarts,
             evictions: r.counters.evictions,
+            oom_kills: r.counters.oom_kills,
+            memory_evictions: r.counters.memory_evictions,
+            throttled_us: r.counters.throttled_us,
             admission_rejections: r.counters.admission_rejections,
         }
     }
@@ -217,6 +232,21 @@ impl fmt::Display for Summary {
             ),
             ("event digest", format!("sha256:{}", self.event_digest)),
         ];
+        let mut rows = rows.to_vec();
+        if self.oom_kills + self.memory_evictions + self.throttled_us > 0 {
+            rows.insert(
+                rows.len() - 2,
+                (
+                    "node model",
+                    format!(
+                        "{} OOM kills, {} memory-pressure evictions, {} throttled",
+                        self.oom_kills,
+                        self.memory_evictions,
+                        d(self.throttled_us)
+                    ),
+                ),
+            );
+        }
         for (k, v) in rows {
             writeln!(f, "  {k:<22} {v}")?;
         }

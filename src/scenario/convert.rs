@@ -27,13 +27,27 @@ use crate::model::priority::{system_classes, PriorityClass};
 use crate::model::quantity::Quantity;
 use crate::model::resources::{self, Resources};
 use crate::model::taints::{Taint, TaintEffect, Toleration, TolerationOperator};
+use crate::model::usage::{self, ContainerUsage, PodUsage, UsageModel, UsageSpec};
 
 /// Annotations that set simulation-only pod behaviour.
 pub const ANN_STARTUP: &str = "kubesim.dev/startup-time";
 pub const ANN_RUN: &str = "kubesim.dev/run-time";
 pub const ANN_EXIT_CODE: &str = "kubesim.dev/exit-code";
 pub const ANN_SHUTDOWN: &str = "kubesim.dev/shutdown-time";
-const KNOWN_ANNOTATIONS: [&str; 4] = [ANN_STARTUP, ANN_RUN, ANN_EXIT_CODE, ANN_SHUTDOWN];
+/// Node-model annotations (docs/nodes.md); each also exists per container
+/// as `<key>.<container name>`.
+pub const ANN_CPU_USAGE: &str = "kubesim.dev/cpu-usage";
+pub const ANN_MEMORY_USAGE: &str = "kubesim.dev/memory-usage";
+pub const ANN_CPU_WORK: &str = "kubesim.dev/cpu-work";
+const KNOWN_ANNOTATIONS: [&str; 7] = [
+    ANN_STARTUP,
+    ANN_RUN,
+    ANN_EXIT_CODE,
+    ANN_SHUTDOWN,
+    ANN_CPU_USAGE,
+    ANN_MEMORY_USAGE,
+    ANN_CPU_WORK,
+];
 
 /// The largest node pool (and `addNodes` count) a scenario may ask for.
 pub const MAX_POOL_NODES: u32 = 1_000_000;
@@ -225,6 +239,7 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
             run: None,
             exit_code: 0,
             shutdown: Duration::ZERO,
+            usage: None,
         },
         scheduler: SchedulerSettings::default(),
         node_pools: Vec::new(),
@@ -289,9 +304,37 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
             collect_class(t, &mut sink);
         }
     }
+    let mut usage_defaults = (None, None);
+    if let Some((i, spec)) = &spec_m {
+        let mut doc = new_doc(&mut sink, &trees[*i], &format!("Scenario {}", sc.name));
+        let df = &spec.defaults;
+        for (text, path, unit, slot) in [
+            (
+                &df.cpu_usage,
+                "spec.defaults.cpuUsage",
+                usage::Unit::Cpu,
+                &mut usage_defaults.0,
+            ),
+            (
+                &df.memory_usage,
+                "spec.defaults.memoryUsage",
+                usage::Unit::Bytes,
+                &mut usage_defaults.1,
+            ),
+        ] {
+            if let Some(t) = text {
+                match usage::parse(t, unit) {
+                    Ok(u) => *slot = Some(u),
+                    Err(e) => doc.err(path, e),
+                }
+            }
+        }
+    }
     let ctx = ConvCtx {
         defaults: sc.pod_defaults.clone(),
         classes,
+        usage_defaults,
+        base_dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
     };
 
     // A KubeSchedulerConfiguration configures the `default` scheduler.
@@ -382,6 +425,141 @@ fn new_doc<'s>(sink: &'s mut Sink, root: &YNode, object: &str) -> Doc<'s> {
 struct ConvCtx {
     defaults: PodBehavior,
     classes: BTreeMap<String, PriorityClass>,
+    /// `spec.defaults.cpuUsage` / `memoryUsage`, parsed.
+    usage_defaults: (Option<UsageSpec>, Option<UsageSpec>),
+    /// Directory of the scenario file (for `csv(…)` series).
+    base_dir: PathBuf,
+}
+
+/// `(base key, container)` of a node-model annotation, if `k` is one.
+fn usage_annotation(k: &str) -> Option<(&'static str, Option<&str>)> {
+    for base in [ANN_CPU_USAGE, ANN_MEMORY_USAGE, ANN_CPU_WORK] {
+        if let Some(rest) = k.strip_prefix(base) {
+            if rest.is_empty() {
+                return Some((base, None));
+            }
+            if let Some(c) = rest.strip_prefix('.') {
+                return Some((base, Some(c)));
+            }
+        }
+    }
+    None
+}
+
+/// Resolves a usage text for one container.
+fn resolve_usage(
+    spec: &UsageSpec,
+    c: &Container,
+    unit: usage::Unit,
+    base_dir: &Path,
+) -> Result<UsageModel, String> {
+    let pick = |r: &Resources| match unit {
+        usage::Unit::Cpu => r.cpu_m,
+        usage::Unit::Bytes => r.memory,
+    };
+    match spec {
+        UsageSpec::Model(m) => Ok(m.clone()),
+        UsageSpec::Request => Ok(UsageModel::Const(pick(&c.requests))),
+        UsageSpec::Limit => match pick(&c.limits) {
+            0 => Err(format!(
+                "container {:?} has no limit for this resource",
+                c.name
+            )),
+            v => Ok(UsageModel::Const(v)),
+        },
+        UsageSpec::Csv(path) => {
+            let full = base_dir.join(path);
+            let text = std::fs::read_to_string(&full)
+                .map_err(|e| format!("cannot read {}: {e}", full.display()))?;
+            usage::parse_csv_series(&text, unit).map_err(|e| format!("{}: {e}", full.display()))
+        }
+    }
+}
+
+/// The node-model annotations of a pod (and the Scenario's defaults) as
+/// per-container usage; `None` when the pod has none.
+fn convert_usage(
+    doc: &mut Doc,
+    ann: &BTreeMap<String, String>,
+    ap: &str,
+    containers: &[Container],
+    ctx: &ConvCtx,
+) -> Result<Option<Box<PodUsage>>, ()> {
+    let mut cu = vec![ContainerUsage::default(); containers.len()];
+    let mut any = false;
+    let mut ok = true;
+    let (dcpu, dmem) = &ctx.usage_defaults;
+    for (i, c) in containers.iter().enumerate() {
+        if let Some(d) = dcpu {
+            match resolve_usage(d, c, usage::Unit::Cpu, &ctx.base_dir) {
+                Ok(m) => cu[i].cpu = Some(m),
+                Err(e) => doc.err("spec.defaults.cpuUsage", e),
+            }
+            any = true;
+        }
+        if let Some(d) = dmem {
+            match resolve_usage(d, c, usage::Unit::Bytes, &ctx.base_dir) {
+                Ok(m) => cu[i].memory = Some(m),
+                Err(e) => doc.err("spec.defaults.memoryUsage", e),
+            }
+            any = true;
+        }
+    }
+    for (k, v) in ann {
+        let Some((base, cname)) = usage_annotation(k) else {
+            continue;
+        };
+        let p = child_path(ap, k);
+        let targets: Vec<usize> = match cname {
+            None => (0..containers.len()).collect(),
+            Some(n) => match containers.iter().position(|c| c.name == n) {
+                Some(i) => vec![i],
+                None => {
+                    doc.err(&p, format!("the pod has no container named {n:?}"));
+                    ok = false;
+                    continue;
+                }
+            },
+        };
+        any = true;
+        if base == ANN_CPU_WORK {
+            match usage::parse_cpu_work(v) {
+                Ok(w) => targets.iter().for_each(|&i| cu[i].cpu_work = Some(w)),
+                Err(e) => {
+                    doc.err(&p, e);
+                    ok = false;
+                }
+            }
+            continue;
+        }
+        let unit = if base == ANN_CPU_USAGE {
+            usage::Unit::Cpu
+        } else {
+            usage::Unit::Bytes
+        };
+        let spec = match usage::parse(v, unit) {
+            Ok(s) => s,
+            Err(e) => {
+                doc.err(&p, e);
+                ok = false;
+                continue;
+            }
+        };
+        for &i in &targets {
+            match resolve_usage(&spec, &containers[i], unit, &ctx.base_dir) {
+                Ok(m) if base == ANN_CPU_USAGE => cu[i].cpu = Some(m),
+                Ok(m) => cu[i].memory = Some(m),
+                Err(e) => {
+                    doc.err(&p, e);
+                    ok = false;
+                }
+            }
+        }
+    }
+    if !ok {
+        return Err(());
+    }
+    Ok(any.then(|| Box::new(PodUsage { containers: cu })))
 }
 
 pub(super) fn check_api_version(doc: &mut Doc, got: Option<&str>, want: &str) {
@@ -708,7 +886,7 @@ fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod
     ok &= gpu_req.is_some();
     let mut behavior = ctx.defaults.clone();
     for (k, v) in &meta.annotations {
-        if !k.starts_with("kubesim.dev/") {
+        if !k.starts_with("kubesim.dev/") || usage_annotation(k).is_some() {
             continue;
         }
         let p = child_path(&ap, k);
@@ -770,6 +948,10 @@ fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod
         (Some(c), Some(i)) => (c, i),
         _ => return None,
     };
+    match convert_usage(doc, &meta.annotations, &ap, &containers, ctx) {
+        Ok(u) => behavior.usage = u,
+        Err(()) => ok = false,
+    }
     let restart_policy = match s.restart_policy.as_deref() {
         None => RestartPolicy::Always,
         Some(r) => match RestartPolicy::parse(r) {

@@ -356,6 +356,10 @@ pub struct PodDefaultsM {
     pub run_time: Option<Scalar>,
     pub exit_code: Option<i32>,
     pub shutdown_time: Option<Scalar>,
+    /// Default CPU usage model of every app container (node model).
+    pub cpu_usage: Option<String>,
+    /// Default memory usage model of every app container (node model).
+    pub memory_usage: Option<String>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]

@@ -7,6 +7,7 @@ mod golden;
 mod gpu;
 mod invariants;
 mod linux;
+mod nodes;
 mod scenarios;
 mod scheduler;
 mod validation;

@@ -1,0 +1,349 @@
+//! CPU contention on one node: the kernel's hierarchical proportional share
+//! as a water-filling over the cgroup tree, in integer millicores.
+//!
+//! Each cgroup has a weight (cgroup v1 `cpu.shares` or v2 `cpu.weight`) and
+//! an optional cap (its CFS quota as millicores); a leaf (container) also
+//! has a demand. A cgroup's effective demand is the smaller of its cap and
+//! the sum of its children's effective demands. The CPU given to a cgroup
+//! is divided among its children in proportion to their weights; a child
+//! that needs less than its proportional share gets exactly what it needs
+//! and the rest is divided again among the others (water-filling), so the
+//! division is work-conserving. Integer rounding: each child gets the floor
+//! of its exact share, and the leftover millicores go one each to the
+//! children with the largest remainders, ties to the lower index — never
+//! above a child's effective demand.
+//!
+//! This is the fluid limit of CFS (no per-period jitter, no per-CPU
+//! placement): a container can use as many cores as it demands.
+
+/// One cgroup in the tree. The tree is given as a flat list in which a
+/// parent comes before its children; index 0 is the root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CpuGroup {
+    /// Parent index (ignored for the root).
+    pub parent: usize,
+    /// Relative weight (shares or cpu.weight), at least 1.
+    pub weight: u64,
+    /// Quota cap in millicores, if any.
+    pub cap_m: Option<i64>,
+    /// Demand in millicores (leaves only; ignored for inner groups).
+    pub demand_m: i64,
+}
+
+/// Divides `capacity_m` over the tree; returns the grant of every group
+/// (inner groups get the sum of their children).
+pub fn allocate(groups: &[CpuGroup], capacity_m: i64) -> Vec<i64> {
+    let n = groups.len();
+    let mut grant = vec![0i64; n];
+    if n == 0 {
+        return grant;
+    }
+    // Children lists (in index order) and effective demands bottom-up.
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, g) in groups.iter().enumerate().skip(1) {
+        if g.parent < i {
+            children[g.parent].push(i);
+        }
+    }
+    let mut eff = vec![0i64; n];
+    for i in (0..n).rev() {
+        let d = if children[i].is_empty() && i != 0 {
+            groups[i].demand_m.max(0)
+        } else {
+            children[i]
+                .iter()
+                .map(|&c| eff[c])
+                .fold(0i64, i64::saturating_add)
+        };
+        eff[i] = match groups[i].cap_m {
+            Some(c) => d.min(c.max(0)),
+            None => d,
+        };
+    }
+    grant[0] = eff[0].min(capacity_m.max(0));
+    for i in 0..n {
+        if children[i].is_empty() {
+            continue;
+        }
+        let kids = &children[i];
+        let shares = water_fill(
+            grant[i],
+            &kids
+                .iter()
+                .map(|&c| groups[c].weight.max(1))
+                .collect::<Vec<_>>(),
+            &kids.iter().map(|&c| eff[c]).collect::<Vec<_>>(),
+        );
+        for (k, &c) in kids.iter().enumerate() {
+            grant[c] = shares[k];
+        }
+    }
+    grant
+}
+
+/// Water-filling of `amount` over children with `weights` and `demands`.
+pub fn water_fill(amount: i64, weights: &[u64], demands: &[i64]) -> Vec<i64> {
+    let n = weights.len();
+    let mut out = vec![0i64; n];
+    let mut active: Vec<usize> = (0..n).filter(|&i| demands[i] > 0).collect();
+    let mut left = amount.max(0);
+    loop {
+        if active.is_empty() || left == 0 {
+            return out;
+        }
+        let w_total: u128 = active.iter().map(|&i| u128::from(weights[i])).sum();
+        // Satisfy every child whose demand fits in its exact share.
+        let fits: Vec<usize> = active
+            .iter()
+            .copied()
+            .filter(|&i| (demands[i] as u128) * w_total <= (left as u128) * u128::from(weights[i]))
+            .collect();
+        if !fits.is_empty() {
+            for &i in &fits {
+                out[i] = demands[i];
+                left -= demands[i];
+            }
+            active.retain(|i| !fits.contains(i));
+            continue;
+        }
+        // Everyone left is saturated: floor shares plus largest remainders.
+        let mut given = 0i64;
+        let mut rema: Vec<(u128, usize)> = Vec::with_capacity(active.len());
+        for &i in &active {
+            let num = (left as u128) * u128::from(weights[i]);
+            let q = (num / w_total) as i64;
+            out[i] = q;
+            given += q;
+            rema.push((num % w_total, i));
+        }
+        rema.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut extra = left - given;
+        for (_, i) in rema {
+            if extra == 0 {
+                break;
+            }
+            if out[i] < demands[i] {
+                out[i] += 1;
+                extra -= 1;
+            }
+        }
+        return out;
+    }
+}
+
+/// CFS bandwidth accounting over an interval with a constant demand and
+/// grant: what `cpu.stat` reports (`nr_periods`, `nr_throttled`,
+/// `throttled_usec`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Throttling {
+    pub nr_periods: u64,
+    pub nr_throttled: u64,
+    pub throttled_us: u64,
+}
+
+impl Throttling {
+    /// Accounts the interval `[from_us, to_us)` (µs since the container
+    /// started, so periods align to its start) for a cgroup with
+    /// `quota_limit_m` (None: no quota, nothing is counted), demand and the
+    /// grant it got. A period counts when the cgroup had demand; it is
+    /// throttled when the quota bound (the grant equals the limit and the
+    /// demand is higher). Throttled time: each of the runnable threads waits
+    /// out the rest of the period after the quota runs out, which sums to
+    /// `(demand − limit) × period / 1000` µs per period.
+    pub fn account(
+        &mut self,
+        from_us: u64,
+        to_us: u64,
+        period_us: u64,
+        quota_limit_m: Option<i64>,
+        demand_m: i64,
+        granted_m: i64,
+    ) {
+        let Some(limit) = quota_limit_m else { return };
+        if to_us <= from_us || period_us == 0 || demand_m <= 0 {
+            return;
+        }
+        let periods = to_us / period_us - from_us / period_us;
+        self.nr_periods += periods;
+        if demand_m > limit && granted_m >= limit {
+            self.nr_throttled += periods;
+            let over = (demand_m - limit) as u128;
+            self.throttled_us = self
+                .throttled_us
+                .saturating_add((over * u128::from(to_us - from_us) / 1000) as u64);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn leaf(parent: usize, weight: u64, cap: Option<i64>, demand: i64) -> CpuGroup {
+        CpuGroup {
+            parent,
+            weight,
+            cap_m: cap,
+            demand_m: demand,
+        }
+    }
+    fn inner(parent: usize, weight: u64, cap: Option<i64>) -> CpuGroup {
+        leaf(parent, weight, cap, 0)
+    }
+
+    #[test]
+    fn flat_proportional_and_work_conserving() {
+        // Root with three containers: 1024:2048:1024 shares, all hungry.
+        let g = vec![
+            inner(0, 1, None),
+            leaf(0, 1024, None, 4000),
+            leaf(0, 2048, None, 4000),
+            leaf(0, 1024, None, 4000),
+        ];
+        assert_eq!(allocate(&g, 4000), vec![4000, 1000, 2000, 1000]);
+        // The middle one idles: the others share everything.
+        let mut g2 = g.clone();
+        g2[2].demand_m = 0;
+        assert_eq!(allocate(&g2, 4000), vec![4000, 2000, 0, 2000]);
+        // One needs little: it gets it, the rest is split.
+        let mut g3 = g.clone();
+        g3[1].demand_m = 100;
+        assert_eq!(allocate(&g3, 4000), vec![4000, 100, 2600, 1300]);
+    }
+
+    #[test]
+    fn quota_caps_and_hierarchy() {
+        // kubepods → burstable(weight 2) → pod → c; kubepods → guaranteed pod
+        // (weight 1024, cap 1000) → c (cap 1000).
+        let g = vec![
+            inner(0, 1, None),
+            inner(0, 2, None),
+            inner(1, 1024, None),
+            leaf(2, 1024, None, 8000),
+            inner(0, 1024, Some(1000)),
+            leaf(4, 1024, Some(1000), 8000),
+        ];
+        let a = allocate(&g, 2000);
+        assert_eq!(a[5], 1000, "guaranteed capped by its quota");
+        assert_eq!(a[3], 1000, "the rest goes to the burstable container");
+        assert_eq!(a[0], 2000);
+    }
+
+    #[test]
+    fn rounding_is_deterministic() {
+        let g = vec![
+            inner(0, 1, None),
+            leaf(0, 1, None, 1000),
+            leaf(0, 1, None, 1000),
+            leaf(0, 1, None, 1000),
+        ];
+        // 1000 / 3: 333 each and one extra to the lowest index.
+        assert_eq!(allocate(&g, 1000), vec![1000, 334, 333, 333]);
+    }
+
+    #[test]
+    fn throttling_accounting() {
+        let mut t = Throttling::default();
+        // 1 s at demand 500m, limit 250m: 10 periods, all throttled,
+        // 0.25 core × 1 s = 250 ms throttled.
+        t.account(0, 1_000_000, 100_000, Some(250), 500, 250);
+        assert_eq!(
+            t,
+            Throttling {
+                nr_periods: 10,
+                nr_throttled: 10,
+                throttled_us: 250_000
+            }
+        );
+        // Under the limit: periods count, no throttling.
+        t.account(1_000_000, 2_000_000, 100_000, Some(250), 100, 100);
+        assert_eq!((t.nr_periods, t.nr_throttled), (20, 10));
+        // No quota: nothing.
+        let mut u = Throttling::default();
+        u.account(0, 1_000_000, 100_000, None, 900, 900);
+        assert_eq!(u, Throttling::default());
+    }
+
+    /// A random two-level tree: root → pods (weight, optional cap) →
+    /// containers (weight, optional cap, demand).
+    fn tree() -> impl Strategy<Value = Vec<CpuGroup>> {
+        prop::collection::vec(
+            (
+                1u64..5000,
+                prop::option::of(1i64..4000),
+                prop::collection::vec((1u64..5000, prop::option::of(1i64..4000), 0i64..6000), 1..4),
+            ),
+            1..6,
+        )
+        .prop_map(|pods| {
+            let mut g = vec![inner(0, 1, None)];
+            for (w, cap, cs) in pods {
+                let p = g.len();
+                g.push(inner(0, w, cap));
+                for (cw, ccap, d) in cs {
+                    g.push(leaf(p, cw, ccap, d));
+                }
+            }
+            g
+        })
+    }
+
+    fn is_leaf(g: &[CpuGroup], i: usize) -> bool {
+        i != 0
+            && !g
+                .iter()
+                .enumerate()
+                .skip(1)
+                .any(|(j, x)| j != i && x.parent == i)
+    }
+
+    proptest! {
+        #[test]
+        fn never_over_capacity_quota_or_demand(g in tree(), cap in 0i64..20000) {
+            let a = allocate(&g, cap);
+            prop_assert!(a[0] <= cap);
+            let leaves: i64 = (0..g.len()).filter(|&i| is_leaf(&g, i)).map(|i| a[i]).sum();
+            prop_assert_eq!(leaves, a[0]);
+            for i in 1..g.len() {
+                prop_assert!(a[i] >= 0);
+                if let Some(c) = g[i].cap_m { prop_assert!(a[i] <= c); }
+                if is_leaf(&g, i) { prop_assert!(a[i] <= g[i].demand_m); }
+                let kids: i64 = (1..g.len()).filter(|&j| g[j].parent == i && j != i).map(|j| a[j]).sum();
+                if !is_leaf(&g, i) { prop_assert_eq!(kids, a[i]); }
+            }
+        }
+
+        #[test]
+        fn work_conserving(g in tree(), cap in 0i64..20000) {
+            // Either the node is full or every leaf got all it could use
+            // (its demand or a cap on its path).
+            let a = allocate(&g, cap);
+            if a[0] < cap {
+                for i in 1..g.len() {
+                    if !is_leaf(&g, i) { continue; }
+                    let capped_here = g[i].cap_m.is_some_and(|c| a[i] == c);
+                    let p = g[i].parent;
+                    let capped_parent = g[p].cap_m.is_some_and(|c| a[p] == c);
+                    prop_assert!(a[i] == g[i].demand_m || capped_here || capped_parent,
+                        "leaf {} got {} of {}", i, a[i], g[i].demand_m);
+                }
+            }
+        }
+
+        #[test]
+        fn proportional_when_saturated(ws in prop::collection::vec(1u64..3000, 1..8), cap in 1i64..20000) {
+            // Every container wants the whole node: grants follow weights
+            // within one millicore of the exact share.
+            let mut g = vec![inner(0, 1, None)];
+            for w in &ws { g.push(leaf(0, *w, None, cap)); }
+            let a = allocate(&g, cap);
+            let wt: u64 = ws.iter().sum();
+            prop_assert_eq!(a[0], cap);
+            for (k, w) in ws.iter().enumerate() {
+                let exact = cap as f64 * *w as f64 / wt as f64;
+                prop_assert!((a[k + 1] as f64 - exact).abs() <= 1.0, "{} vs {}", a[k + 1], exact);
+            }
+        }
+    }
+}

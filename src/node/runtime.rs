@@ -1,0 +1,786 @@
+//! The runtime seam: one trait shaped like the CRI `RuntimeService`
+//! (run/stop/remove pod sandbox, create/start/stop/remove container,
+//! update container resources, container status and stats, list), with
+//! types that carry the kubelet's cgroup values ([`super::cgroup`]).
+//!
+//! [`SimRuntime`] implements it on simulated time: containers run
+//! [`Workload`]s (usage models, CPU work, a run time, an exit code), CPU is
+//! divided by the cgroup tree ([`super::cpu`]), CFS throttling and OOM
+//! kills are accounted as cgroups report them. A Linux runtime implements
+//! the same trait on real cgroups; [`super::conformance`] holds test bodies
+//! generic over `impl Runtime` that both must pass.
+//!
+//! Time: [`Runtime::wait`] lets time pass (the simulated runtime advances
+//! its clock, a real one sleeps), so the same test bodies work for both.
+
+use std::collections::BTreeMap;
+
+use super::cgroup::{CgroupSettings, LinuxContainerResources, QosParent, ResourceConfig};
+use super::cpu::{self, CpuGroup, Throttling};
+use super::usage::UsageModel;
+use crate::engine::{Duration, SimTime};
+use crate::model::pod::QosClass;
+
+/// Sandbox (pod) id, as the runtime names it.
+pub type SandboxId = String;
+/// Container id, as the runtime names it.
+pub type ContainerId = String;
+
+/// CRI `PodSandboxConfig`, reduced to what kubesim uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodSandboxConfig {
+    pub name: String,
+    pub namespace: String,
+    pub uid: String,
+    pub qos: QosClass,
+    /// Where the pod cgroup goes (`linux.cgroup_parent`).
+    pub parent: QosParent,
+    /// The pod cgroup values (`ResourceConfigForPod`).
+    pub resources: ResourceConfig,
+    /// The pod's effective CPU request (for the burstable tier's shares).
+    pub cpu_request_m: i64,
+}
+
+/// What a container does once started. A Linux runtime realises it with
+/// a load generator (busy loops for the CPU demand, an allocation of the
+/// memory, exit after the run time or the work).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Workload {
+    /// CPU demand in millicores over time since start.
+    pub cpu: UsageModel,
+    /// Memory usage in bytes over time since start.
+    pub memory: UsageModel,
+    /// CPU work to do, millicore-µs; the container exits when it is done.
+    pub cpu_work: Option<i64>,
+    /// Exit after this long running.
+    pub run_for: Option<Duration>,
+    /// Exit code when it exits by itself.
+    pub exit_code: i32,
+}
+
+/// CRI `ContainerConfig`, reduced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerConfig {
+    pub name: String,
+    pub image: String,
+    /// The restart count the kubelet records on the container (attempt).
+    pub attempt: u32,
+    pub resources: LinuxContainerResources,
+    pub workload: Workload,
+}
+
+/// CRI `ContainerState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContainerState {
+    Created,
+    Running,
+    Exited,
+}
+
+/// CRI `ContainerStatus`, reduced. Times are since the runtime started.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerStatus {
+    pub id: ContainerId,
+    pub sandbox: SandboxId,
+    pub name: String,
+    pub attempt: u32,
+    pub state: ContainerState,
+    pub created_at: Duration,
+    pub started_at: Option<Duration>,
+    pub finished_at: Option<Duration>,
+    pub exit_code: Option<i32>,
+    /// `OOMKilled`, `Completed`, `Error` (exited), empty otherwise.
+    pub reason: String,
+    pub resources: LinuxContainerResources,
+}
+
+/// CRI `ContainerStats` plus the cgroup `cpu.stat` and memory events.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ContainerStats {
+    /// Cumulative CPU time, µs of one core.
+    pub cpu_usage_us: u64,
+    /// Memory in use (working set), bytes.
+    pub memory_working_set_bytes: i64,
+    pub throttling: Throttling,
+    pub oom_kills: u64,
+    /// The current CPU demand and grant, millicores (simulated runtimes;
+    /// a real one reports the recent rate as both).
+    pub cpu_demand_m: i64,
+    pub cpu_granted_m: i64,
+}
+
+/// CRI `PodSandboxStatus`, reduced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodSandboxStatus {
+    pub id: SandboxId,
+    pub name: String,
+    pub namespace: String,
+    pub uid: String,
+    pub ready: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("{kind} {id} not found")]
+    NotFound { kind: &'static str, id: String },
+    #[error("container {id} is {state:?}, cannot {op}")]
+    BadState {
+        id: String,
+        state: ContainerState,
+        op: &'static str,
+    },
+    #[error("pod sandbox {0} is not ready")]
+    SandboxNotReady(String),
+    #[error("runtime failure: {0}")]
+    Other(String),
+}
+
+/// One interface shaped like the CRI, implemented by the simulated runtime
+/// and (later) a Linux runtime.
+pub trait Runtime {
+    /// The runtime's name and cgroup settings.
+    fn name(&self) -> &str;
+    fn run_pod_sandbox(&mut self, config: &PodSandboxConfig) -> Result<SandboxId, RuntimeError>;
+    /// Stops every container of the sandbox (SIGKILL) and marks it not ready.
+    fn stop_pod_sandbox(&mut self, id: &str) -> Result<(), RuntimeError>;
+    /// Removes a stopped sandbox and its containers.
+    fn remove_pod_sandbox(&mut self, id: &str) -> Result<(), RuntimeError>;
+    fn create_container(
+        &mut self,
+        sandbox: &str,
+        config: &ContainerConfig,
+    ) -> Result<ContainerId, RuntimeError>;
+    fn start_container(&mut self, id: &str) -> Result<(), RuntimeError>;
+    /// SIGTERM, then SIGKILL after `timeout`; the simulated runtime's
+    /// workloads exit at once on SIGTERM (exit code 143 → reported 0 as
+    /// `Completed` when the stop was asked for).
+    fn stop_container(&mut self, id: &str, timeout: Duration) -> Result<(), RuntimeError>;
+    fn remove_container(&mut self, id: &str) -> Result<(), RuntimeError>;
+    fn update_container_resources(
+        &mut self,
+        id: &str,
+        resources: &LinuxContainerResources,
+    ) -> Result<(), RuntimeError>;
+    fn container_status(&self, id: &str) -> Result<ContainerStatus, RuntimeError>;
+    fn container_stats(&self, id: &str) -> Result<ContainerStats, RuntimeError>;
+    /// Containers, optionally of one sandbox, in creation order.
+    fn list_containers(&self, sandbox: Option<&str>) -> Vec<ContainerStatus>;
+    fn list_pod_sandboxes(&self) -> Vec<PodSandboxStatus>;
+    /// Lets `d` of time pass (simulated: advance the clock; real: sleep).
+    fn wait(&mut self, d: Duration);
+}
+
+/// Something a container did by itself while time passed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Exit {
+    pub container: ContainerId,
+    pub sandbox: SandboxId,
+    pub at: SimTime,
+    pub exit_code: i32,
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug)]
+struct Sandbox {
+    config: PodSandboxConfig,
+    ready: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Ctr {
+    sandbox: SandboxId,
+    config: ContainerConfig,
+    resources: LinuxContainerResources,
+    state: ContainerState,
+    created_at: SimTime,
+    started_at: Option<SimTime>,
+    finished_at: Option<SimTime>,
+    exit_code: Option<i32>,
+    reason: &'static str,
+    cpu_used_m_us: u128,
+    throttling: Throttling,
+    oom_kills: u64,
+    work_left: Option<i64>,
+    demand_m: i64,
+    granted_m: i64,
+    memory: i64,
+}
+
+/// The simulated container runtime of one node.
+#[derive(Clone, Debug)]
+pub struct SimRuntime {
+    name: String,
+    now: SimTime,
+    start: SimTime,
+    cpu_capacity_m: i64,
+    settings: CgroupSettings,
+    sandboxes: BTreeMap<SandboxId, Sandbox>,
+    containers: BTreeMap<ContainerId, Ctr>,
+    /// Creation order of containers (ids sort by number, but keep it explicit).
+    order: Vec<ContainerId>,
+    next_sandbox: u64,
+    next_container: u64,
+    exits: Vec<Exit>,
+}
+
+impl SimRuntime {
+    /// A runtime for a node with `cpu_capacity_m` for pods, at time `now`.
+    pub fn new(name: &str, cpu_capacity_m: i64, settings: CgroupSettings, now: SimTime) -> Self {
+        SimRuntime {
+            name: name.to_string(),
+            now,
+            start: now,
+            cpu_capacity_m,
+            settings,
+            sandboxes: BTreeMap::new(),
+            containers: BTreeMap::new(),
+            order: Vec::new(),
+            next_sandbox: 0,
+            next_container: 0,
+            exits: Vec::new(),
+        }
+    }
+
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// Advances to `t`, integrating usage and handling breakpoints (usage
+    /// changes, OOM kills, finished work, run times) on the way.
+    pub fn advance_to(&mut self, t: SimTime) {
+        while self.now < t {
+            let next = self.next_change().map_or(t, |n| n.min(t));
+            let next = next.max(self.now);
+            if next == self.now {
+                // A breakpoint at the current instant: process it.
+                self.process_now();
+                if self.next_change() == Some(self.now) {
+                    // Nothing changed at a breakpoint in the past; avoid a loop.
+                    break;
+                }
+                continue;
+            }
+            self.integrate(next);
+            self.process_now();
+        }
+        self.process_now();
+    }
+
+    /// Whether exits are waiting for [`SimRuntime::take_exits`].
+    pub fn has_exits(&self) -> bool {
+        !self.exits.is_empty()
+    }
+
+    /// The exits since the last call.
+    pub fn take_exits(&mut self) -> Vec<Exit> {
+        std::mem::take(&mut self.exits)
+    }
+
+    /// The earliest future time something changes by itself.
+    pub fn next_change(&self) -> Option<SimTime> {
+        let mut best: Option<SimTime> = None;
+        let mut consider = |t: SimTime| {
+            best = Some(best.map_or(t, |b: SimTime| b.min(t)));
+        };
+        for c in self.containers.values() {
+            if c.state != ContainerState::Running {
+                continue;
+            }
+            let Some(st) = c.started_at else { continue };
+            let since = self.now.since(st);
+            for m in [&c.config.workload.cpu, &c.config.workload.memory] {
+                if let Some(d) = m.next_change_after(since) {
+                    consider(st.after(d));
+                }
+            }
+            if let Some(d) = c.config.workload.run_for {
+                consider(st.after(d).max(self.now));
+            }
+            if let (Some(w), true) = (c.work_left, c.granted_m > 0) {
+                let dt = (w + c.granted_m - 1) / c.granted_m;
+                consider(self.now.after(Duration::from_micros(dt.max(0) as u64)));
+            }
+        }
+        best
+    }
+
+    /// Total memory in use by running containers.
+    pub fn memory_used(&self) -> i64 {
+        self.containers
+            .values()
+            .filter(|c| c.state == ContainerState::Running)
+            .map(|c| c.memory)
+            .fold(0i64, i64::saturating_add)
+    }
+
+    /// Total CPU demand and grant of running containers.
+    pub fn cpu_totals(&self) -> (i64, i64) {
+        self.containers
+            .values()
+            .filter(|c| c.state == ContainerState::Running)
+            .fold((0, 0), |(d, g), c| (d + c.demand_m, g + c.granted_m))
+    }
+
+    pub fn settings(&self) -> &CgroupSettings {
+        &self.settings
+    }
+
+    fn integrate(&mut self, to: SimTime) {
+        let dt = to.since(self.now).as_micros();
+        for c in self.containers.values_mut() {
+            if c.state != ContainerState::Running {
+                continue;
+            }
+            let Some(st) = c.started_at else { continue };
+            c.cpu_used_m_us += u128::from(dt) * c.granted_m.max(0) as u128;
+            if let Some(w) = c.work_left.as_mut() {
+                *w = w.saturating_sub(
+                    (i128::from(dt) * i128::from(c.granted_m)).min(i128::from(i64::MAX)) as i64,
+                );
+            }
+            let from = self.now.since(st).as_micros();
+            c.throttling.account(
+                from,
+                from + dt,
+                c.resources.cpu_period.max(0) as u64,
+                c.resources.cpu_limit_m(),
+                c.demand_m,
+                c.granted_m,
+            );
+        }
+        self.now = to;
+    }
+
+    /// Applies the state at `now`: usage values, self-exits, then the CPU
+    /// division.
+    fn process_now(&mut self) {
+        let now = self.now;
+        for id in &self.order {
+            let Some(c) = self.containers.get_mut(id) else {
+                continue;
+            };
+            if c.state != ContainerState::Running {
+                continue;
+            }
+            let Some(st) = c.started_at else { continue };
+            let since = now.since(st);
+            c.demand_m = c.config.workload.cpu.value_at(since).max(0);
+            c.memory = c.config.workload.memory.value_at(since).max(0);
+            let exit = if c.resources.memory_limit().is_some_and(|l| c.memory > l) {
+                c.oom_kills += 1;
+                Some((137, "OOMKilled"))
+            } else if c.work_left.is_some_and(|w| w <= 0)
+                || c.config.workload.run_for.is_some_and(|d| since >= d)
+            {
+                let code = c.config.workload.exit_code;
+                Some((code, if code == 0 { "Completed" } else { "Error" }))
+            } else {
+                None
+            };
+            if let Some((code, reason)) = exit {
+                c.state = ContainerState::Exited;
+                c.finished_at = Some(now);
+                c.exit_code = Some(code);
+                c.reason = reason;
+                c.demand_m = 0;
+                c.granted_m = 0;
+                self.exits.push(Exit {
+                    container: id.clone(),
+                    sandbox: c.sandbox.clone(),
+                    at: now,
+                    exit_code: code,
+                    reason,
+                });
+            }
+        }
+        self.reallocate();
+    }
+
+    /// Recomputes every running container's CPU grant over the cgroup tree:
+    /// kubepods → (guaranteed pods | burstable tier | besteffort tier →
+    /// pods) → containers.
+    fn reallocate(&mut self) {
+        let s = self.settings;
+        let mut groups = vec![CpuGroup {
+            parent: 0,
+            weight: 1,
+            cap_m: None,
+            demand_m: 0,
+        }];
+        let burstable_m: i64 = self
+            .sandboxes
+            .values()
+            .filter(|b| b.ready && b.config.qos == QosClass::Burstable)
+            .map(|b| b.config.cpu_request_m)
+            .sum();
+        let tiers = super::cgroup::qos_tiers([(QosClass::Burstable, burstable_m)]);
+        let tier_weight = |r: &ResourceConfig| s.cpu_weight_of(r.cpu_shares.unwrap_or(2));
+        groups.push(CpuGroup {
+            parent: 0,
+            weight: tier_weight(&tiers.burstable),
+            cap_m: None,
+            demand_m: 0,
+        });
+        groups.push(CpuGroup {
+            parent: 0,
+            weight: tier_weight(&tiers.besteffort),
+            cap_m: None,
+            demand_m: 0,
+        });
+        let mut leaf_of: Vec<(usize, ContainerId)> = Vec::new();
+        for (sid, sb) in &self.sandboxes {
+            if !sb.ready {
+                continue;
+            }
+            let running: Vec<&ContainerId> = self
+                .order
+                .iter()
+                .filter(|id| {
+                    self.containers
+                        .get(*id)
+                        .is_some_and(|c| &c.sandbox == sid && c.state == ContainerState::Running)
+                })
+                .collect();
+            if running.is_empty() {
+                continue;
+            }
+            let parent = match sb.config.parent {
+                QosParent::Kubepods => 0,
+                QosParent::Burstable => 1,
+                QosParent::BestEffort => 2,
+            };
+            let r = &sb.config.resources;
+            let cap = match (r.cpu_quota, r.cpu_period) {
+                (Some(q), Some(p)) if q > 0 && p > 0 => Some(q * 1000 / p as i64),
+                _ => None,
+            };
+            let pod = groups.len();
+            groups.push(CpuGroup {
+                parent,
+                weight: s.cpu_weight_of(r.cpu_shares.unwrap_or(2)),
+                cap_m: cap,
+                demand_m: 0,
+            });
+            for id in running {
+                let c = &self.containers[id];
+                leaf_of.push((groups.len(), id.clone()));
+                groups.push(CpuGroup {
+                    parent: pod,
+                    weight: s.cpu_weight_of(c.resources.cpu_shares),
+                    cap_m: c.resources.cpu_limit_m(),
+                    demand_m: c.demand_m,
+                });
+            }
+        }
+        let grants = cpu::allocate(&groups, self.cpu_capacity_m);
+        for (i, id) in leaf_of {
+            if let Some(c) = self.containers.get_mut(&id) {
+                c.granted_m = grants[i];
+            }
+        }
+    }
+
+    fn ctr(&self, id: &str) -> Result<&Ctr, RuntimeError> {
+        self.containers
+            .get(id)
+            .ok_or_else(|| RuntimeError::NotFound {
+                kind: "container",
+                id: id.to_string(),
+            })
+    }
+
+    fn ctr_mut(&mut self, id: &str) -> Result<&mut Ctr, RuntimeError> {
+        self.containers
+            .get_mut(id)
+            .ok_or_else(|| RuntimeError::NotFound {
+                kind: "container",
+                id: id.to_string(),
+            })
+    }
+
+    fn status_of(&self, id: &str, c: &Ctr) -> ContainerStatus {
+        ContainerStatus {
+            id: id.to_string(),
+            sandbox: c.sandbox.clone(),
+            name: c.config.name.clone(),
+            attempt: c.config.attempt,
+            state: c.state,
+            created_at: c.created_at.since(self.start),
+            started_at: c.started_at.map(|t| t.since(self.start)),
+            finished_at: c.finished_at.map(|t| t.since(self.start)),
+            exit_code: c.exit_code,
+            reason: c.reason.to_string(),
+            resources: c.resources.clone(),
+        }
+    }
+
+    fn kill(&mut self, id: &str, code: i32, reason: &'static str) {
+        let now = self.now;
+        if let Some(c) = self.containers.get_mut(id) {
+            if c.state == ContainerState::Running {
+                c.state = ContainerState::Exited;
+                c.finished_at = Some(now);
+                c.exit_code = Some(code);
+                c.reason = reason;
+                c.demand_m = 0;
+                c.granted_m = 0;
+            } else if c.state == ContainerState::Created {
+                c.state = ContainerState::Exited;
+                c.finished_at = Some(now);
+                c.exit_code = Some(code);
+                c.reason = reason;
+            }
+        }
+    }
+}
+
+impl Runtime for SimRuntime {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn run_pod_sandbox(&mut self, config: &PodSandboxConfig) -> Result<SandboxId, RuntimeError> {
+        self.next_sandbox += 1;
+        let id = format!("sb-{}", self.next_sandbox);
+        self.sandboxes.insert(
+            id.clone(),
+            Sandbox {
+                config: config.clone(),
+                ready: true,
+            },
+        );
+        Ok(id)
+    }
+
+    fn stop_pod_sandbox(&mut self, id: &str) -> Result<(), RuntimeError> {
+        if !self.sandboxes.contains_key(id) {
+            return Err(RuntimeError::NotFound {
+                kind: "pod sandbox",
+                id: id.to_string(),
+            });
+        }
+        let ids: Vec<ContainerId> = self
+            .order
+            .iter()
+            .filter(|c| self.containers.get(*c).is_some_and(|x| x.sandbox == id))
+            .cloned()
+            .collect();
+        for c in ids {
+            self.kill(&c, 137, "Error");
+        }
+        if let Some(sb) = self.sandboxes.get_mut(id) {
+            sb.ready = false;
+        }
+        self.reallocate();
+        Ok(())
+    }
+
+    fn remove_pod_sandbox(&mut self, id: &str) -> Result<(), RuntimeError> {
+        if self.sandboxes.get(id).is_some_and(|s| s.ready) {
+            self.stop_pod_sandbox(id)?;
+        }
+        if self.sandboxes.remove(id).is_none() {
+            return Err(RuntimeError::NotFound {
+                kind: "pod sandbox",
+                id: id.to_string(),
+            });
+        }
+        let containers = &mut self.containers;
+        self.order.retain(|c| {
+            let mine = containers.get(c).is_some_and(|x| x.sandbox == id);
+            if mine {
+                containers.remove(c);
+            }
+            !mine
+        });
+        Ok(())
+    }
+
+    fn create_container(
+        &mut self,
+        sandbox: &str,
+        config: &ContainerConfig,
+    ) -> Result<ContainerId, RuntimeError> {
+        match self.sandboxes.get(sandbox) {
+            None => {
+                return Err(RuntimeError::NotFound {
+                    kind: "pod sandbox",
+                    id: sandbox.to_string(),
+                })
+            }
+            Some(s) if !s.ready => return Err(RuntimeError::SandboxNotReady(sandbox.to_string())),
+            _ => {}
+        }
+        self.next_container += 1;
+        let id = format!("ctr-{}", self.next_container);
+        self.containers.insert(
+            id.clone(),
+            Ctr {
+                sandbox: sandbox.to_string(),
+                config: config.clone(),
+                resources: config.resources.clone(),
+                state: ContainerState::Created,
+                created_at: self.now,
+                started_at: None,
+                finished_at: None,
+                exit_code: None,
+                reason: "",
+                cpu_used_m_us: 0,
+                throttling: Throttling::default(),
+                oom_kills: 0,
+                work_left: config.workload.cpu_work,
+                demand_m: 0,
+                granted_m: 0,
+                memory: 0,
+            },
+        );
+        self.order.push(id.clone());
+        Ok(id)
+    }
+
+    fn start_container(&mut self, id: &str) -> Result<(), RuntimeError> {
+        let now = self.now;
+        let c = self.ctr_mut(id)?;
+        if c.state != ContainerState::Created {
+            return Err(RuntimeError::BadState {
+                id: id.to_string(),
+                state: c.state,
+                op: "start",
+            });
+        }
+        c.state = ContainerState::Running;
+        c.started_at = Some(now);
+        self.process_now();
+        Ok(())
+    }
+
+    fn stop_container(&mut self, id: &str, _timeout: Duration) -> Result<(), RuntimeError> {
+        let st = self.ctr(id)?.state;
+        if st == ContainerState::Running {
+            // Simulated workloads handle SIGTERM and exit cleanly at once.
+            self.kill(id, 0, "Completed");
+            self.reallocate();
+        }
+        Ok(())
+    }
+
+    fn remove_container(&mut self, id: &str) -> Result<(), RuntimeError> {
+        let st = self.ctr(id)?.state;
+        if st == ContainerState::Running {
+            return Err(RuntimeError::BadState {
+                id: id.to_string(),
+                state: st,
+                op: "remove",
+            });
+        }
+        self.containers.remove(id);
+        self.order.retain(|c| c != id);
+        Ok(())
+    }
+
+    fn update_container_resources(
+        &mut self,
+        id: &str,
+        resources: &LinuxContainerResources,
+    ) -> Result<(), RuntimeError> {
+        let c = self.ctr_mut(id)?;
+        if c.state == ContainerState::Exited {
+            return Err(RuntimeError::BadState {
+                id: id.to_string(),
+                state: c.state,
+                op: "update",
+            });
+        }
+        c.resources = resources.clone();
+        self.process_now();
+        Ok(())
+    }
+
+    fn container_status(&self, id: &str) -> Result<ContainerStatus, RuntimeError> {
+        let c = self.ctr(id)?;
+        Ok(self.status_of(id, c))
+    }
+
+    fn container_stats(&self, id: &str) -> Result<ContainerStats, RuntimeError> {
+        let c = self.ctr(id)?;
+        let running = c.state == ContainerState::Running;
+        Ok(ContainerStats {
+            cpu_usage_us: (c.cpu_used_m_us / 1000) as u64,
+            memory_working_set_bytes: if running { c.memory } else { 0 },
+            throttling: c.throttling,
+            oom_kills: c.oom_kills,
+            cpu_demand_m: c.demand_m,
+            cpu_granted_m: c.granted_m,
+        })
+    }
+
+    fn list_containers(&self, sandbox: Option<&str>) -> Vec<ContainerStatus> {
+        self.order
+            .iter()
+            .filter_map(|id| self.containers.get(id).map(|c| (id, c)))
+            .filter(|(_, c)| sandbox.is_none_or(|s| c.sandbox == s))
+            .map(|(id, c)| self.status_of(id, c))
+            .collect()
+    }
+
+    fn list_pod_sandboxes(&self) -> Vec<PodSandboxStatus> {
+        self.sandboxes
+            .iter()
+            .map(|(id, s)| PodSandboxStatus {
+                id: id.clone(),
+                name: s.config.name.clone(),
+                namespace: s.config.namespace.clone(),
+                uid: s.config.uid.clone(),
+                ready: s.ready,
+            })
+            .collect()
+    }
+
+    fn wait(&mut self, d: Duration) {
+        let t = self.now.after(d);
+        self.advance_to(t);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::conformance;
+    use super::*;
+
+    fn rt() -> SimRuntime {
+        SimRuntime::new("sim", 4000, CgroupSettings::default(), SimTime::ZERO)
+    }
+
+    #[test]
+    fn conformance_suite() {
+        conformance::run_all(rt, &conformance::Tolerance::EXACT).unwrap();
+    }
+
+    #[test]
+    fn cpu_work_is_stretched_by_contention() {
+        let mut r = SimRuntime::new("sim", 1000, CgroupSettings::default(), SimTime::ZERO);
+        let sb = conformance::sandbox(&mut r, "a", 0, 0).unwrap();
+        let work = |w: i64| Workload {
+            cpu: UsageModel::Const(1000),
+            cpu_work: Some(w),
+            ..Default::default()
+        };
+        // Two equal containers each wanting a full core on a 1-core node:
+        // 1 CPU-second of work takes 2 s.
+        let mut ids = Vec::new();
+        for n in ["x", "y"] {
+            let cfg = conformance::container(n, 0, 0, 0, 0, work(1_000_000_000));
+            let id = r.create_container(&sb, &cfg).unwrap();
+            r.start_container(&id).unwrap();
+            ids.push(id);
+        }
+        assert_eq!(r.next_change(), Some(SimTime(2_000_000)));
+        r.advance_to(SimTime(10_000_000));
+        let exits = r.take_exits();
+        assert_eq!(exits.len(), 2);
+        assert!(exits
+            .iter()
+            .all(|e| e.at == SimTime(2_000_000) && e.reason == "Completed"));
+        assert_eq!(r.container_stats(&ids[0]).unwrap().cpu_usage_us, 1_000_000);
+    }
+}
