@@ -2,7 +2,8 @@
 //! CPU demand in millicores (duty-cycled busy loops, one thread per started
 //! core), allocates and touches memory up to a target, and ends after a
 //! wall-clock duration or once it has used a given amount of CPU time,
-//! with a given exit code; SIGTERM ends it at once with 143.
+//! with a given exit code (with neither it runs until stopped); SIGTERM
+//! ends it at once with 143.
 //!
 //! The wall clock is the point here (clippy's ban is lifted locally).
 #![allow(clippy::disallowed_methods)]
@@ -152,10 +153,11 @@ mod tests {
     }
 
     #[test]
-    fn nothing_to_do_ends_at_once() {
+    fn zero_duration_ends_at_once() {
         assert_eq!(
             burn(&BurnSpec {
                 exit_code: 3,
+                duration: Some(Duration::ZERO),
                 ..Default::default()
             }),
             3

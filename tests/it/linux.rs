@@ -342,3 +342,31 @@ fn cleanup_after_a_panic_leaves_nothing() {
         "the container's shim {pid} is gone"
     );
 }
+
+/// The runtime conformance bodies (src/node/conformance.rs) against the
+/// Linux runtime: lifecycle, sandbox stop, resources, CPU-limit
+/// throttling (±20%), OOM kill, exit codes. Each check gets a fresh node.
+#[test]
+fn conformance_linux_runtime() {
+    use kubesim::linux::runtime::LinuxRuntime;
+    use kubesim::node::conformance::{run_all, Tolerance};
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(s) = session("conformance_linux_runtime") else {
+        return;
+    };
+    let run = s.driver().run_id().to_string();
+    let s = std::sync::Arc::new(s);
+    let mut n = 0;
+    let make = || {
+        n += 1;
+        LinuxRuntime::new(s.clone(), &format!("node-{n}"), 1000, 1 << 30, burn_exe())
+            .expect("node subtree")
+    };
+    let r = run_all(make, &Tolerance::NOISY);
+    let s = std::sync::Arc::into_inner(s).expect("runtimes dropped");
+    s.close().unwrap();
+    assert_clean(&run);
+    if let Err(m) = r {
+        panic!("Linux runtime conformance: {m}");
+    }
+}
