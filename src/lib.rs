@@ -8,6 +8,7 @@ pub mod linux;
 pub mod model;
 pub mod node;
 pub mod output;
+pub mod realcmp;
 pub mod runner;
 pub mod scenario;
 pub mod scheduler;

@@ -32,6 +32,10 @@ enum Command {
     /// The built-in workload of the Linux backend's containers.
     #[command(hide = true)]
     Burn(linux::BurnArgs),
+    /// Run a scenario with real processes in namespaces and cgroups (Linux).
+    Replay(linux::ReplayArgs),
+    /// Compare a simulated run with its real replay, per container.
+    CompareReal(linux::CompareArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -41,6 +45,8 @@ pub fn main() -> ExitCode {
         Command::Validate(a) => validate::validate(a),
         Command::Explain(a) => explain::explain(a),
         Command::Burn(a) => linux::burn(a),
+        Command::Replay(a) => linux::replay(a),
+        Command::CompareReal(a) => linux::compare_real(a),
     };
     match r {
         Ok(code) => code,

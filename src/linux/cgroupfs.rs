@@ -354,7 +354,8 @@ pub struct CgLimits {
     /// `Some(None)` = unlimited.
     pub memory_max: Option<Option<u64>>,
     pub pids_max: Option<Option<u64>>,
-    /// A cpuset list such as `0` or `0-1` (with its memory nodes).
+    /// A cpuset list such as `0` or `0-1`, and its memory nodes (empty:
+    /// left as inherited).
     pub cpuset: Option<(String, String)>,
 }
 
@@ -716,7 +717,9 @@ impl V1Driver {
         if let Some((cpus, mems)) = &l.cpuset {
             if let Some(c) = at("cpuset") {
                 self.tree.write(&c, "cpuset.cpus", cpus)?;
-                self.tree.write(&c, "cpuset.mems", mems)?;
+                if !mems.is_empty() {
+                    self.tree.write(&c, "cpuset.mems", mems)?;
+                }
             }
         }
         Ok(())
@@ -901,7 +904,9 @@ impl V2Driver {
         }
         if let Some((cpus, mems)) = &l.cpuset {
             self.tree.write(&d, "cpuset.cpus", cpus)?;
-            self.tree.write(&d, "cpuset.mems", mems)?;
+            if !mems.is_empty() {
+                self.tree.write(&d, "cpuset.mems", mems)?;
+            }
         }
         Ok(())
     }

@@ -9,5 +9,6 @@
 pub mod burn;
 pub mod cgroupfs;
 pub mod guard;
+pub mod replay;
 pub mod runtime;
 pub mod spawn;

@@ -128,6 +128,21 @@ impl LinuxRuntime {
         memory: i64,
         burn: PathBuf,
     ) -> Result<LinuxRuntime, RuntimeError> {
+        Self::with_cpus(session, node, cpu_m, memory, burn, None)
+    }
+
+    /// As [`LinuxRuntime::new`], with the node pinned to host CPUs (a
+    /// cpuset list such as `0` or `0,1`). A quota alone lets a 1-CPU node
+    /// run on two host CPUs at once for half of each period; pinning
+    /// makes the emulated node's parallelism that of the real one.
+    pub fn with_cpus(
+        session: Arc<Session>,
+        node: &str,
+        cpu_m: i64,
+        memory: i64,
+        burn: PathBuf,
+        cpus: Option<String>,
+    ) -> Result<LinuxRuntime, RuntimeError> {
         let d = session.driver();
         let group = CgName::new(&sanitize(node)).map_err(other)?;
         d.create(&group).map_err(other)?;
@@ -140,7 +155,9 @@ impl LinuxRuntime {
             cpu_period: Some(DEFAULT_PERIOD_US),
             memory: (memory > 0).then_some(memory),
         };
-        d.apply(&group, &rc_limits(&node_cfg)).map_err(other)?;
+        let mut node_limits = rc_limits(&node_cfg);
+        node_limits.cpuset = cpus.map(|c| (c, String::new()));
+        d.apply(&group, &node_limits).map_err(other)?;
         for sub in ["kubepods", "kubepods/burstable", "kubepods/besteffort"] {
             d.create(&group.join(sub).map_err(other)?).map_err(other)?;
         }
@@ -550,6 +567,12 @@ impl Drop for LinuxRuntime {
 }
 
 impl LinuxRuntime {
+    /// The cgroup counters of a sandbox's pod group.
+    pub fn pod_stats(&self, sandbox: &str) -> Result<super::cgroupfs::CgStats, RuntimeError> {
+        let sb = self.sb(sandbox)?;
+        self.session.driver().stats(&sb.group).map_err(other)
+    }
+
     /// The QoS class tier a sandbox sits in (for reports).
     pub fn qos_of(&self, sandbox: &str) -> Option<QosClass> {
         self.sandboxes.get(sandbox).map(|s| s.config.qos)
