@@ -251,9 +251,9 @@ impl LinuxRuntime {
         let oom = code == 137 && self.oom_kills(c) > 0;
         let (code, reason) = if oom {
             (137, "OOMKilled")
-        } else if c.stop_requested && code == 143 {
-            (0, "Completed")
-        } else if code == 0 {
+        } else if code == 0 || (c.stop_requested && code == 143) {
+            // A workload ending on the SIGTERM of a requested stop is a
+            // clean exit, as the simulated runtime reports it.
             (0, "Completed")
         } else {
             (code, "Error")

@@ -85,7 +85,7 @@ fn assert_clean(run_id: &str) {
     assert!(left.is_empty(), "left behind: {left:?}");
 }
 
-/// A 0.5-CPU quota over ~2 s: the CPU used per CFS period the group was
+/// A 0.5-CPU quota over ~1.5 s: the CPU used per CFS period the group was
 /// active in is the quota, ±10% (the measure is usage against the periods
 /// the kernel counted, so other load on the 2 shared cores does not enter
 /// unless it starves the group below its quota).
@@ -109,14 +109,14 @@ fn cpu_quota_is_honoured() {
         )
         .unwrap();
     let pid = s
-        .start(&g, burn_exe(), burn_args(1000, 0, 2000, 0), "quota", false)
+        .start(&g, burn_exe(), burn_args(1000, 0, 1500, 0), "quota", false)
         .unwrap();
     assert_eq!(wait_exit(&s, pid, Duration::from_secs(10)), 0);
     let st: CgStats = s.driver().stats(&g).unwrap();
     let allowed = st.nr_periods * 50_000;
     let ratio = st.cpu_usage_us as f64 / allowed as f64;
     eprintln!("quota: {st:?} usage/allowed = {ratio:.3}");
-    assert!(st.nr_periods >= 15, "{st:?}");
+    assert!(st.nr_periods >= 12, "{st:?}");
     assert!(
         (0.9..=1.1).contains(&ratio),
         "usage/quota {ratio:.3}: {st:?}"
@@ -169,14 +169,14 @@ fn cpu_shared_in_proportion_to_shares() {
         .unwrap();
     }
     let pa = s
-        .start(&a, burn_exe(), burn_args(1000, 0, 2500, 0), "a", false)
+        .start(&a, burn_exe(), burn_args(1000, 0, 1600, 0), "a", false)
         .unwrap();
     let pb = s
-        .start(&b, burn_exe(), burn_args(1000, 0, 2500, 0), "b", false)
+        .start(&b, burn_exe(), burn_args(1000, 0, 1600, 0), "b", false)
         .unwrap();
-    std::thread::sleep(Duration::from_millis(400));
+    std::thread::sleep(Duration::from_millis(300));
     let (a0, b0) = (d.stats(&a).unwrap(), d.stats(&b).unwrap());
-    std::thread::sleep(Duration::from_millis(1500));
+    std::thread::sleep(Duration::from_millis(1000));
     let (a1, b1) = (d.stats(&a).unwrap(), d.stats(&b).unwrap());
     let ua = a1.cpu_usage_us - a0.cpu_usage_us;
     let ub = b1.cpu_usage_us - b0.cpu_usage_us;
@@ -368,5 +368,133 @@ fn conformance_linux_runtime() {
     assert_clean(&run);
     if let Err(m) = r {
         panic!("Linux runtime conformance: {m}");
+    }
+}
+
+const SMALL: &str = r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata:
+  name: small-real
+spec:
+  seed: 1
+  duration: 5s
+  sampleInterval: 1s
+  cluster:
+    nodePools:
+    - name: w
+      count: 1
+      capacity: {cpu: "1", memory: 1Gi, pods: "10"}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: batch
+  annotations:
+    kubesim.dev/cpu-usage: "1"
+    kubesim.dev/cpu-work: "1"
+spec:
+  restartPolicy: Never
+  containers:
+  - name: work
+    image: b:1
+    resources:
+      requests: {cpu: 500m, memory: 32Mi}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: hog
+  annotations:
+    kubesim.dev/cpu-usage: 10m
+    kubesim.dev/memory-usage: 64Mi
+spec:
+  restartPolicy: Never
+  containers:
+  - name: app
+    image: a:1
+    resources:
+      requests: {cpu: 10m, memory: 32Mi}
+      limits: {memory: 32Mi}
+"#;
+
+/// A small scenario replayed for real: results in the simulator's schema,
+/// the OOM kill agrees, the batch job's completion time is within ±30% of
+/// the simulated one (one job alone on a 1-CPU node pinned to one host CPU),
+/// and nothing is left behind.
+#[test]
+fn replay_small_scenario_for_real() {
+    use kubesim::linux::replay::{replay, ReplayOptions};
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Err(e) = check_host() {
+        eprintln!("replay_small_scenario_for_real: skipped: {e}");
+        return;
+    }
+    let sc = kubesim::scenario::load_str(SMALL, Path::new("small.yaml"), Default::default())
+        .expect("scenario loads");
+    let t = tempfile::tempdir().unwrap();
+    let opts = ReplayOptions {
+        speed: 1.0,
+        out: t.path().to_path_buf(),
+        burn_exe: burn_exe(),
+        session: SessionOptions {
+            cpu_shares: Some(262_144),
+            ..Default::default()
+        },
+        until: None,
+    };
+    let rep = replay(sc, &opts).expect("replay runs");
+    let rows = kubesim::realcmp::compare(&rep.sim_dir, &rep.real_dir).unwrap();
+    eprintln!("{}", kubesim::realcmp::table(&rows));
+    let comp = std::fs::read_to_string(rep.real_dir.join("completions.csv")).unwrap();
+    assert!(
+        comp.contains(",hog,app,") && comp.contains(",137,OOMKilled,"),
+        "{comp}"
+    );
+    let head = std::fs::read_to_string(rep.real_dir.join("containers.csv")).unwrap();
+    assert!(head.starts_with("t_us,node,namespace,pod,container,cpu_demand_m,cpu_granted_m,"));
+    for r in &rows {
+        assert_eq!(r.oom_agrees(), Some(true), "{r:?}");
+    }
+    let batch = rows.iter().find(|r| r.pod == "batch").expect("batch row");
+    let err = kubesim::realcmp::Row::err_pct(batch.sim_completion_us, batch.real_completion_us)
+        .expect("both completed");
+    assert!(err.abs() <= 30.0, "completion error {err:.1}%: {batch:?}");
+    let layout = check_host().unwrap();
+    for m in hierarchies(&layout) {
+        let left: Vec<_> = std::fs::read_dir(m.join("kubesim"))
+            .map(|r| r.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+}
+
+/// `replay --cleanup` removes a dead run's groups (one made here, owned by
+/// a pid above pid_max) and keeps nothing else.
+#[test]
+fn cleanup_removes_a_dead_runs_leftovers() {
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let layout = match check_host() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("cleanup_removes_a_dead_runs_leftovers: skipped: {e}");
+            return;
+        }
+    };
+    let pid_max: u64 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(4_194_304);
+    let run = format!("{}-0", pid_max + 1);
+    let mounts = hierarchies(&layout);
+    for m in &mounts {
+        std::fs::create_dir_all(m.join("kubesim").join(&run).join("node-0/kubepods")).unwrap();
+    }
+    let rep = kubesim::linux::guard::cleanup().unwrap();
+    assert!(rep.errors.is_empty(), "{rep:?}");
+    assert_eq!(rep.removed.len(), mounts.len(), "{rep:?}");
+    assert_clean(&run);
+    for m in &mounts {
+        assert!(!m.join("kubesim").exists(), "{} left", m.display());
     }
 }
