@@ -202,6 +202,8 @@ pub fn replay(sc: Scenario, opts: &ReplayOptions) -> Result<ReplayReport, Replay
     if !(opts.speed > 0.0 && opts.speed <= 1000.0) {
         return Err(ReplayError::Speed);
     }
+    // Say what is missing before anything is written.
+    super::guard::check_host()?;
     let sim_dir = opts.out.join("sim");
     let real_dir = opts.out.join("real");
     let sample = sc.sample_interval;

@@ -498,3 +498,36 @@ fn cleanup_removes_a_dead_runs_leftovers() {
         assert!(!m.join("kubesim").exists(), "{} left", m.display());
     }
 }
+
+/// Without root, `kubesim replay` exits non-zero with a message that says
+/// root is missing, and writes nothing (run as uid 65534 via setpriv).
+#[test]
+fn replay_without_root_says_what_is_missing() {
+    let setpriv = Path::new("/usr/bin/setpriv");
+    if !setpriv.exists() || check_host().is_err() {
+        eprintln!(
+            "replay_without_root_says_what_is_missing: skipped: needs root and setpriv to drop it"
+        );
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let file = t.path().join("s.yaml");
+    std::fs::write(&file, SMALL).unwrap();
+    let out = t.path().join("out");
+    let o = std::process::Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(burn_exe())
+        .arg("replay")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("needs root") && err.contains("uid 65534"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
