@@ -38,6 +38,8 @@ pub enum Event {
     /// The node model of a node reaches a breakpoint that must happen for
     /// the run to finish (CPU work in progress, eviction checks).
     NodeUsage(NodeId),
+    /// A pod's readiness probes pass: it becomes Ready.
+    PodReady(PodId),
     /// A node-model breakpoint of usage changes only (does not keep a run
     /// alive by itself).
     NodeUsageTick(NodeId),

@@ -35,6 +35,12 @@ pub enum InvariantViolation {
     },
     #[error("per-phase pod counts drifted: kept {kept}, actual {actual}")]
     CountDrift { kept: String, actual: String },
+    #[error("node model of {node} grants {granted}m CPU of {capacity}m")]
+    CpuOverGranted {
+        node: String,
+        granted: i64,
+        capacity: i64,
+    },
 }
 
 pub(super) fn check(w: &World) -> Result<(), InvariantViolation> {
@@ -142,6 +148,17 @@ pub(super) fn check(w: &World) -> Result<(), InvariantViolation> {
             kept: format!("{:?} terminating {}", w.phase_counts, w.terminating),
             actual: format!("{counts:?} terminating {terminating}"),
         });
+    }
+    for (nid, a) in &w.agents {
+        let (_, granted) = a.runtime.cpu_totals();
+        let capacity = w.nodes[nid.0 as usize].capacity.cpu_m;
+        if granted > capacity {
+            return Err(InvariantViolation::CpuOverGranted {
+                node: w.nodes[nid.0 as usize].meta.name.clone(),
+                granted,
+                capacity,
+            });
+        }
     }
     if let Some((i, c)) = seen.iter().enumerate().find(|(_, c)| **c > 1) {
         return Err(InvariantViolation::MultiplyBound {

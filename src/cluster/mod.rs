@@ -138,12 +138,21 @@ struct PodRuntime {
     live: bool,
     /// When the scheduler may retry it (back-off expiry).
     backoff_until: SimTime,
+    /// A pending readiness timer (readiness probes passing).
+    ready_timer: Option<TimerId>,
+    /// The current run ends by a liveness-probe kill.
+    liveness_kill: bool,
 }
 
 #[derive(Clone, Debug, Default)]
 struct NodeRuntime {
     failed_at: Option<SimTime>,
     detect_timer: Option<TimerId>,
+    /// Image pulls (node_hooks.rs): serialized pulls end here; images being
+    /// pulled and when they arrive; when each cached image was last used.
+    pull_busy_until: SimTime,
+    pulling: BTreeMap<String, SimTime>,
+    image_last_used: BTreeMap<String, SimTime>,
 }
 
 pub struct World {
@@ -395,6 +404,7 @@ impl World {
             Event::TaintEviction(p) => self.taint_eviction(p),
             Event::PermitTimeout(p) => self.permit_timeout(p),
             Event::NodeUsage(n) | Event::NodeUsageTick(n) => self.node_usage(n),
+            Event::PodReady(p) => self.pod_ready(p),
             Event::Sample => {
                 // Sample the state at the end of this instant: let every
                 // other event at the same time run first.

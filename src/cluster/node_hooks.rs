@@ -4,19 +4,23 @@
 //! work) come back as container exits; the kubelet's eviction manager
 //! acts on node memory pressure; samples feed `containers.csv` and
 //! `node_usage.csv`. Pods without usage models never get here.
+//! Also the prober's outcomes (readiness → `Pod::ready_since`, liveness
+//! kills) and image pulls with the node's image cache and image GC.
 
 use super::{Event, World};
 use crate::engine::{Duration, SimTime};
-use crate::model::node::ConditionStatus;
+use crate::model::node::{normalized_image_name, ConditionStatus};
+use crate::model::pod::{ContainerState, PullPolicy};
 use crate::model::{NodeId, PodId, PodPhase, Taint, TaintEffect};
 use crate::node::kubelet::NodeAgent;
 
 /// `node.kubernetes.io/memory-pressure` (NoSchedule while the condition holds).
 pub const TAINT_MEMORY_PRESSURE: &str = "node.kubernetes.io/memory-pressure";
-/// Kubelet `evictionHard` default `memory.available<100Mi`.
-pub const EVICTION_HARD_MEMORY: i64 = 100 * 1024 * 1024;
 /// Kubelet eviction manager monitoring interval (`housekeeping` 10 s).
 pub const EVICTION_MONITORING_PERIOD: Duration = Duration::from_secs(10);
+/// Kubelet `imageGCHighThresholdPercent` / `imageGCLowThresholdPercent`.
+pub const IMAGE_GC_HIGH_PERCENT: i64 = 85;
+pub const IMAGE_GC_LOW_PERCENT: i64 = 80;
 /// Kubelet `evictionPressureTransitionPeriod` default.
 pub const PRESSURE_TRANSITION_PERIOD: Duration = Duration::from_secs(300);
 
@@ -74,10 +78,11 @@ impl World {
         );
         let now = self.now;
         let seed = self.rng.seed();
+        let settings = self.scenario.kubelet.cgroups;
         let agent = self
             .agents
             .entry(nid)
-            .or_insert_with(|| Box::new(NodeAgent::new(&name, cpu, mem, now)));
+            .or_insert_with(|| Box::new(NodeAgent::new(&name, cpu, mem, settings, now)));
         agent.start_pod(now, id.0, &self.pods[idx], seed);
         self.usage_reschedule(nid);
     }
@@ -196,7 +201,8 @@ impl World {
         };
         let used = a.runtime.memory_used();
         let available = self.nodes[ni].capacity.memory - used;
-        let under = available < EVICTION_HARD_MEMORY;
+        let threshold = self.scenario.kubelet.eviction_hard_memory;
+        let under = available < threshold;
         if !under && !a.memory_pressure {
             a.check_at = None;
             return;
@@ -204,7 +210,7 @@ impl World {
         // The eviction manager looks at its signals every monitoring
         // period (aligned to multiples of it).
         let period = EVICTION_MONITORING_PERIOD.as_micros();
-        if now.as_micros() % period != 0 {
+        if !now.as_micros().is_multiple_of(period) {
             a.check_at = Some(SimTime((now.as_micros() / period + 1) * period));
             return;
         }
@@ -239,8 +245,9 @@ impl World {
                 Some(nid),
                 Some("MemoryPressure"),
                 Some(&format!(
-                    "memory.available {}Ki < 100Mi",
-                    available.div_euclid(1024)
+                    "memory.available {}Ki < {}Ki",
+                    available.div_euclid(1024),
+                    threshold / 1024
                 )),
             );
         }
@@ -271,7 +278,8 @@ impl World {
             a.evictions += 1;
         }
         let msg = format!(
-            "The node was low on resource: memory. Threshold quantity: 100Mi, available: {}Ki. Pod was using {}Ki, request is {}Ki.",
+            "The node was low on resource: memory. Threshold quantity: {}Ki, available: {}Ki. Pod was using {}Ki, request is {}Ki.",
+            threshold / 1024,
             available.div_euclid(1024),
             used_v / 1024,
             self.pods[v as usize].requests.memory / 1024
@@ -368,6 +376,277 @@ impl World {
     /// containers (their usage changes without other events).
     pub(super) fn usage_keeps_sampling(&self) -> bool {
         self.end.is_some() && self.agents.values().any(|a| a.has_pods())
+    }
+
+    /// The containers (re)started: the pod is Ready at once without
+    /// readiness probes, else when they pass (a `PodReady` event). Returns
+    /// when the run ends: the run time or a liveness-probe kill, whichever
+    /// comes first.
+    pub(super) fn probes_run_started(&mut self, id: PodId) -> Option<Duration> {
+        let idx = id.0 as usize;
+        let t = self.pod_rt[idx].ready_timer.take();
+        self.cancel(t);
+        self.pod_rt[idx].liveness_kill = false;
+        self.pods[idx].status.container_state = ContainerState::Running {
+            started_at: self.now,
+        };
+        let run = self.pods[idx].behavior.run;
+        let Some(pr) = self.pods[idx].behavior.probes.as_deref() else {
+            self.pods[idx].status.ready_since = Some(self.now);
+            return run;
+        };
+        let ready = pr.ready_after_start();
+        let kill = pr.liveness_kill_after_start();
+        if ready == Duration::ZERO {
+            self.pods[idx].status.ready_since = Some(self.now);
+        } else if kill.is_none_or(|k| ready < k) && run.is_none_or(|r| ready < r) {
+            let timer = self.push(self.now.after(ready), Event::PodReady(id));
+            self.pod_rt[idx].ready_timer = Some(timer);
+        }
+        match (kill, run) {
+            (Some(k), r) if r.is_none_or(|r| k < r) => {
+                self.pod_rt[idx].liveness_kill = true;
+                Some(k)
+            }
+            (_, r) => r,
+        }
+    }
+
+    pub(super) fn pod_ready(&mut self, id: PodId) {
+        let idx = id.0 as usize;
+        self.pod_rt[idx].ready_timer = None;
+        let pod = &self.pods[idx];
+        if pod.phase() != PodPhase::Running || pod.is_terminating() || pod.is_ready() {
+            return;
+        }
+        self.pods[idx].status.ready_since = Some(self.now);
+        let node = self.pods[idx].status.node;
+        self.log_event("PodReady", Some(id), node, None, None);
+    }
+
+    /// The pod is no longer Ready (its run ended, it is terminating or
+    /// gone, or its node became unreachable).
+    pub(super) fn not_ready(&mut self, id: PodId) {
+        let idx = id.0 as usize;
+        let t = self.pod_rt[idx].ready_timer.take();
+        self.cancel(t);
+        self.pods[idx].status.ready_since = None;
+    }
+
+    /// Image pulls before the pod's containers start, on nodes with an
+    /// image pull bandwidth (kubelet `serializeImagePulls: true`: one pull
+    /// at a time per node). An image the node has (or is pulling) costs no
+    /// transfer; `imagePullPolicy: Always` finds its layers cached (the
+    /// registry round trip is not modelled); `Never` with the image absent
+    /// leaves the pod Pending with reason `ErrImageNeverPull`. Returns the
+    /// wait until the last image is there, `None` for ErrImageNeverPull.
+    pub(super) fn image_pulls(&mut self, id: PodId, nid: NodeId) -> Option<Duration> {
+        let ni = nid.0 as usize;
+        let waiting = if self.pods[id.0 as usize].spec.init_containers.is_empty() {
+            "ContainerCreating"
+        } else {
+            "PodInitializing"
+        };
+        self.pods[id.0 as usize].status.container_state =
+            ContainerState::Waiting { reason: waiting };
+        let Some(bw) = self.nodes[ni].image_pull_bandwidth else {
+            return Some(Duration::ZERO);
+        };
+        self.settle_pulls(nid);
+        let pod = &self.pods[id.0 as usize];
+        let size = pod.behavior.image_size.unwrap_or(0).max(0);
+        let images: Vec<(String, PullPolicy)> = pod
+            .spec
+            .init_containers
+            .iter()
+            .chain(pod.spec.containers.iter())
+            .map(|c| {
+                (
+                    normalized_image_name(&c.image).into_owned(),
+                    c.image_pull_policy,
+                )
+            })
+            .collect();
+        let mut ready_at = self.now;
+        for (img, policy) in images {
+            if let Some(&t) = self.node_rt[ni].pulling.get(&img) {
+                ready_at = ready_at.max(t);
+                continue;
+            }
+            if self.nodes[ni].images.contains_key(&img) {
+                continue;
+            }
+            if policy == PullPolicy::Never {
+                let msg =
+                    format!("Container image {img:?} is not present with pull policy of Never");
+                self.log_event(
+                    "Failed",
+                    Some(id),
+                    Some(nid),
+                    Some("ErrImageNeverPull"),
+                    Some(&msg),
+                );
+                let p = &mut self.pods[id.0 as usize];
+                p.status.container_state = ContainerState::Waiting {
+                    reason: "ErrImageNeverPull",
+                };
+                p.status.reason = "ErrImageNeverPull".to_string();
+                p.status.message = msg;
+                return None;
+            }
+            let dur = Duration::from_micros(
+                (i128::from(size) * 1_000_000 / i128::from(bw.max(1)))
+                    .min(i128::from(u32::MAX) * 1_000_000) as u64,
+            );
+            let rt = &mut self.node_rt[ni];
+            let start = rt.pull_busy_until.max(self.now);
+            let end = start.after(dur);
+            rt.pull_busy_until = end;
+            rt.pulling.insert(img.clone(), end);
+            let msg = format!("Pulling image {img:?} ({size} bytes)");
+            self.log_event("Pulling", Some(id), Some(nid), None, Some(&msg));
+            ready_at = ready_at.max(end);
+        }
+        Some(ready_at.since(self.now))
+    }
+
+    /// Moves finished pulls into the node's image cache (the scheduler's
+    /// ImageLocality sees them from then on).
+    fn settle_pulls(&mut self, nid: NodeId) {
+        let ni = nid.0 as usize;
+        let now = self.now;
+        let done: Vec<String> = self.node_rt[ni]
+            .pulling
+            .iter()
+            .filter(|(_, t)| **t <= now)
+            .map(|(i, _)| i.clone())
+            .collect();
+        if done.is_empty() {
+            return;
+        }
+        for img in done {
+            self.node_rt[ni].pulling.remove(&img);
+            self.node_rt[ni].image_last_used.insert(img.clone(), now);
+            let size = self.pods_image_size(nid, &img);
+            if self.nodes[ni].images.insert(img.clone(), size).is_none() {
+                *self.image_nodes.entry(img).or_insert(0) += 1;
+            }
+        }
+        self.nodes[ni].touch();
+        self.image_gc(nid);
+    }
+
+    /// The size recorded for a pulled image: the largest `image_size` of
+    /// the node's pods using it.
+    fn pods_image_size(&self, nid: NodeId, img: &str) -> i64 {
+        self.nodes[nid.0 as usize]
+            .pods
+            .iter()
+            .map(|p| &self.pods[p.0 as usize])
+            .filter(|p| {
+                p.spec
+                    .init_containers
+                    .iter()
+                    .chain(p.spec.containers.iter())
+                    .any(|c| normalized_image_name(&c.image) == img)
+            })
+            .filter_map(|p| p.behavior.image_size)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The pod's containers started: its images are cached and used now.
+    pub(super) fn images_in_use(&mut self, id: PodId) {
+        let Some(nid) = self.pods[id.0 as usize].status.node else {
+            return;
+        };
+        let ni = nid.0 as usize;
+        if self.nodes[ni].image_pull_bandwidth.is_none() {
+            return;
+        }
+        self.settle_pulls(nid);
+        let now = self.now;
+        let pod = &self.pods[id.0 as usize];
+        let imgs: Vec<String> = pod
+            .spec
+            .init_containers
+            .iter()
+            .chain(pod.spec.containers.iter())
+            .map(|c| normalized_image_name(&c.image).into_owned())
+            .collect();
+        for img in imgs {
+            self.node_rt[ni].image_last_used.insert(img, now);
+        }
+    }
+
+    /// Image garbage collection (pkg/kubelet/images/image_gc_manager.go):
+    /// when images use at least `imageGCHighThresholdPercent` (85) of the
+    /// image filesystem, delete images no pod on the node uses, least
+    /// recently used first, until usage is down to
+    /// `imageGCLowThresholdPercent` (80). Usage counts image bytes only.
+    fn image_gc(&mut self, nid: NodeId) {
+        let ni = nid.0 as usize;
+        let n = &self.nodes[ni];
+        let cap = n.image_fs_capacity.unwrap_or(n.capacity.ephemeral_storage);
+        if cap <= 0 {
+            return;
+        }
+        let used: i64 = n.images.values().sum();
+        if used * 100 < cap * IMAGE_GC_HIGH_PERCENT {
+            return;
+        }
+        let mut to_free = used - cap * IMAGE_GC_LOW_PERCENT / 100;
+        let in_use: std::collections::BTreeSet<String> = n
+            .pods
+            .iter()
+            .flat_map(|p| {
+                let p = &self.pods[p.0 as usize];
+                p.spec
+                    .init_containers
+                    .iter()
+                    .chain(p.spec.containers.iter())
+                    .map(|c| normalized_image_name(&c.image).into_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let rt = &self.node_rt[ni];
+        let mut candidates: Vec<(SimTime, String, i64)> = n
+            .images
+            .iter()
+            .filter(|(i, _)| !in_use.contains(*i) && !rt.pulling.contains_key(*i))
+            .map(|(i, sz)| {
+                (
+                    rt.image_last_used.get(i).copied().unwrap_or(SimTime::ZERO),
+                    i.clone(),
+                    *sz,
+                )
+            })
+            .collect();
+        candidates.sort();
+        let mut freed = Vec::new();
+        for (_, img, sz) in candidates {
+            if to_free <= 0 {
+                break;
+            }
+            to_free -= sz;
+            freed.push(img);
+        }
+        if freed.is_empty() {
+            return;
+        }
+        for img in &freed {
+            self.nodes[ni].images.remove(img);
+            self.node_rt[ni].image_last_used.remove(img);
+            if let Some(c) = self.image_nodes.get_mut(img) {
+                *c -= 1;
+                if *c == 0 {
+                    self.image_nodes.remove(img);
+                }
+            }
+        }
+        self.nodes[ni].touch();
+        let msg = format!("deleted unused images: {}", freed.join(", "));
+        self.log_event("ImageGarbageCollected", None, Some(nid), None, Some(&msg));
     }
 
     /// End of run: totals for the summary.

@@ -76,6 +76,8 @@ impl World {
             node.taints = pool.taints.clone();
             node.pool = Some(pool_name.to_string());
             node.images = pool.images.clone();
+            node.image_pull_bandwidth = pool.image_pull_bandwidth;
+            node.image_fs_capacity = pool.image_fs_capacity;
             node.gpus = pool
                 .gpus
                 .as_ref()
@@ -156,6 +158,8 @@ impl World {
             let t = self.pod_rt[p.0 as usize].timer.take();
             self.cancel(t);
             self.usage_pod_gone(p);
+            let r = self.pod_rt[p.0 as usize].ready_timer.take();
+            self.cancel(r);
         }
         // Last lease renewal before the failure, then the first monitor
         // tick at which it is older than the grace period.
@@ -194,6 +198,8 @@ impl World {
             Some("Kubelet stopped posting node status."),
         );
         for p in self.pods_on(id) {
+            // MarkPodsNotReady: the pods of an unreachable node lose Ready.
+            self.not_ready(p);
             self.apply_no_execute(p, id);
         }
     }

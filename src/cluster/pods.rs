@@ -4,7 +4,7 @@
 
 use super::{Event, PodRuntime, World};
 use crate::engine::{Duration, Stream};
-use crate::model::pod::RestartPolicy;
+use crate::model::pod::{ContainerState, RestartPolicy};
 use crate::model::{NodeId, Pod, PodId, PodPhase};
 use crate::scheduler::queue::{backoff_duration, FLUSH_INTERVAL};
 use crate::scheduler::Decision;
@@ -429,6 +429,7 @@ impl World {
     /// Removes the pod's requests from its node.
     pub(super) fn unreserve(&mut self, id: PodId) {
         self.usage_pod_gone(id);
+        self.not_ready(id);
         let pod = &self.pods[id.0 as usize];
         let Some(nid) = pod.status.node else { return };
         self.nodes[nid.0 as usize].remove_pod(id, pod);
@@ -472,7 +473,11 @@ impl World {
         pod.status.message.clear();
         self.log_event("PodBound", Some(id), Some(nid), None, None);
         if self.nodes[nid.0 as usize].kubelet_up {
-            let t = self.now.after(self.pods[idx].behavior.startup);
+            let Some(pull) = self.image_pulls(id, nid) else {
+                return;
+            };
+            let b = &self.pods[idx].behavior;
+            let t = self.now.after(pull).after(b.init_time).after(b.startup);
             self.pod_rt[idx].timer = Some(self.push(t, Event::PodStarted(id)));
         }
     }
@@ -487,6 +492,7 @@ impl World {
         }
         let node = pod.status.node;
         self.log_event("PodRunning", Some(id), node, None, None);
+        self.images_in_use(id);
         self.start_run(id);
     }
 
@@ -495,7 +501,7 @@ impl World {
         let idx = id.0 as usize;
         self.pod_rt[idx].run_started = self.now;
         self.usage_run_started(id);
-        if let Some(d) = self.pods[idx].behavior.run {
+        if let Some(d) = self.probes_run_started(id) {
             let t = self.now.after(d);
             self.pod_rt[idx].timer = Some(self.push(t, Event::ContainerExited(id)));
         }
@@ -504,6 +510,20 @@ impl World {
     pub(super) fn container_exited(&mut self, id: PodId) {
         let idx = id.0 as usize;
         self.pod_rt[idx].timer = None;
+        if self.pod_rt[idx].liveness_kill {
+            // The liveness probe failed failureThreshold times: the kubelet
+            // kills the containers (exit 137) and restarts them per policy.
+            let node = self.pods[idx].status.node;
+            self.log_event(
+                "Unhealthy",
+                Some(id),
+                node,
+                Some("Unhealthy"),
+                Some("Liveness probe failed; container will be killed and restarted"),
+            );
+            self.container_exited_with(id, 137, Some("Error"));
+            return;
+        }
         let code = self.pods[idx].behavior.exit_code;
         self.container_exited_with(id, code, None);
     }
@@ -513,6 +533,8 @@ impl World {
     pub(super) fn container_exited_with(&mut self, id: PodId, code: i32, reason: Option<&str>) {
         let idx = id.0 as usize;
         self.usage_run_stopped(id);
+        self.not_ready(id);
+        self.pod_rt[idx].liveness_kill = false;
         self.pods[idx].status.exit_code = Some(code);
         let restart = match self.pods[idx].spec.restart_policy {
             RestartPolicy::Always => true,
@@ -526,6 +548,10 @@ impl World {
                 PodPhase::Failed
             };
             let reason = reason.unwrap_or(if code == 0 { "Completed" } else { "Error" });
+            self.pods[idx].status.container_state = ContainerState::Terminated {
+                reason: reason.to_string(),
+                exit_code: code,
+            };
             let node = self.pods[idx].status.node;
             self.finish_pod(id, phase, reason, node);
             return;
@@ -540,6 +566,11 @@ impl World {
         }
         let delay = rt.crash_backoff;
         let reason = reason.unwrap_or(if code == 0 { "Completed" } else { "Error" });
+        let st = &mut self.pods[idx].status;
+        st.last_termination = Some((reason.to_string(), code));
+        st.container_state = ContainerState::Waiting {
+            reason: "CrashLoopBackOff",
+        };
         let msg = format!("exit code {code}; restarting in {delay}");
         let node = self.pods[idx].status.node;
         self.log_event("ContainerExited", Some(id), node, Some(reason), Some(&msg));
@@ -570,6 +601,15 @@ impl World {
         self.cancel_pod_timer(idx);
         self.cancel_evict_timer(idx);
         self.unreserve(id);
+        if matches!(
+            self.pods[idx].status.container_state,
+            ContainerState::Running { .. }
+        ) {
+            self.pods[idx].status.container_state = ContainerState::Terminated {
+                reason: "Error".to_string(),
+                exit_code: 137,
+            };
+        }
         self.set_phase(idx, phase);
         let pod = &mut self.pods[idx];
         pod.status.reason = reason.to_string();
@@ -616,6 +656,7 @@ impl World {
             return;
         }
         self.cancel_pod_timer(idx);
+        self.not_ready(id);
         let node = self.pods[idx].status.node;
         self.log_event("PodTerminating", Some(id), node, Some(reason), None);
         self.pods[idx].status.reason = reason.to_string();
@@ -627,7 +668,16 @@ impl World {
         }
         let pod = &self.pods[idx];
         let wait = if pod.phase() == PodPhase::Running {
-            pod.behavior.shutdown.min(pod.spec.termination_grace_period)
+            // preStop hooks run first, then SIGTERM; the grace period
+            // covers both (an overrunning preStop gets a one-time 2 s
+            // extension, kuberuntime killContainer).
+            let pre = pod.behavior.prestop;
+            let g = pod.spec.termination_grace_period;
+            if pre >= g && pre > Duration::ZERO {
+                Duration::from_micros(g.as_micros().saturating_add(2_000_000))
+            } else {
+                Duration::from_micros(pre.as_micros() + pod.behavior.shutdown.as_micros()).min(g)
+            }
         } else {
             Duration::ZERO
         };
@@ -642,9 +692,17 @@ impl World {
         // A process that exits before the grace period ends exits cleanly;
         // otherwise the kubelet sends SIGKILL (137).
         let graceful = pod.phase() != PodPhase::Running
-            || pod.behavior.shutdown < pod.spec.termination_grace_period;
+            || pod.behavior.prestop.as_micros() + pod.behavior.shutdown.as_micros()
+                < pod.spec.termination_grace_period.as_micros();
         let code = if graceful { 0 } else { 137 };
         let reason = pod.status.reason.clone();
+        if matches!(pod.status.container_state, ContainerState::Running { .. }) {
+            self.pods[idx].status.container_state = ContainerState::Terminated {
+                reason: if code == 0 { "Completed" } else { "Error" }.to_string(),
+                exit_code: code,
+            };
+        }
+        let pod = &self.pods[idx];
         if !pod.phase().is_terminal() {
             let phase = if code == 0 {
                 PodPhase::Succeeded

@@ -97,6 +97,12 @@ pub struct Node {
     /// node without GPUs. Kept by `add_pod`/`remove_pod` from the pods'
     /// `status.gpu_ids`.
     pub gpus: Option<super::gpu::NodeGpus>,
+    /// Image pull bandwidth in bytes/s; `None`: image pulls are not
+    /// modelled on this node (start-up time only).
+    pub image_pull_bandwidth: Option<i64>,
+    /// Image filesystem size for image GC (`None`: ephemeral-storage
+    /// capacity, or no GC without it).
+    pub image_fs_capacity: Option<i64>,
 }
 
 impl Node {
@@ -120,6 +126,8 @@ impl Node {
             pods_with_required_anti_affinity: BTreeSet::new(),
             generation: 0,
             gpus: None,
+            image_pull_bandwidth: None,
+            image_fs_capacity: None,
         }
     }
 

@@ -145,6 +145,105 @@ pub struct PodBehavior {
     /// Container usage models (`kubesim.dev/cpu-usage`, …); `None` for a
     /// pod without any, which the node model never sees.
     pub usage: Option<Box<super::usage::PodUsage>>,
+    /// Readiness and liveness probes with their modelled outcomes; `None`
+    /// without probes (the pod is Ready as soon as it runs).
+    pub probes: Option<Box<PodProbes>>,
+    /// Total run time of the (non-sidecar) init containers, which run one
+    /// after another before the app containers start
+    /// (`kubesim.dev/run-time.<init container>`).
+    pub init_time: Duration,
+    /// How long the preStop hooks run before SIGTERM
+    /// (`kubesim.dev/prestop-time`).
+    pub prestop: Duration,
+    /// Size of each of the pod's images that the node does not know
+    /// (`kubesim.dev/image-size`, `spec.defaults.imageSize`); used only on
+    /// nodes with an image pull bandwidth.
+    pub image_size: Option<i64>,
+}
+
+/// Probe timing (upstream defaults: period 10 s, timeout 1 s, success
+/// threshold 1, failure threshold 3, no initial delay).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Probe {
+    pub initial_delay: Duration,
+    pub period: Duration,
+    pub timeout: Duration,
+    pub success_threshold: u32,
+    pub failure_threshold: u32,
+}
+
+impl Default for Probe {
+    fn default() -> Self {
+        Probe {
+            initial_delay: Duration::ZERO,
+            period: Duration::from_secs(10),
+            timeout: Duration::from_secs(1),
+            success_threshold: 1,
+            failure_threshold: 3,
+        }
+    }
+}
+
+impl Probe {
+    /// The first probe at or after `t` (since the container started): the
+    /// prober runs every period from the container's start and skips
+    /// probes before `initialDelaySeconds` (pkg/kubelet/prober/worker.go).
+    pub fn first_probe_at_or_after(&self, t: Duration) -> Duration {
+        let from = t.as_micros().max(self.initial_delay.as_micros());
+        let p = self.period.as_micros().max(1);
+        Duration::from_micros(from.div_ceil(p) * p)
+    }
+    /// When a readiness probe that starts succeeding at `succeeds_from`
+    /// marks the container ready: `successThreshold` consecutive successes
+    /// (the initial result is Failure).
+    pub fn ready_at(&self, succeeds_from: Duration) -> Duration {
+        let first = self.first_probe_at_or_after(succeeds_from);
+        let more = self
+            .period
+            .saturating_mul(u64::from(self.success_threshold.max(1)) - 1);
+        Duration::from_micros(first.as_micros().saturating_add(more.as_micros()))
+    }
+    /// When a liveness probe that starts failing at `fails_from` has failed
+    /// `failureThreshold` times in a row and the kubelet kills the container.
+    pub fn kill_at(&self, fails_from: Duration) -> Duration {
+        let first = self.first_probe_at_or_after(fails_from);
+        let more = self
+            .period
+            .saturating_mul(u64::from(self.failure_threshold.max(1)) - 1);
+        Duration::from_micros(first.as_micros().saturating_add(more.as_micros()))
+    }
+}
+
+/// A pod's probes and their modelled outcomes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PodProbes {
+    /// Readiness probes of the app containers.
+    pub readiness: Vec<Probe>,
+    /// Liveness probes of the app containers.
+    pub liveness: Vec<Probe>,
+    /// Readiness probes succeed from this long after the start
+    /// (`kubesim.dev/ready-after`).
+    pub ready_after: Duration,
+    /// Liveness probes fail from this long after the start
+    /// (`kubesim.dev/liveness-fail-after`); `None`: they always succeed.
+    pub liveness_fail_after: Option<Duration>,
+}
+
+impl PodProbes {
+    /// When the pod becomes Ready after its containers started: when the
+    /// last container's readiness probe passes.
+    pub fn ready_after_start(&self) -> Duration {
+        self.readiness
+            .iter()
+            .map(|p| p.ready_at(self.ready_after))
+            .max()
+            .unwrap_or(Duration::ZERO)
+    }
+    /// When the liveness probes make the kubelet kill the containers.
+    pub fn liveness_kill_after_start(&self) -> Option<Duration> {
+        let from = self.liveness_fail_after?;
+        self.liveness.iter().map(|p| p.kill_at(from)).min()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -217,6 +316,35 @@ pub struct PodStatus {
     /// The GPUs (indexes into the node's GPUs) the pod is bound to; empty
     /// for a pod without a GPU request. See [`super::gpu`].
     pub gpu_ids: Vec<u32>,
+    /// Since when the pod is Ready (its containers run and their readiness
+    /// probes pass); `None` while it is not. See [`Pod::ready_since`].
+    pub ready_since: Option<SimTime>,
+    /// The state of the pod's (app) containers as the kubelet reports it,
+    /// and the last termination before a restart.
+    pub container_state: ContainerState,
+    pub last_termination: Option<(String, i32)>,
+}
+
+/// A container's state (upstream `ContainerState`): kubesim keeps one per
+/// pod (its containers start and stop together).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum ContainerState {
+    /// Not on a node yet (no container statuses).
+    #[default]
+    None,
+    /// `ContainerCreating`, `PodInitializing`, `CrashLoopBackOff`,
+    /// `ErrImageNeverPull`.
+    Waiting {
+        reason: &'static str,
+    },
+    Running {
+        started_at: SimTime,
+    },
+    /// `Completed`, `Error`, `OOMKilled`.
+    Terminated {
+        reason: String,
+        exit_code: i32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -265,11 +393,26 @@ impl Pod {
         self.meta.deletion_timestamp.is_some()
     }
 
+    /// Since when the pod has been Ready (condition `Ready=True`), or
+    /// `None` if it is not Ready now. The kubelet sets it when the
+    /// containers run and every readiness probe passes, and clears it when
+    /// they stop, when the pod starts terminating, and when the node
+    /// lifecycle controller marks the node's pods not ready.
+    pub fn ready_since(&self) -> Option<SimTime> {
+        self.status.ready_since
+    }
+
+    /// Whether the pod is Ready now.
+    pub fn is_ready(&self) -> bool {
+        self.status.ready_since.is_some()
+    }
+
     /// The pod's conditions as the API would show them at the end of the
     /// run, in upstream's order: PodScheduled (False with reason
     /// `Unschedulable` while the scheduler cannot place it), Initialized,
-    /// ContainersReady and Ready. Without probes (not modelled yet) a
-    /// running container is ready; a terminal pod's containers are not.
+    /// ContainersReady and Ready (from [`Pod::ready_since`]: without
+    /// readiness probes a running pod is ready at once); a terminal pod's
+    /// containers are not.
     pub fn conditions(&self) -> Vec<(&'static str, &'static str, &'static str)> {
         let mut v = Vec::with_capacity(4);
         let scheduled = self.status.bound_at.is_some();
@@ -283,7 +426,7 @@ impl Pod {
         }
         let started = self.status.started_at.is_some();
         v.push(("Initialized", if started { "True" } else { "False" }, ""));
-        let ready = self.phase() == PodPhase::Running && !self.is_terminating();
+        let ready = self.is_ready() && self.phase() == PodPhase::Running && !self.is_terminating();
         let (st, reason) = match (ready, self.phase()) {
             (true, _) => ("True", ""),
             (false, PodPhase::Succeeded) => ("False", "PodCompleted"),
@@ -556,6 +699,8 @@ mod tests {
         assert_eq!(p.conditions()[3], ("Ready", "False", "ContainersNotReady"));
         p.status.started_at = Some(SimTime(2));
         p.status.phase = Some(PodPhase::Running);
+        assert_eq!(p.conditions()[3], ("Ready", "False", "ContainersNotReady"));
+        p.status.ready_since = Some(SimTime(2));
         assert_eq!(
             p.conditions(),
             vec![
@@ -567,5 +712,37 @@ mod tests {
         );
         p.status.phase = Some(PodPhase::Succeeded);
         assert_eq!(p.conditions()[3], ("Ready", "False", "PodCompleted"));
+    }
+
+    /// Probe timing as the prober worker runs it (period ticks from the
+    /// container start, initial delay skipped, thresholds counted).
+    #[test]
+    fn probe_timing() {
+        let s = Duration::from_secs;
+        let p = Probe {
+            initial_delay: s(15),
+            ..Probe::default()
+        };
+        assert_eq!(p.first_probe_at_or_after(Duration::ZERO), s(20));
+        assert_eq!(p.ready_at(Duration::ZERO), s(20));
+        assert_eq!(p.ready_at(s(31)), s(40));
+        let p3 = Probe {
+            success_threshold: 3,
+            ..Probe::default()
+        };
+        assert_eq!(p3.ready_at(s(5)), s(30));
+        // Liveness: three failures in a row, 10 s apart.
+        assert_eq!(Probe::default().kill_at(s(60)), s(80));
+        assert_eq!(Probe::default().kill_at(s(61)), s(90));
+        let pp = PodProbes {
+            readiness: vec![Probe::default(), p],
+            liveness: vec![Probe::default()],
+            ready_after: s(3),
+            liveness_fail_after: Some(s(100)),
+        };
+        assert_eq!(pp.ready_after_start(), s(20));
+        assert_eq!(pp.liveness_kill_after_start(), Some(s(120)));
+        assert_eq!(PodProbes::default().ready_after_start(), Duration::ZERO);
+        assert_eq!(PodProbes::default().liveness_kill_after_start(), None);
     }
 }

@@ -88,9 +88,15 @@ pub struct NodeAgent {
 }
 
 impl NodeAgent {
-    pub fn new(name: &str, cpu_capacity_m: i64, memory_capacity: i64, now: SimTime) -> Self {
+    pub fn new(
+        name: &str,
+        cpu_capacity_m: i64,
+        memory_capacity: i64,
+        settings: CgroupSettings,
+        now: SimTime,
+    ) -> Self {
         NodeAgent {
-            runtime: SimRuntime::new(name, cpu_capacity_m, CgroupSettings::default(), now),
+            runtime: SimRuntime::new(name, cpu_capacity_m, settings, now),
             pods: BTreeMap::new(),
             timer: None,
             memory_pressure: false,

@@ -91,6 +91,10 @@ pub struct Summary {
     pub memory_evictions: u64,
     #[serde(skip_serializing_if = "is_zero")]
     pub throttled_us: u64,
+    /// The cgroup version and shares → weight conversion the node model
+    /// used (`v2/quadratic`, …); omitted without usage models.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub cgroups: String,
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -156,6 +160,17 @@ impl Summary {
             oom_kills: r.counters.oom_kills,
             memory_evictions: r.counters.memory_evictions,
             throttled_us: r.counters.throttled_us,
+            cgroups: if r.node_usage_rows.is_empty() {
+                String::new()
+            } else {
+                let c = &r.scenario.kubelet.cgroups;
+                match c.version {
+                    crate::node::cgroup::CgroupVersion::V1 => "v1/shares".to_string(),
+                    crate::node::cgroup::CgroupVersion::V2 => {
+                        format!("v2/{}", c.weight_formula.as_str())
+                    }
+                }
+            },
             admission_rejections: r.counters.admission_rejections,
         }
     }

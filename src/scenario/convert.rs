@@ -21,7 +21,8 @@ use crate::model::labels::{validate_label_key, validate_label_value, Labels};
 use crate::model::meta::{ObjectMeta, OwnerReference};
 use crate::model::node::{self as mnode, Node};
 use crate::model::pod::{
-    Container, ContainerPort, Pod, PodBehavior, PodSpec, PullPolicy, RestartPolicy,
+    Container, ContainerPort, Pod, PodBehavior, PodProbes, PodSpec, Probe, PullPolicy,
+    RestartPolicy,
 };
 use crate::model::priority::{system_classes, PriorityClass};
 use crate::model::quantity::Quantity;
@@ -39,7 +40,17 @@ pub const ANN_SHUTDOWN: &str = "kubesim.dev/shutdown-time";
 pub const ANN_CPU_USAGE: &str = "kubesim.dev/cpu-usage";
 pub const ANN_MEMORY_USAGE: &str = "kubesim.dev/memory-usage";
 pub const ANN_CPU_WORK: &str = "kubesim.dev/cpu-work";
-const KNOWN_ANNOTATIONS: [&str; 7] = [
+/// Probe outcomes and the preStop hook (docs/nodes.md).
+pub const ANN_READY_AFTER: &str = "kubesim.dev/ready-after";
+pub const ANN_LIVENESS_FAIL_AFTER: &str = "kubesim.dev/liveness-fail-after";
+pub const ANN_PRESTOP: &str = "kubesim.dev/prestop-time";
+/// Size of the pod's images (image pulls; docs/nodes.md).
+pub const ANN_IMAGE_SIZE: &str = "kubesim.dev/image-size";
+const KNOWN_ANNOTATIONS: [&str; 11] = [
+    ANN_IMAGE_SIZE,
+    ANN_READY_AFTER,
+    ANN_LIVENESS_FAIL_AFTER,
+    ANN_PRESTOP,
     ANN_STARTUP,
     ANN_RUN,
     ANN_EXIT_CODE,
@@ -142,6 +153,9 @@ impl Doc<'_> {
         let ignored = Ignored::default();
         let r = yaml::decode::<T>(node, path, &ignored);
         for (p, _value_loc) in ignored.fields.into_inner() {
+            if is_probe_handler(&p) {
+                continue;
+            }
             // Point at the key, where the user typed the field name.
             let loc = self.loc_of(&p);
             let msg = unused_field_message(&p);
@@ -162,13 +176,23 @@ impl Doc<'_> {
     }
 }
 
+/// Probe handlers (`httpGet`, `tcpSocket`, `exec`, `grpc`) are accepted:
+/// kubesim models probe outcomes, not the requests themselves.
+fn is_probe_handler(path: &str) -> bool {
+    ["readinessProbe.", "livenessProbe."].iter().any(|probe| {
+        path.split_once(probe).is_some_and(|(_, rest)| {
+            ["httpGet", "tcpSocket", "exec", "grpc"]
+                .iter()
+                .any(|h| rest == *h || rest.starts_with(&format!("{h}.")))
+        })
+    })
+}
+
 fn unused_field_message(path: &str) -> String {
     let last = path.rsplit(['.', '[']).next().unwrap_or(path);
     match last {
         "status" => "status is computed by the simulation; this field is ignored".to_string(),
-        "livenessProbe" | "readinessProbe" | "startupProbe" => {
-            "probes are not simulated yet; this field is ignored".to_string()
-        }
+        "startupProbe" => "startup probes are not simulated yet; this field is ignored".to_string(),
         _ => {
             "field is not used by kubesim; ignored (use --strict to make this an error)".to_string()
         }
@@ -240,12 +264,17 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
             exit_code: 0,
             shutdown: Duration::ZERO,
             usage: None,
+            probes: None,
+            prestop: Duration::ZERO,
+            image_size: None,
+            init_time: Duration::ZERO,
         },
         scheduler: SchedulerSettings::default(),
         node_pools: Vec::new(),
         objects: Vec::new(),
         timeline: Vec::new(),
         warnings: Diagnostics::default(),
+        kubelet: Default::default(),
     };
     let mut spec_m: Option<(usize, ScenarioSpecM)> = None;
     if let Some(i) = scenario_idx {
@@ -597,6 +626,38 @@ fn convert_scenario_header(doc: &mut Doc, s: &ScenarioSpecM, sc: &mut Scenario) 
             );
         }
     }
+    let k = &s.kubelet;
+    let cg = &mut sc.kubelet.cgroups;
+    match k.cgroup_version.as_deref() {
+        None => {}
+        Some("v1") => cg.version = crate::node::cgroup::CgroupVersion::V1,
+        Some("v2") => cg.version = crate::node::cgroup::CgroupVersion::V2,
+        Some(o) => doc.err(
+            "spec.kubelet.cgroupVersion",
+            format!("unsupported value {o:?}: supported values: \"v1\", \"v2\""),
+        ),
+    }
+    if let Some(f) = &k.cpu_weight_formula {
+        match crate::node::cgroup::WeightFormula::parse(f) {
+            Some(f) => cg.weight_formula = f,
+            None => doc.err(
+                "spec.kubelet.cpuWeightFormula",
+                format!("unsupported value {f:?}: supported values: \"quadratic\", \"linear\""),
+            ),
+        }
+    }
+    if let Some(b) = k.cpu_cfs_quota {
+        cg.enforce_cpu_limits = b;
+    }
+    if let Some(v) = &k.eviction_hard_memory_available {
+        match Quantity::parse(&v.0).ok().and_then(|q| q.checked_value()) {
+            Some(b) if b >= 0 => sc.kubelet.eviction_hard_memory = b,
+            _ => doc.err(
+                "spec.kubelet.evictionHardMemoryAvailable",
+                format!("must be a non-negative quantity of bytes, found {:?}", v.0),
+            ),
+        }
+    }
     let df = &s.defaults;
     if let Some(v) = &df.startup_time {
         if let Some(d) = duration(doc, "spec.defaults.startupTime", v) {
@@ -616,6 +677,15 @@ fn convert_scenario_header(doc: &mut Doc, s: &ScenarioSpecM, sc: &mut Scenario) 
             );
         }
         sc.pod_defaults.exit_code = v;
+    }
+    if let Some(v) = &df.image_size {
+        match Quantity::parse(&v.0).ok().and_then(|q| q.checked_value()) {
+            Some(b) if b >= 0 => sc.pod_defaults.image_size = Some(b),
+            _ => doc.err(
+                "spec.defaults.imageSize",
+                format!("must be a non-negative quantity of bytes, found {:?}", v.0),
+            ),
+        }
     }
     if let Some(v) = &df.shutdown_time {
         if let Some(d) = duration(doc, "spec.defaults.shutdownTime", v) {
@@ -885,20 +955,43 @@ fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod
     let gpu_req = convert_pod_gpu(doc, &meta.annotations, &ap);
     ok &= gpu_req.is_some();
     let mut behavior = ctx.defaults.clone();
+    let mut ready_after = Duration::ZERO;
+    let mut liveness_fail_after = None;
     for (k, v) in &meta.annotations {
         if !k.starts_with("kubesim.dev/") || usage_annotation(k).is_some() {
             continue;
         }
+        if k.starts_with(&format!("{ANN_RUN}.")) {
+            continue; // init container run times, below
+        }
         let p = child_path(&ap, k);
         match k.as_str() {
-            ANN_STARTUP | ANN_RUN | ANN_SHUTDOWN => match Duration::parse(v) {
+            ANN_STARTUP
+            | ANN_RUN
+            | ANN_SHUTDOWN
+            | ANN_READY_AFTER
+            | ANN_LIVENESS_FAIL_AFTER
+            | ANN_PRESTOP => match Duration::parse(v) {
                 Ok(d) => match k.as_str() {
                     ANN_STARTUP => behavior.startup = d,
                     ANN_RUN => behavior.run = Some(d),
+                    ANN_READY_AFTER => ready_after = d,
+                    ANN_LIVENESS_FAIL_AFTER => liveness_fail_after = Some(d),
+                    ANN_PRESTOP => behavior.prestop = d,
                     _ => behavior.shutdown = d,
                 },
                 Err(e) => {
                     doc.err(&p, e);
+                    ok = false;
+                }
+            },
+            ANN_IMAGE_SIZE => match Quantity::parse(v).ok().and_then(|q| q.checked_value()) {
+                Some(b) if b >= 0 => behavior.image_size = Some(b),
+                _ => {
+                    doc.err(
+                        &p,
+                        format!("must be a non-negative quantity of bytes, found {v:?}"),
+                    );
                     ok = false;
                 }
             },
@@ -951,6 +1044,61 @@ fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod
     match convert_usage(doc, &meta.annotations, &ap, &containers, ctx) {
         Ok(u) => behavior.usage = u,
         Err(()) => ok = false,
+    }
+    // Init containers' run times: `kubesim.dev/run-time.<name>`.
+    for (k, v) in &meta.annotations {
+        let Some(name) = k.strip_prefix(&format!("{ANN_RUN}.")) else {
+            continue;
+        };
+        let p = child_path(&ap, k);
+        match init.iter().find(|c| c.name == name) {
+            None => {
+                doc.err(&p, format!("the pod has no init container named {name:?}"));
+                ok = false;
+            }
+            Some(c) if c.restart_policy == Some(RestartPolicy::Always) => doc.warn(
+                &p,
+                "a sidecar (restartable init container) keeps running; its run time is ignored",
+            ),
+            Some(_) => match Duration::parse(v) {
+                Ok(d) => {
+                    behavior.init_time = Duration::from_micros(
+                        behavior.init_time.as_micros().saturating_add(d.as_micros()),
+                    )
+                }
+                Err(e) => {
+                    doc.err(&p, e);
+                    ok = false;
+                }
+            },
+        }
+    }
+    let mut probes = PodProbes {
+        ready_after,
+        liveness_fail_after,
+        ..Default::default()
+    };
+    for (i, c) in s.containers.iter().enumerate() {
+        let cp = index_path(&child_path(&sp, "containers"), i);
+        for (m, field, live) in [
+            (&c.readiness_probe, "readinessProbe", false),
+            (&c.liveness_probe, "livenessProbe", true),
+        ] {
+            let Some(m) = m else { continue };
+            match convert_probe(doc, m, &child_path(&cp, field), live) {
+                Some(p) if live => probes.liveness.push(p),
+                Some(p) => probes.readiness.push(p),
+                None => ok = false,
+            }
+        }
+    }
+    if !probes.readiness.is_empty() || !probes.liveness.is_empty() {
+        behavior.probes = Some(Box::new(probes));
+    } else if ready_after > Duration::ZERO || liveness_fail_after.is_some() {
+        doc.warn(
+            &ap,
+            "kubesim.dev/ready-after / liveness-fail-after need a readinessProbe / livenessProbe on a container; ignored",
+        );
     }
     let restart_policy = match s.restart_policy.as_deref() {
         None => RestartPolicy::Always,
@@ -1095,6 +1243,49 @@ fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod
     let mut pod = Pod::new(meta, spec, behavior);
     pod.gpu = gpu_req.flatten();
     Some(pod)
+}
+
+/// A probe's timing with upstream's defaults and validation (values
+/// non-negative, period/thresholds at least 1, liveness successThreshold 1).
+fn convert_probe(doc: &mut Doc, m: &ProbeM, path: &str, liveness: bool) -> Option<Probe> {
+    let mut ok = true;
+    let mut field = |name: &str, v: Option<i64>, default: i64, min: i64| -> i64 {
+        match v {
+            None => default,
+            Some(x) if x >= min && x <= i64::from(u32::MAX) => x,
+            Some(x) => {
+                doc.err(
+                    &child_path(path, name),
+                    format!("must be greater than or equal to {min}, found {x}"),
+                );
+                ok = false;
+                default
+            }
+        }
+    };
+    let initial = field("initialDelaySeconds", m.initial_delay_seconds, 0, 0);
+    let period = field("periodSeconds", m.period_seconds, 10, 1);
+    let timeout = field("timeoutSeconds", m.timeout_seconds, 1, 1);
+    let success = field("successThreshold", m.success_threshold, 1, 1);
+    let failure = field("failureThreshold", m.failure_threshold, 3, 1);
+    if liveness && success != 1 {
+        doc.err(&child_path(path, "successThreshold"), "must be 1");
+        ok = false;
+    }
+    if m.http_get.is_none() && m.tcp_socket.is_none() && m.exec.is_none() && m.grpc.is_none() {
+        doc.err(
+            path,
+            "must specify a handler type (httpGet, tcpSocket, exec or grpc)",
+        );
+        ok = false;
+    }
+    ok.then(|| Probe {
+        initial_delay: Duration::from_secs(initial as u64),
+        period: Duration::from_secs(period as u64),
+        timeout: Duration::from_secs(timeout as u64),
+        success_threshold: success as u32,
+        failure_threshold: failure as u32,
+    })
 }
 
 /// Upstream's DefaultTolerationSeconds admission plugin: pods that do not
@@ -2197,7 +2388,32 @@ fn convert_pool(doc: &mut Doc, p: &NodePoolM, path: &str) -> Option<NodePool> {
         instance_type: p.instance_type.clone(),
         images: convert_images(doc, &p.images, &child_path(path, "images"))?,
         gpus,
+        image_pull_bandwidth: positive_bytes(
+            doc,
+            &p.image_pull_bandwidth,
+            &child_path(path, "imagePullBandwidth"),
+        )?,
+        image_fs_capacity: positive_bytes(
+            doc,
+            &p.image_fs_capacity,
+            &child_path(path, "imageFsCapacity"),
+        )?,
     })
+}
+
+/// An optional positive byte quantity; `None` (outer) on error.
+fn positive_bytes(doc: &mut Doc, v: &Option<Scalar>, path: &str) -> Option<Option<i64>> {
+    let Some(v) = v else { return Some(None) };
+    match Quantity::parse(&v.0).ok().and_then(|q| q.checked_value()) {
+        Some(b) if b > 0 => Some(Some(b)),
+        _ => {
+            doc.err(
+                path,
+                format!("must be a positive quantity of bytes, found {:?}", v.0),
+            );
+            None
+        }
+    }
 }
 
 fn convert_timeline_entry(

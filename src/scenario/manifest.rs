@@ -121,6 +121,25 @@ pub struct ContainerM {
     #[serde(default)]
     pub ports: Vec<ContainerPortM>,
     pub restart_policy: Option<String>,
+    pub readiness_probe: Option<ProbeM>,
+    pub liveness_probe: Option<ProbeM>,
+}
+
+/// A container probe: the timing fields the kubelet's prober uses; the
+/// handler (httpGet, tcpSocket, exec, grpc) is accepted and not run.
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ProbeM {
+    pub initial_delay_seconds: Option<i64>,
+    pub period_seconds: Option<i64>,
+    pub timeout_seconds: Option<i64>,
+    pub success_threshold: Option<i64>,
+    pub failure_threshold: Option<i64>,
+    pub termination_grace_period_seconds: Option<i64>,
+    pub http_get: Option<serde::de::IgnoredAny>,
+    pub tcp_socket: Option<serde::de::IgnoredAny>,
+    pub exec: Option<serde::de::IgnoredAny>,
+    pub grpc: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]
@@ -339,12 +358,30 @@ pub struct ScenarioSpecM {
     pub sample_interval: Option<Scalar>,
     #[serde(default)]
     pub defaults: PodDefaultsM,
+    /// Kubelet and runtime settings of the node model (docs/nodes.md).
+    #[serde(default)]
+    pub kubelet: KubeletM,
     #[serde(default)]
     pub cluster: ClusterM,
     #[serde(default)]
     pub scheduler: SchedulerM,
     #[serde(default)]
     pub timeline: Vec<TimelineEntryM>,
+}
+
+/// `spec.kubelet`: the node model's kubelet and runtime settings.
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct KubeletM {
+    /// `v1` or `v2` (default).
+    pub cgroup_version: Option<String>,
+    /// `quadratic` (runc ≥ 1.3.2, default) or `linear`.
+    pub cpu_weight_formula: Option<String>,
+    /// Enforce CPU limits with CFS quota (default true).
+    #[serde(rename = "cpuCFSQuota")]
+    pub cpu_cfs_quota: Option<bool>,
+    /// Hard eviction threshold for memory.available (default 100Mi).
+    pub eviction_hard_memory_available: Option<Scalar>,
 }
 
 /// Defaults of the simulation-only pod behaviour (overridden per pod by
@@ -360,6 +397,8 @@ pub struct PodDefaultsM {
     pub cpu_usage: Option<String>,
     /// Default memory usage model of every app container (node model).
     pub memory_usage: Option<String>,
+    /// Default size of an image whose size is not given (image pulls).
+    pub image_size: Option<Scalar>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]
@@ -391,6 +430,12 @@ pub struct NodePoolM {
     pub images: Vec<ContainerImageM>,
     /// GPUs of each node (GPU sharing, see docs/policies.md).
     pub gpus: Option<PoolGpusM>,
+    /// Image pull bandwidth of each node, bytes per second (`50Mi`):
+    /// turns on the image pull model (docs/nodes.md).
+    pub image_pull_bandwidth: Option<Scalar>,
+    /// Image filesystem size for image garbage collection (default: the
+    /// node's ephemeral-storage capacity).
+    pub image_fs_capacity: Option<Scalar>,
 }
 
 /// A node pool's GPUs: `count` GPUs of one `model`, 1000 milli each.

@@ -50,6 +50,25 @@ pub struct Scenario {
     pub timeline: Vec<TimedAction>,
     /// Warnings found while loading (unused fields, …).
     pub warnings: Diagnostics,
+    /// The node model's kubelet and runtime settings (`spec.kubelet`).
+    pub kubelet: KubeletSettings,
+}
+
+/// `spec.kubelet` (docs/nodes.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KubeletSettings {
+    pub cgroups: crate::node::cgroup::CgroupSettings,
+    /// Hard eviction threshold for memory.available, bytes.
+    pub eviction_hard_memory: i64,
+}
+
+impl Default for KubeletSettings {
+    fn default() -> Self {
+        KubeletSettings {
+            cgroups: Default::default(),
+            eviction_hard_memory: crate::node::cgroup::DEFAULT_EVICTION_HARD_MEMORY,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,6 +120,9 @@ pub struct NodePool {
     pub images: std::collections::BTreeMap<String, i64>,
     /// GPUs of each node of the pool (GPU sharing): count and model.
     pub gpus: Option<(u32, String)>,
+    /// Image pull bandwidth (bytes/s) and image filesystem size (bytes).
+    pub image_pull_bandwidth: Option<i64>,
+    pub image_fs_capacity: Option<i64>,
 }
 
 /// An object a scenario creates.

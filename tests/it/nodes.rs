@@ -30,8 +30,7 @@ fn oom_kill_restarts_with_crash_loop_backoff() {
     let last = r
         .container_rows
         .iter()
-        .filter(|c| c.pod == "leaky")
-        .last()
+        .rfind(|c| c.pod == "leaky")
         .expect("rows for leaky");
     assert_eq!(
         last.oom_kills, 3,
@@ -261,4 +260,292 @@ spec:
     );
     assert!(has("kubesim.dev/cpu-work", "negative"), "{d}");
     assert!(has("kubesim.dev/memory-usage", "no limit"), "{d}");
+}
+
+#[test]
+fn readiness_liveness_and_prestop() {
+    let r = run(load("scenarios/probes.yaml"));
+    let web = pod(&r, "web");
+    // Started at 1.005 s; the probe answers from +12 s; probes at +20 s and
+    // +30 s (period 10 s, initial delay 5 s) give the 2 successes needed.
+    assert_eq!(web.ready_since(), Some(SimTime(31_005_000)));
+    assert!(web.is_ready());
+    let wedged = pod(&r, "wedged");
+    // Killed 70 s after each start (failing from +60 s, 3 probes 5 s apart).
+    assert_eq!(wedged.status.restart_count, 3);
+    assert_eq!(wedged.status.exit_code, Some(137));
+    assert!(!wedged.is_ready(), "in back-off at the end");
+    let g = pod(&r, "graceful");
+    // Deleted at 120 s: preStop 5 s + 3 s to exit after SIGTERM.
+    assert_eq!(g.status.finished_at, Some(SimTime(128 * S)));
+    assert_eq!(g.status.exit_code, Some(0));
+}
+
+#[test]
+fn pods_without_readiness_probes_are_ready_when_running_and_lose_it_on_node_failure() {
+    let r = run(load_text(
+        r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: ready-fail}
+spec:
+  duration: 3m
+  cluster:
+    nodePools:
+    - {name: w, count: 1, capacity: {cpu: "2", memory: 4Gi, pods: "10"}}
+  timeline:
+  - {at: 30s, failNode: w-0}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  tolerations:
+  - {key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute}
+  containers: [{name: c, image: c:1}]
+"#,
+    ));
+    let p = pod(&r, "p");
+    // The node lifecycle controller marks the pods of an unreachable node
+    // not ready (MarkPodsNotReady); the pod tolerates the taint forever.
+    assert_eq!(p.phase(), PodPhase::Running);
+    assert_eq!(p.ready_since(), None);
+    let conds = p.conditions();
+    assert_eq!(conds[3], ("Ready", "False", "ContainersNotReady"));
+}
+
+#[test]
+fn bad_probes_are_reported() {
+    let text = r#"
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - name: c
+    image: c:1
+    livenessProbe: {exec: {command: [true]}, successThreshold: 2}
+    readinessProbe: {periodSeconds: 0}
+"#;
+    let Err(LoadError::Invalid(d)) = load_str(text, Path::new("bad.yaml"), LoadOptions::default())
+    else {
+        panic!("should be invalid");
+    };
+    let has = |path: &str, msg: &str| {
+        d.0.iter()
+            .any(|x| x.path == path && x.message.contains(msg))
+    };
+    assert!(
+        has(
+            "spec.containers[0].livenessProbe.successThreshold",
+            "must be 1"
+        ),
+        "{d}"
+    );
+    assert!(
+        has(
+            "spec.containers[0].readinessProbe.periodSeconds",
+            "greater than or equal to 1"
+        ),
+        "{d}"
+    );
+    assert!(has("spec.containers[0].readinessProbe", "handler"), "{d}");
+}
+
+#[test]
+fn image_pulls_are_serialized_cached_and_garbage_collected() {
+    let r = run(load("scenarios/image-pull.yaml"));
+    let started = |n: &str| pod(&r, n).status.started_at;
+    // Bound at ~5 ms; 600Mi at 50Mi/s = 12 s, then 1 s start-up.
+    assert_eq!(started("a"), Some(SimTime(13_005_000)));
+    assert_eq!(started("b"), Some(SimTime(13_005_000)), "shares a's pull");
+    // Serialized after a's pull: 300Mi = 6 s more.
+    assert_eq!(started("c"), Some(SimTime(19_005_000)));
+    let d = pod(&r, "d");
+    assert_eq!(
+        (d.phase(), d.status.reason.as_str()),
+        (PodPhase::Pending, "ErrImageNeverPull")
+    );
+    assert_eq!(started("e"), Some(SimTime(129_005_000)));
+    // GC removed the unused big image and kept the ones in use.
+    let imgs: Vec<&String> = r.nodes[0].images.keys().collect();
+    assert_eq!(imgs, ["other:1", "third:1"]);
+}
+
+#[test]
+fn nodes_without_pull_bandwidth_keep_the_startup_time_only() {
+    let r = run(load("scenarios/quickstart.yaml"));
+    assert!(r.nodes.iter().all(|n| n.image_pull_bandwidth.is_none()));
+    let web = pod(&r, "web-0");
+    assert_eq!(
+        web.status.started_at.unwrap().as_micros() - web.status.bound_at.unwrap().as_micros(),
+        2 * S
+    );
+}
+
+#[test]
+fn node_failure_evicts_after_the_default_toleration() {
+    let r = run(load_text(
+        r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: node-fail}
+spec:
+  duration: 10m
+  cluster:
+    nodePools:
+    - {name: w, count: 2, capacity: {cpu: "2", memory: 4Gi, pods: "10"}}
+  timeline:
+  - {at: 60s, failNode: w-0}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  nodeName: w-0
+  containers: [{name: c, image: c:1}]
+"#,
+    ));
+    let p = pod(&r, "p");
+    // Last heartbeat at 60 s; NotReady/unreachable after the 40 s grace
+    // period at the next 5 s monitor tick (105 s); evicted after the 300 s
+    // DefaultTolerationSeconds toleration (405 s), then Terminating until
+    // the node comes back (it never does).
+    assert_eq!(p.meta.deletion_timestamp, Some(SimTime(405 * S)));
+    assert_eq!(p.status.reason, "TaintManagerEviction");
+    assert_eq!(p.ready_since(), None, "MarkPodsNotReady");
+    let tol = p
+        .spec
+        .tolerations
+        .iter()
+        .find(|t| t.key == "node.kubernetes.io/unreachable")
+        .expect("added at admission");
+    assert_eq!(tol.toleration_seconds, Some(300));
+}
+
+#[test]
+fn init_containers_run_in_order_and_container_states_follow_the_kubelet() {
+    use kubesim::model::pod::ContainerState;
+    let r = run(load_text(
+        r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: states}
+spec:
+  duration: 2m
+  cluster:
+    nodePools:
+    - {name: w, count: 1, capacity: {cpu: "2", memory: 4Gi, pods: "10"}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: init
+  annotations:
+    kubesim.dev/run-time.migrate: 5s
+    kubesim.dev/run-time.warm: 3s
+spec:
+  initContainers:
+  - {name: migrate, image: m:1}
+  - {name: warm, image: w:1}
+  containers: [{name: app, image: a:1}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: crashy
+  annotations: {kubesim.dev/run-time: 20s, kubesim.dev/exit-code: "2"}
+spec:
+  containers: [{name: app, image: a:1}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: done
+  annotations: {kubesim.dev/run-time: 10s}
+spec:
+  restartPolicy: Never
+  containers: [{name: app, image: a:1}]
+"#,
+    ));
+    let init = pod(&r, "init");
+    // Bound at ~5 ms, inits 5 s + 3 s, then the 1 s start-up.
+    assert_eq!(init.status.started_at, Some(SimTime(9_005_000)));
+    assert_eq!(
+        init.status.container_state,
+        ContainerState::Running {
+            started_at: SimTime(9_005_000)
+        }
+    );
+    let crashy = pod(&r, "crashy");
+    assert!(matches!(
+        crashy.status.container_state,
+        ContainerState::Waiting {
+            reason: "CrashLoopBackOff"
+        } | ContainerState::Running { .. }
+    ));
+    assert_eq!(
+        crashy.status.last_termination,
+        Some(("Error".to_string(), 2))
+    );
+    let done = pod(&r, "done");
+    assert_eq!(
+        done.status.container_state,
+        ContainerState::Terminated {
+            reason: "Completed".into(),
+            exit_code: 0
+        }
+    );
+}
+
+#[test]
+fn kubelet_settings_choose_the_weight_conversion() {
+    let base = std::fs::read_to_string(crate::repo("scenarios/cpu-contention.yaml")).unwrap();
+    let grants = |kubelet: &str| {
+        let text = base.replace(
+            "  cluster:\n",
+            &format!("  kubelet: {kubelet}\n  cluster:\n"),
+        );
+        let r = run(load_text(&text));
+        let g = |p: &str| {
+            r.container_rows
+                .iter()
+                .find(|c| c.t_us == 10 * S && c.pod == p)
+                .map(|c| c.cpu_granted_m)
+                .unwrap()
+        };
+        (
+            g("small"),
+            g("batch"),
+            kubesim::output::Summary::of(&r).cgroups,
+        )
+    };
+    // Quadratic (default): weights 35 : 80 of the 1500m left.
+    assert_eq!(grants("{}"), (457, 1043, "v2/quadratic".to_string()));
+    // Linear: weights 10 : 30; v1: shares 256 : 768 — both 1 : 3.
+    assert_eq!(
+        grants("{cpuWeightFormula: linear}"),
+        (375, 1125, "v2/linear".to_string())
+    );
+    assert_eq!(
+        grants("{cgroupVersion: v1}"),
+        (375, 1125, "v1/shares".to_string())
+    );
+    // Without CFS quota the limited pod is not capped.
+    let text = base.replace(
+        "  cluster:\n",
+        "  kubelet: {cpuCFSQuota: false}\n  cluster:\n",
+    );
+    let r = run(load_text(&text));
+    let l = r
+        .container_rows
+        .iter()
+        .find(|c| c.t_us == 10 * S && c.pod == "limited")
+        .unwrap();
+    assert!(l.cpu_granted_m > 500 && l.throttled_periods == 0);
+    let bad = base.replace(
+        "  cluster:\n",
+        "  kubelet: {cgroupVersion: v3}\n  cluster:\n",
+    );
+    assert!(load_str(&bad, Path::new("x.yaml"), LoadOptions::default()).is_err());
 }
