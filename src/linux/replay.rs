@@ -203,7 +203,21 @@ pub fn replay(sc: Scenario, opts: &ReplayOptions) -> Result<ReplayReport, Replay
         return Err(ReplayError::Speed);
     }
     // Say what is missing before anything is written.
-    super::guard::check_host()?;
+    let layout = super::guard::check_host()?;
+    // Simulate with this host's cgroup version, so that both sides divide
+    // CPU with the same weights (v1 shares, or v2 weights by the
+    // scenario's formula).
+    let mut sc = sc;
+    sc.kubelet.cgroups.version = match layout {
+        super::cgroupfs::Layout::V1 { .. } => CgroupVersion::V1,
+        super::cgroupfs::Layout::V2 { .. } => CgroupVersion::V2,
+    };
+    let settings = sc.kubelet.cgroups;
+    let mut session_opts = opts.session.clone();
+    session_opts.formula = match settings.weight_formula {
+        crate::node::cgroup::WeightFormula::Linear => super::cgroupfs::WeightFormula::Linear,
+        crate::node::cgroup::WeightFormula::Quadratic => super::cgroupfs::WeightFormula::Quadratic,
+    };
     let sim_dir = opts.out.join("sim");
     let real_dir = opts.out.join("real");
     let sample = sc.sample_interval;
@@ -216,20 +230,7 @@ pub fn replay(sc: Scenario, opts: &ReplayOptions) -> Result<ReplayReport, Replay
         explain: false,
     };
     let (r, _) = run_to_dir(sc, &spec, &sim_dir)?;
-    let session = Arc::new(Session::open(&opts.session)?);
-    let settings = CgroupSettings {
-        version: match session.driver().version() {
-            super::cgroupfs::Version::V1 => CgroupVersion::V1,
-            super::cgroupfs::Version::V2 => CgroupVersion::V2,
-        },
-        weight_formula: match opts.session.formula {
-            super::cgroupfs::WeightFormula::Linear => crate::node::cgroup::WeightFormula::Linear,
-            super::cgroupfs::WeightFormula::Quadratic => {
-                crate::node::cgroup::WeightFormula::Quadratic
-            }
-        },
-        ..Default::default()
-    };
+    let session = Arc::new(Session::open(&session_opts)?);
     let planned = plan(&r, &settings, opts.speed);
     if planned.is_empty() {
         return Err(ReplayError::NothingToRun);
