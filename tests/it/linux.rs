@@ -531,3 +531,57 @@ fn replay_without_root_says_what_is_missing() {
     );
     assert!(!out.exists());
 }
+
+/// Ctrl-C (SIGINT) during a replay: kubesim stops, says so, exits
+/// non-zero, and leaves no cgroup and no container process behind.
+#[test]
+fn interrupted_replay_cleans_up() {
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let layout = match check_host() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("interrupted_replay_cleans_up: skipped: {e}");
+            return;
+        }
+    };
+    let t = tempfile::tempdir().unwrap();
+    let file = t.path().join("s.yaml");
+    std::fs::write(&file, SMALL.replace("cpu-work: \"1\"", "cpu-work: \"30\"")).unwrap();
+    let child = std::process::Command::new(burn_exe())
+        .arg("replay")
+        .arg(&file)
+        .arg("--out")
+        .arg(t.path().join("out"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Wait until the run's containers exist, then interrupt.
+    let run = format!("{pid}-0");
+    let mounts = hierarchies(&layout);
+    let t0 = std::time::Instant::now();
+    while !mounts[0]
+        .join("kubesim")
+        .join(&run)
+        .join("w-0/kubepods/burstable")
+        .exists()
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "replay did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("interrupted"), "{err}");
+    assert_clean(&run);
+}
