@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 #[derive(Args)]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub struct BurnArgs {
     /// CPU demand in millicores.
     #[arg(long, default_value_t = 0)]
@@ -54,6 +55,7 @@ fn not_linux() -> String {
 }
 
 #[derive(Args)]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub struct ReplayArgs {
     /// The scenario file (not needed with --cleanup).
     #[arg(required_unless_present = "cleanup")]
