@@ -4,9 +4,12 @@
 pub mod cluster;
 pub mod controllers;
 pub mod engine;
+#[cfg(target_os = "linux")]
+pub mod linux;
 pub mod model;
 pub mod node;
 pub mod output;
+pub mod realcmp;
 pub mod runner;
 pub mod scenario;
 pub mod scheduler;

@@ -2,6 +2,7 @@
 //! where `anyhow` meets the user.
 
 mod explain;
+mod linux;
 mod run;
 mod validate;
 
@@ -28,6 +29,13 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Explain a pod's scheduling attempt: each node's verdict and scores.
     Explain(explain::ExplainArgs),
+    /// The built-in workload of the Linux backend's containers.
+    #[command(hide = true)]
+    Burn(linux::BurnArgs),
+    /// Run a scenario with real processes in namespaces and cgroups (Linux).
+    Replay(linux::ReplayArgs),
+    /// Compare a simulated run with its real replay, per container.
+    CompareReal(linux::CompareArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -36,6 +44,9 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => validate::validate(a),
         Command::Explain(a) => explain::explain(a),
+        Command::Burn(a) => linux::burn(a),
+        Command::Replay(a) => linux::replay(a),
+        Command::CompareReal(a) => linux::compare_real(a),
     };
     match r {
         Ok(code) => code,

@@ -8,6 +8,7 @@ mod determinism;
 mod golden;
 mod gpu;
 mod invariants;
+mod linux;
 mod nodes;
 mod scenarios;
 mod scheduler;

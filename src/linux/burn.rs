@@ -1,0 +1,159 @@
+//! `kubesim burn`: the built-in workload of real containers. It follows a
+//! CPU demand in millicores (duty-cycled busy loops, one thread per started
+//! core), allocates and touches memory up to a target, and ends after a
+//! wall-clock duration or once it has used a given amount of CPU time,
+//! with a given exit code (with neither it runs until stopped); SIGTERM
+//! ends it at once with 143.
+//!
+//! The wall clock is the point here (clippy's ban is lifted locally).
+#![allow(clippy::disallowed_methods)]
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nix::libc;
+
+/// What to do.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BurnSpec {
+    /// CPU demand in millicores (0 = idle).
+    pub cpu_m: u64,
+    /// Bytes to allocate and touch.
+    pub memory_bytes: u64,
+    /// Stop after this wall-clock time.
+    pub duration: Option<Duration>,
+    /// Stop after using this much CPU time (all threads, from the start).
+    pub cpu_work: Option<Duration>,
+    pub exit_code: i32,
+    /// Duty-cycle period (default 10 ms).
+    pub period: Option<Duration>,
+}
+
+static TERM: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_term(_: libc::c_int) {
+    TERM.store(true, Ordering::SeqCst);
+}
+
+/// CPU time of this process (all threads).
+pub fn process_cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid out-pointer.
+    let r = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    if r != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(
+        ts.tv_sec.max(0) as u64,
+        ts.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
+}
+
+/// Runs the workload; returns the exit code.
+pub fn burn(spec: &BurnSpec) -> i32 {
+    use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+    let act = SigAction::new(
+        SigHandler::Handler(on_term),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    // SAFETY: the handler only stores to an atomic.
+    unsafe {
+        let _ = sigaction(Signal::SIGTERM, &act);
+    }
+    let start = Instant::now();
+    let cpu0 = process_cpu_time();
+    let done = Arc::new(AtomicBool::new(false));
+    let period = spec.period.unwrap_or(Duration::from_millis(10));
+    let threads = spec.cpu_m.div_ceil(1000).min(256);
+    let mut handles = Vec::new();
+    for i in 0..threads {
+        // Spread the demand: full cores first, the remainder on the last.
+        let m = (spec.cpu_m - i * 1000).min(1000);
+        let done = done.clone();
+        handles.push(std::thread::spawn(move || duty_cycle(m, period, &done)));
+    }
+    // Memory: 1 MiB chunks, every page written, held until the end.
+    let mut held: Vec<Vec<u8>> = Vec::new();
+    let mut left = spec.memory_bytes;
+    while left > 0 && !TERM.load(Ordering::SeqCst) {
+        let n = left.min(1 << 20) as usize;
+        let mut v = vec![0u8; n];
+        for b in v.iter_mut().step_by(4096) {
+            *b = 1;
+        }
+        held.push(std::hint::black_box(v));
+        left -= n as u64;
+    }
+    let code = loop {
+        if TERM.load(Ordering::SeqCst) {
+            break 143;
+        }
+        if spec.duration.is_some_and(|d| start.elapsed() >= d) {
+            break spec.exit_code;
+        }
+        if spec
+            .cpu_work
+            .is_some_and(|w| process_cpu_time().saturating_sub(cpu0) >= w)
+        {
+            break spec.exit_code;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    done.store(true, Ordering::SeqCst);
+    for h in handles {
+        let _ = h.join();
+    }
+    drop(held);
+    code
+}
+
+/// Busy for `m`/1000 of each period, asleep for the rest.
+fn duty_cycle(m: u64, period: Duration, done: &AtomicBool) {
+    let busy = period.mul_f64(m as f64 / 1000.0);
+    let mut x = 0u64;
+    while !done.load(Ordering::Relaxed) {
+        let t0 = Instant::now();
+        while t0.elapsed() < busy {
+            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+        }
+        if busy < period {
+            std::thread::sleep(period - busy);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exits_with_its_code_after_cpu_work() {
+        let spec = BurnSpec {
+            cpu_m: 1000,
+            cpu_work: Some(Duration::from_millis(50)),
+            memory_bytes: 3 << 20,
+            exit_code: 7,
+            ..Default::default()
+        };
+        let before = process_cpu_time();
+        assert_eq!(burn(&spec), 7);
+        assert!(process_cpu_time() - before >= Duration::from_millis(50));
+    }
+
+    #[test]
+    fn zero_duration_ends_at_once() {
+        assert_eq!(
+            burn(&BurnSpec {
+                exit_code: 3,
+                duration: Some(Duration::ZERO),
+                ..Default::default()
+            }),
+            3
+        );
+    }
+}

@@ -1,0 +1,584 @@
+//! The Linux runtime: [`crate::node::runtime::Runtime`] on real cgroups
+//! and processes. One `LinuxRuntime` is one simulated node: a cgroup
+//! subtree `<node>/` whose CPU quota and memory limit emulate the node's
+//! capacity, with the kubelet's cgroupfs layout beneath it
+//! (`kubepods/{burstable,besteffort}/pod<uid>/<container id>`, Guaranteed
+//! pods directly under `kubepods`), written with the values of the same
+//! functions the simulator uses ([`crate::node::cgroup`]). Each container
+//! is a [`super::spawn`]ed `kubesim burn` following its [`Workload`].
+//!
+//! What a real process cannot follow exactly: a usage model that changes
+//! over time is run at its value at start (burn has a constant demand);
+//! CPU work is CPU time of the container (millicore·µs / 1000).
+#![allow(clippy::disallowed_methods)] // real time is the point
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::cgroupfs::{CgLimits, CgName, DEFAULT_PERIOD_US};
+use super::guard::Session;
+use crate::engine::Duration;
+use crate::model::pod::QosClass;
+use crate::node::cgroup::{
+    milli_cpu_to_shares, qos_tiers, LinuxContainerResources, QosParent, ResourceConfig,
+};
+use crate::node::cpu::Throttling;
+use crate::node::runtime::{
+    ContainerConfig, ContainerId, ContainerState, ContainerStats, ContainerStatus,
+    PodSandboxConfig, PodSandboxStatus, Runtime, RuntimeError, SandboxId,
+};
+
+/// Keeps `[A-Za-z0-9._-]`, replaces the rest with `_` (cgroup names).
+pub fn sanitize(s: &str) -> String {
+    let t: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    match t.as_str() {
+        "" | "." | ".." => format!("_{t}"),
+        _ => t,
+    }
+}
+
+fn other(e: impl std::fmt::Display) -> RuntimeError {
+    RuntimeError::Other(e.to_string())
+}
+
+/// `ResourceConfig` → cgroup limits (`None` = not written).
+fn rc_limits(rc: &ResourceConfig) -> CgLimits {
+    CgLimits {
+        cpu_quota_us: rc.cpu_quota.map(|q| (q > 0).then_some(q as u64)),
+        cpu_period_us: rc.cpu_period,
+        cpu_shares: rc.cpu_shares,
+        memory_max: rc.memory.map(|m| (m > 0).then_some(m as u64)),
+        ..Default::default()
+    }
+}
+
+/// CRI container resources → cgroup limits (0 = unlimited).
+fn cri_limits(r: &LinuxContainerResources) -> CgLimits {
+    CgLimits {
+        cpu_quota_us: Some((r.cpu_quota > 0).then_some(r.cpu_quota as u64)),
+        cpu_period_us: (r.cpu_period > 0).then_some(r.cpu_period as u64),
+        cpu_shares: Some(r.cpu_shares),
+        memory_max: Some((r.memory_limit_in_bytes > 0).then_some(r.memory_limit_in_bytes as u64)),
+        ..Default::default()
+    }
+}
+
+struct Sandbox {
+    config: PodSandboxConfig,
+    group: CgName,
+    ready: bool,
+}
+
+struct Ctr {
+    sandbox: SandboxId,
+    config: ContainerConfig,
+    resources: LinuxContainerResources,
+    group: CgName,
+    created_at: Duration,
+    started_at: Option<Duration>,
+    pid: Option<u32>,
+    stop_requested: bool,
+    removed_group: bool,
+}
+
+#[derive(Default)]
+struct Seen {
+    finished_at: Option<Duration>,
+    /// (wall µs since start, cpu usage µs) at the previous stats call.
+    last: Option<(u64, u64)>,
+    rate_m: i64,
+}
+
+/// One simulated node on real cgroups.
+pub struct LinuxRuntime {
+    name: String,
+    session: Arc<Session>,
+    burn: PathBuf,
+    node: CgName,
+    epoch: Instant,
+    sandboxes: BTreeMap<SandboxId, Sandbox>,
+    containers: BTreeMap<ContainerId, Ctr>,
+    order: Vec<ContainerId>,
+    seen: RefCell<BTreeMap<ContainerId, Seen>>,
+    next: u64,
+}
+
+impl LinuxRuntime {
+    /// A node named `node` with `cpu_m` millicores and `memory` bytes for
+    /// pods (quota over the default period and memory limit on the node's
+    /// group, `kubepods` with the same values). `burn` is the kubesim
+    /// binary that runs the workloads.
+    pub fn new(
+        session: Arc<Session>,
+        node: &str,
+        cpu_m: i64,
+        memory: i64,
+        burn: PathBuf,
+    ) -> Result<LinuxRuntime, RuntimeError> {
+        Self::with_cpus(session, node, cpu_m, memory, burn, None)
+    }
+
+    /// As [`LinuxRuntime::new`], with the node pinned to host CPUs (a
+    /// cpuset list such as `0` or `0,1`). A quota alone lets a 1-CPU node
+    /// run on two host CPUs at once for half of each period; pinning
+    /// makes the emulated node's parallelism that of the real one.
+    pub fn with_cpus(
+        session: Arc<Session>,
+        node: &str,
+        cpu_m: i64,
+        memory: i64,
+        burn: PathBuf,
+        cpus: Option<String>,
+    ) -> Result<LinuxRuntime, RuntimeError> {
+        let d = session.driver();
+        let group = CgName::new(&sanitize(node)).map_err(other)?;
+        d.create(&group).map_err(other)?;
+        // v1 refuses a child quota above its parent's: a node larger than
+        // the run's cap (the host's cores) is capped to it.
+        let host_m = session.cap().cores as i64 * 1000;
+        let node_cfg = ResourceConfig {
+            cpu_shares: Some(milli_cpu_to_shares(cpu_m)),
+            cpu_quota: Some(cpu_m.clamp(1, host_m) * DEFAULT_PERIOD_US as i64 / 1000),
+            cpu_period: Some(DEFAULT_PERIOD_US),
+            memory: (memory > 0).then_some(memory),
+        };
+        let mut node_limits = rc_limits(&node_cfg);
+        node_limits.cpuset = cpus.map(|c| (c, String::new()));
+        d.apply(&group, &node_limits).map_err(other)?;
+        for sub in ["kubepods", "kubepods/burstable", "kubepods/besteffort"] {
+            d.create(&group.join(sub).map_err(other)?).map_err(other)?;
+        }
+        d.apply(
+            &group.join("kubepods").map_err(other)?,
+            &rc_limits(&ResourceConfig {
+                cpu_quota: None,
+                cpu_period: None,
+                ..node_cfg
+            }),
+        )
+        .map_err(other)?;
+        let rt = LinuxRuntime {
+            name: node.to_string(),
+            session,
+            burn,
+            node: group,
+            epoch: Instant::now(),
+            sandboxes: BTreeMap::new(),
+            containers: BTreeMap::new(),
+            order: Vec::new(),
+            seen: RefCell::new(BTreeMap::new()),
+            next: 0,
+        };
+        rt.apply_tiers()?;
+        Ok(rt)
+    }
+
+    fn now(&self) -> Duration {
+        Duration::from_micros(self.epoch.elapsed().as_micros() as u64)
+    }
+
+    /// The node's group (for its stats).
+    pub fn node_group(&self) -> &CgName {
+        &self.node
+    }
+
+    /// QoS tier shares from the ready sandboxes (upstream `qos_container_manager`).
+    fn apply_tiers(&self) -> Result<(), RuntimeError> {
+        let t = qos_tiers(
+            self.sandboxes
+                .values()
+                .filter(|s| s.ready)
+                .map(|s| (s.config.qos, s.config.cpu_request_m)),
+        );
+        let d = self.session.driver();
+        d.apply(
+            &self.node.join("kubepods/burstable").map_err(other)?,
+            &rc_limits(&t.burstable),
+        )
+        .map_err(other)?;
+        d.apply(
+            &self.node.join("kubepods/besteffort").map_err(other)?,
+            &rc_limits(&t.besteffort),
+        )
+        .map_err(other)
+    }
+
+    fn ctr(&self, id: &str) -> Result<&Ctr, RuntimeError> {
+        self.containers
+            .get(id)
+            .ok_or_else(|| RuntimeError::NotFound {
+                kind: "container",
+                id: id.to_string(),
+            })
+    }
+
+    fn sb(&self, id: &str) -> Result<&Sandbox, RuntimeError> {
+        self.sandboxes
+            .get(id)
+            .ok_or_else(|| RuntimeError::NotFound {
+                kind: "pod sandbox",
+                id: id.to_string(),
+            })
+    }
+
+    /// State, exit code and reason as observed now.
+    fn observe(&self, id: &str, c: &Ctr) -> (ContainerState, Option<i32>, String) {
+        let Some(pid) = c.pid else {
+            return (ContainerState::Created, None, String::new());
+        };
+        let Some(code) = self.session.try_wait(pid) else {
+            return (ContainerState::Running, None, String::new());
+        };
+        let mut seen = self.seen.borrow_mut();
+        let s = seen.entry(id.to_string()).or_default();
+        if s.finished_at.is_none() {
+            s.finished_at = Some(self.now());
+        }
+        drop(seen);
+        let oom = code == 137 && self.oom_kills(c) > 0;
+        let (code, reason) = if oom {
+            (137, "OOMKilled")
+        } else if code == 0 || (c.stop_requested && code == 143) {
+            // A workload ending on the SIGTERM of a requested stop is a
+            // clean exit, as the simulated runtime reports it.
+            (0, "Completed")
+        } else {
+            (code, "Error")
+        };
+        (ContainerState::Exited, Some(code), reason.to_string())
+    }
+
+    fn oom_kills(&self, c: &Ctr) -> u64 {
+        if c.removed_group {
+            return 0;
+        }
+        let d = self.session.driver();
+        let own = d.stats(&c.group).map(|s| s.oom_kills).unwrap_or(0);
+        own.max(
+            self.sandboxes
+                .get(&c.sandbox)
+                .and_then(|sb| d.stats(&sb.group).ok())
+                .map(|s| s.oom_kills)
+                .unwrap_or(0),
+        )
+    }
+
+    fn status_of(&self, id: &str, c: &Ctr) -> ContainerStatus {
+        let (state, exit_code, reason) = self.observe(id, c);
+        ContainerStatus {
+            id: id.to_string(),
+            sandbox: c.sandbox.clone(),
+            name: c.config.name.clone(),
+            attempt: c.config.attempt,
+            state,
+            created_at: c.created_at,
+            started_at: c.started_at,
+            finished_at: self.seen.borrow().get(id).and_then(|s| s.finished_at),
+            exit_code,
+            reason,
+            resources: c.resources.clone(),
+        }
+    }
+
+    /// `kubesim burn` arguments for a workload.
+    fn burn_args(c: &ContainerConfig) -> Vec<OsString> {
+        let w = &c.workload;
+        let start = Duration::ZERO;
+        let mut v = vec![
+            "burn".to_string(),
+            format!("--cpu-m={}", w.cpu.value_at(start).max(0)),
+            format!("--memory-bytes={}", w.memory.value_at(start).max(0)),
+            format!("--exit-code={}", w.exit_code),
+        ];
+        if let Some(d) = w.run_for {
+            v.push(format!("--duration-ms={}", d.as_micros() / 1000));
+        }
+        if let Some(work) = w.cpu_work {
+            // millicore·µs → ms of CPU time.
+            v.push(format!(
+                "--cpu-work-ms={}",
+                (work.max(0) / 1_000_000).max(1)
+            ));
+        }
+        v.into_iter().map(OsString::from).collect()
+    }
+}
+
+impl Runtime for LinuxRuntime {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn run_pod_sandbox(&mut self, config: &PodSandboxConfig) -> Result<SandboxId, RuntimeError> {
+        self.next += 1;
+        let id = format!("sb-{}", self.next);
+        let group = self
+            .node
+            .join(&format!(
+                "{}/pod{}",
+                config.parent.path(),
+                sanitize(&config.uid)
+            ))
+            .map_err(other)?;
+        let d = self.session.driver();
+        d.create(&group).map_err(other)?;
+        d.apply(&group, &rc_limits(&config.resources))
+            .map_err(other)?;
+        self.sandboxes.insert(
+            id.clone(),
+            Sandbox {
+                config: config.clone(),
+                group,
+                ready: true,
+            },
+        );
+        self.apply_tiers()?;
+        Ok(id)
+    }
+
+    fn stop_pod_sandbox(&mut self, id: &str) -> Result<(), RuntimeError> {
+        self.sb(id)?;
+        let ids: Vec<ContainerId> = self
+            .order
+            .iter()
+            .filter(|c| self.containers.get(*c).is_some_and(|c| c.sandbox == id))
+            .cloned()
+            .collect();
+        for c in ids {
+            self.stop_container(&c, Duration::ZERO)?;
+        }
+        if let Some(sb) = self.sandboxes.get_mut(id) {
+            sb.ready = false;
+        }
+        self.apply_tiers()
+    }
+
+    fn remove_pod_sandbox(&mut self, id: &str) -> Result<(), RuntimeError> {
+        if self.sb(id)?.ready {
+            self.stop_pod_sandbox(id)?;
+        }
+        let ids: Vec<ContainerId> = self
+            .order
+            .iter()
+            .filter(|c| self.containers.get(*c).is_some_and(|c| c.sandbox == id))
+            .cloned()
+            .collect();
+        for c in ids {
+            self.remove_container(&c)?;
+        }
+        if let Some(sb) = self.sandboxes.remove(id) {
+            self.session.driver().destroy(&sb.group).map_err(other)?;
+        }
+        Ok(())
+    }
+
+    fn create_container(
+        &mut self,
+        sandbox: &str,
+        config: &ContainerConfig,
+    ) -> Result<ContainerId, RuntimeError> {
+        let sb = self.sb(sandbox)?;
+        if !sb.ready {
+            return Err(RuntimeError::SandboxNotReady(sandbox.to_string()));
+        }
+        let id = format!("c-{}", self.next + 1);
+        let group = sb.group.join(&id).map_err(other)?;
+        self.next += 1;
+        let d = self.session.driver();
+        d.create(&group).map_err(other)?;
+        d.apply(&group, &cri_limits(&config.resources))
+            .map_err(other)?;
+        self.containers.insert(
+            id.clone(),
+            Ctr {
+                sandbox: sandbox.to_string(),
+                config: config.clone(),
+                resources: config.resources.clone(),
+                group,
+                created_at: self.now(),
+                started_at: None,
+                pid: None,
+                stop_requested: false,
+                removed_group: false,
+            },
+        );
+        self.order.push(id.clone());
+        Ok(id)
+    }
+
+    fn start_container(&mut self, id: &str) -> Result<(), RuntimeError> {
+        let c = self.ctr(id)?;
+        if c.pid.is_some() {
+            let (state, _, _) = self.observe(id, c);
+            return Err(RuntimeError::BadState {
+                id: id.to_string(),
+                state,
+                op: "start",
+            });
+        }
+        let host = self
+            .sandboxes
+            .get(&c.sandbox)
+            .map(|s| s.config.name.clone())
+            .unwrap_or_default();
+        let pid = self
+            .session
+            .start(
+                &c.group,
+                self.burn.clone(),
+                Self::burn_args(&c.config),
+                &host,
+                false,
+            )
+            .map_err(other)?;
+        let now = self.now();
+        if let Some(c) = self.containers.get_mut(id) {
+            c.pid = Some(pid);
+            c.started_at = Some(now);
+        }
+        Ok(())
+    }
+
+    fn stop_container(&mut self, id: &str, timeout: Duration) -> Result<(), RuntimeError> {
+        let c = self.ctr(id)?;
+        let Some(pid) = c.pid else {
+            return Ok(());
+        };
+        if let Some(c) = self.containers.get_mut(id) {
+            c.stop_requested = true;
+        }
+        let grace = std::time::Duration::from_micros(timeout.as_micros());
+        self.session.stop(pid, grace);
+        let c = self.ctr(id)?;
+        self.observe(id, c);
+        Ok(())
+    }
+
+    fn remove_container(&mut self, id: &str) -> Result<(), RuntimeError> {
+        let c = self.ctr(id)?;
+        let (state, _, _) = self.observe(id, c);
+        if state == ContainerState::Running {
+            return Err(RuntimeError::BadState {
+                id: id.to_string(),
+                state,
+                op: "remove",
+            });
+        }
+        if let Some(c) = self.containers.remove(id) {
+            self.session.driver().destroy(&c.group).map_err(other)?;
+        }
+        self.order.retain(|x| x != id);
+        self.seen.borrow_mut().remove(id);
+        Ok(())
+    }
+
+    fn update_container_resources(
+        &mut self,
+        id: &str,
+        resources: &LinuxContainerResources,
+    ) -> Result<(), RuntimeError> {
+        let c = self.ctr(id)?;
+        self.session
+            .driver()
+            .apply(&c.group, &cri_limits(resources))
+            .map_err(other)?;
+        if let Some(c) = self.containers.get_mut(id) {
+            c.resources = resources.clone();
+        }
+        Ok(())
+    }
+
+    fn container_status(&self, id: &str) -> Result<ContainerStatus, RuntimeError> {
+        let c = self.ctr(id)?;
+        Ok(self.status_of(id, c))
+    }
+
+    fn container_stats(&self, id: &str) -> Result<ContainerStats, RuntimeError> {
+        let c = self.ctr(id)?;
+        let s = self.session.driver().stats(&c.group).map_err(other)?;
+        let now_us = self.epoch.elapsed().as_micros() as u64;
+        let mut seen = self.seen.borrow_mut();
+        let e = seen.entry(id.to_string()).or_default();
+        if let Some((t0, u0)) = e.last {
+            if now_us > t0 {
+                e.rate_m = (s.cpu_usage_us.saturating_sub(u0) * 1000 / (now_us - t0)) as i64;
+            }
+        }
+        e.last = Some((now_us, s.cpu_usage_us));
+        Ok(ContainerStats {
+            cpu_usage_us: s.cpu_usage_us,
+            memory_working_set_bytes: s.memory_bytes as i64,
+            throttling: Throttling {
+                nr_periods: s.nr_periods,
+                nr_throttled: s.nr_throttled,
+                throttled_us: s.throttled_us,
+            },
+            oom_kills: s.oom_kills,
+            cpu_demand_m: e.rate_m,
+            cpu_granted_m: e.rate_m,
+        })
+    }
+
+    fn list_containers(&self, sandbox: Option<&str>) -> Vec<ContainerStatus> {
+        self.order
+            .iter()
+            .filter_map(|id| self.containers.get(id).map(|c| (id, c)))
+            .filter(|(_, c)| sandbox.is_none_or(|s| c.sandbox == s))
+            .map(|(id, c)| self.status_of(id, c))
+            .collect()
+    }
+
+    fn list_pod_sandboxes(&self) -> Vec<PodSandboxStatus> {
+        self.sandboxes
+            .iter()
+            .map(|(id, s)| PodSandboxStatus {
+                id: id.clone(),
+                name: s.config.name.clone(),
+                namespace: s.config.namespace.clone(),
+                uid: s.config.uid.clone(),
+                ready: s.ready,
+            })
+            .collect()
+    }
+
+    fn wait(&mut self, d: Duration) {
+        std::thread::sleep(std::time::Duration::from_micros(d.as_micros()));
+    }
+}
+
+impl Drop for LinuxRuntime {
+    /// Kills the node's processes and removes its subtree.
+    fn drop(&mut self) {
+        let _ = self.session.driver().destroy(&self.node);
+    }
+}
+
+impl LinuxRuntime {
+    /// The cgroup counters of a sandbox's pod group.
+    pub fn pod_stats(&self, sandbox: &str) -> Result<super::cgroupfs::CgStats, RuntimeError> {
+        let sb = self.sb(sandbox)?;
+        self.session.driver().stats(&sb.group).map_err(other)
+    }
+
+    /// The QoS class tier a sandbox sits in (for reports).
+    pub fn qos_of(&self, sandbox: &str) -> Option<QosClass> {
+        self.sandboxes.get(sandbox).map(|s| s.config.qos)
+    }
+    /// The parent a QoS class maps to (re-exported for callers).
+    pub fn parent_of(q: QosClass) -> QosParent {
+        QosParent::of(q)
+    }
+}

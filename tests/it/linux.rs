@@ -1,0 +1,587 @@
+//! The Linux backend against the real kernel: CPU quota, CPU shares under
+//! contention, OOM kill, pids limit, namespaces, cleanup (also after a
+//! panic). They need root and a cgroup filesystem; elsewhere each prints
+//! why it skipped. They run one at a time (one lock) since they measure
+//! CPU on a small shared machine.
+#![cfg(target_os = "linux")]
+#![allow(clippy::disallowed_methods)] // wall-clock sleeps are the point
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use kubesim::linux::cgroupfs::{hierarchies, CgLimits, CgName, CgStats};
+use kubesim::linux::guard::{check_host, Session, SessionOptions};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn burn_exe() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_kubesim"))
+}
+
+fn burn_args(cpu_m: u64, memory: u64, duration_ms: u64, exit: i32) -> Vec<OsString> {
+    [
+        "burn".to_string(),
+        format!("--cpu-m={cpu_m}"),
+        format!("--memory-bytes={memory}"),
+        format!("--duration-ms={duration_ms}"),
+        format!("--exit-code={exit}"),
+    ]
+    .into_iter()
+    .map(OsString::from)
+    .collect()
+}
+
+/// A session, or None with the reason printed.
+fn session(test: &str) -> Option<Session> {
+    if let Err(e) = check_host() {
+        eprintln!("{test}: skipped: {e}");
+        return None;
+    }
+    // The tests measure the kernel's enforcement, so the run gets the
+    // largest weight against the host's other work (builds share 2 cores).
+    let opts = SessionOptions {
+        cpu_shares: Some(262_144),
+        ..Default::default()
+    };
+    match Session::open(&opts) {
+        Ok(s) => Some(s),
+        Err(e) => panic!("{test}: the host passed the checks but the session failed: {e}"),
+    }
+}
+
+fn name(s: &str) -> CgName {
+    CgName::new(s).expect("valid name")
+}
+
+fn wait_exit(s: &Session, pid: u32, timeout: Duration) -> i32 {
+    let t0 = std::time::Instant::now();
+    loop {
+        if let Some(c) = s.try_wait(pid) {
+            return c;
+        }
+        assert!(
+            t0.elapsed() < timeout,
+            "container {pid} still running after {timeout:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn run_dirs(run_id: &str) -> Vec<PathBuf> {
+    let Ok(layout) = check_host() else {
+        return Vec::new();
+    };
+    hierarchies(&layout)
+        .into_iter()
+        .map(|m| m.join("kubesim").join(run_id))
+        .filter(|p| p.exists())
+        .collect()
+}
+
+fn assert_clean(run_id: &str) {
+    let left = run_dirs(run_id);
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// A 0.5-CPU quota over ~1.5 s: the CPU used per CFS period the group was
+/// active in is the quota, ±10% (the measure is usage against the periods
+/// the kernel counted, so other load on the 2 shared cores does not enter
+/// unless it starves the group below its quota).
+#[test]
+fn cpu_quota_is_honoured() {
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(s) = session("cpu_quota_is_honoured") else {
+        return;
+    };
+    let run = s.driver().run_id().to_string();
+    let g = name("quota");
+    s.driver().create(&g).unwrap();
+    s.driver()
+        .apply(
+            &g,
+            &CgLimits {
+                cpu_quota_us: Some(Some(50_000)),
+                cpu_period_us: Some(100_000),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let pid = s
+        .start(&g, burn_exe(), burn_args(1000, 0, 1500, 0), "quota", false)
+        .unwrap();
+    assert_eq!(wait_exit(&s, pid, Duration::from_secs(10)), 0);
+    let st: CgStats = s.driver().stats(&g).unwrap();
+    let allowed = st.nr_periods * 50_000;
+    let ratio = st.cpu_usage_us as f64 / allowed as f64;
+    eprintln!("quota: {st:?} usage/allowed = {ratio:.3}");
+    assert!(st.nr_periods >= 12, "{st:?}");
+    assert!(
+        (0.9..=1.1).contains(&ratio),
+        "usage/quota {ratio:.3}: {st:?}"
+    );
+    assert!(
+        st.nr_throttled * 2 >= st.nr_periods,
+        "throttled in most periods: {st:?}"
+    );
+    assert!(st.throttled_us > 0);
+    s.close().unwrap();
+    assert_clean(&run);
+}
+
+/// Two busy containers pinned to one CPU with shares 512 : 1536 split it
+/// 1 : 3. The share of the heavier one is 0.75 ± 10% (0.675..0.825),
+/// measured as the difference of two usage samples taken while both run
+/// (so the start-up of either does not count). CFS weights are exact in
+/// expectation; the tolerance covers the ~1 s window's granularity
+/// (sched_latency 6-24 ms slices).
+#[test]
+fn cpu_shared_in_proportion_to_shares() {
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(s) = session("cpu_shared_in_proportion_to_shares") else {
+        return;
+    };
+    let run = s.driver().run_id().to_string();
+    let d = s.driver();
+    let parent = name("pinned");
+    d.create(&parent).unwrap();
+    d.apply(
+        &parent,
+        &CgLimits {
+            cpuset: Some(("0".into(), "0".into())),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let a = name("pinned/a");
+    let b = name("pinned/b");
+    for (g, shares) in [(&a, 512), (&b, 1536)] {
+        d.create(g).unwrap();
+        d.apply(
+            g,
+            &CgLimits {
+                cpu_shares: Some(shares),
+                cpuset: Some(("0".into(), "0".into())),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    }
+    let pa = s
+        .start(&a, burn_exe(), burn_args(1000, 0, 1600, 0), "a", false)
+        .unwrap();
+    let pb = s
+        .start(&b, burn_exe(), burn_args(1000, 0, 1600, 0), "b", false)
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let (a0, b0) = (d.stats(&a).unwrap(), d.stats(&b).unwrap());
+    std::thread::sleep(Duration::from_millis(1000));
+    let (a1, b1) = (d.stats(&a).unwrap(), d.stats(&b).unwrap());
+    let ua = a1.cpu_usage_us - a0.cpu_usage_us;
+    let ub = b1.cpu_usage_us - b0.cpu_usage_us;
+    let share = ub as f64 / (ua + ub) as f64;
+    eprintln!("shares: a {ua} us, b {ub} us, b's share {share:.3}");
+    assert!(
+        ua + ub > 500_000,
+        "the pinned CPU was mostly busy: {ua} + {ub}"
+    );
+    assert!((0.675..=0.825).contains(&share), "b's share {share:.3}");
+    assert_eq!(wait_exit(&s, pa, Duration::from_secs(10)), 0);
+    assert_eq!(wait_exit(&s, pb, Duration::from_secs(10)), 0);
+    s.close().unwrap();
+    assert_clean(&run);
+}
+
+/// 128 MiB touched under a 32 MiB limit: SIGKILL (137) and one OOM kill
+/// counted (no swap on this host; with swap the limit covers memory only).
+#[test]
+fn over_memory_limit_is_oom_killed() {
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(s) = session("over_memory_limit_is_oom_killed") else {
+        return;
+    };
+    let run = s.driver().run_id().to_string();
+    let g = name("oom");
+    s.driver().create(&g).unwrap();
+    s.driver()
+        .apply(
+            &g,
+            &CgLimits {
+                memory_max: Some(Some(32 << 20)),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    let pid = s
+        .start(
+            &g,
+            burn_exe(),
+            burn_args(0, 128 << 20, 3000, 0),
+            "oom",
+            false,
+        )
+        .unwrap();
+    assert_eq!(wait_exit(&s, pid, Duration::from_secs(10)), 137);
+    let st = s.driver().stats(&g).unwrap();
+    eprintln!("oom: {st:?}");
+    assert!(st.oom_kills >= 1, "{st:?}");
+    assert!(st.memory_peak_bytes <= 32 << 20, "{st:?}");
+    s.close().unwrap();
+    assert_clean(&run);
+}
+
+/// pids.max = 4 admits the shim, burn's main thread and two busy threads
+/// (2000m), and refuses a third (3000m: the thread cannot be created and
+/// burn fails).
+#[test]
+fn pids_limit_holds() {
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(s) = session("pids_limit_holds") else {
+        return;
+    };
+    let run = s.driver().run_id().to_string();
+    let mut codes = Vec::new();
+    for (i, cpu_m) in [2000u64, 3000].into_iter().enumerate() {
+        let g = name(&format!("pids{i}"));
+        s.driver().create(&g).unwrap();
+        s.driver()
+            .apply(
+                &g,
+                &CgLimits {
+                    pids_max: Some(Some(4)),
+                    cpu_quota_us: Some(Some(10_000)),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let pid = s
+            .start(&g, burn_exe(), burn_args(cpu_m, 0, 200, 0), "pids", false)
+            .unwrap();
+        codes.push(wait_exit(&s, pid, Duration::from_secs(10)));
+    }
+    assert_eq!(codes[0], 0, "4 tasks fit");
+    assert_ne!(codes[1], 0, "a fifth task was refused");
+    s.close().unwrap();
+    assert_clean(&run);
+}
+
+/// The container sees itself as PID 1, the pod's name as hostname, only
+/// its own processes in /proc; the host keeps its hostname.
+#[test]
+fn container_runs_in_its_own_namespaces() {
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(s) = session("container_runs_in_its_own_namespaces") else {
+        return;
+    };
+    if !Path::new("/bin/sh").exists() {
+        eprintln!("container_runs_in_its_own_namespaces: skipped: no /bin/sh");
+        return;
+    }
+    let run = s.driver().run_id().to_string();
+    let before = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    let g = name("ns");
+    s.driver().create(&g).unwrap();
+    let script = "test $$ = 1 || exit 11; \
+                  test \"$(cat /proc/sys/kernel/hostname)\" = web-0 || exit 12; \
+                  n=0; for d in /proc/[0-9]*; do n=$((n+1)); done; test $n -le 2 || exit 13; \
+                  grep -q kubesim /proc/self/cgroup || exit 14; exit 0";
+    let pid = s
+        .start(
+            &g,
+            PathBuf::from("/bin/sh"),
+            vec!["-c".into(), script.into()],
+            "web-0",
+            true,
+        )
+        .unwrap();
+    assert_eq!(wait_exit(&s, pid, Duration::from_secs(10)), 0);
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap(),
+        before
+    );
+    s.close().unwrap();
+    assert_clean(&run);
+}
+
+/// A panic while containers run: the guard's Drop kills them and removes
+/// every group of the run.
+#[test]
+fn cleanup_after_a_panic_leaves_nothing() {
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Err(e) = check_host() {
+        eprintln!("cleanup_after_a_panic_leaves_nothing: skipped: {e}");
+        return;
+    }
+    let out = std::panic::catch_unwind(|| {
+        let s = Session::open(&SessionOptions::default()).unwrap();
+        let g = name("node-0/besteffort/pod-x");
+        s.driver().create(&name("node-0")).unwrap();
+        s.driver().create(&name("node-0/besteffort")).unwrap();
+        s.driver().create(&g).unwrap();
+        let pid = s
+            .start(
+                &g,
+                burn_exe(),
+                burn_args(100, 1 << 20, 60_000, 0),
+                "x",
+                false,
+            )
+            .unwrap();
+        let run = s.driver().run_id().to_string();
+        std::panic::panic_any((run, pid));
+    });
+    let payload = out.expect_err("the closure panics");
+    let (run, pid) = payload
+        .downcast_ref::<(String, u32)>()
+        .cloned()
+        .expect("payload");
+    assert_clean(&run);
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "the container's shim {pid} is gone"
+    );
+}
+
+/// The runtime conformance bodies (src/node/conformance.rs) against the
+/// Linux runtime: lifecycle, sandbox stop, resources, CPU-limit
+/// throttling (±20%), OOM kill, exit codes. Each check gets a fresh node.
+#[test]
+fn conformance_linux_runtime() {
+    use kubesim::linux::runtime::LinuxRuntime;
+    use kubesim::node::conformance::{run_all, Tolerance};
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(s) = session("conformance_linux_runtime") else {
+        return;
+    };
+    let run = s.driver().run_id().to_string();
+    let s = std::sync::Arc::new(s);
+    let mut n = 0;
+    let make = || {
+        n += 1;
+        LinuxRuntime::new(s.clone(), &format!("node-{n}"), 1000, 1 << 30, burn_exe())
+            .expect("node subtree")
+    };
+    let r = run_all(make, &Tolerance::NOISY);
+    let s = std::sync::Arc::into_inner(s).expect("runtimes dropped");
+    s.close().unwrap();
+    assert_clean(&run);
+    if let Err(m) = r {
+        panic!("Linux runtime conformance: {m}");
+    }
+}
+
+const SMALL: &str = r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata:
+  name: small-real
+spec:
+  seed: 1
+  duration: 5s
+  sampleInterval: 1s
+  cluster:
+    nodePools:
+    - name: w
+      count: 1
+      capacity: {cpu: "1", memory: 1Gi, pods: "10"}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: batch
+  annotations:
+    kubesim.dev/cpu-usage: "1"
+    kubesim.dev/cpu-work: "1"
+spec:
+  restartPolicy: Never
+  containers:
+  - name: work
+    image: b:1
+    resources:
+      requests: {cpu: 500m, memory: 32Mi}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: hog
+  annotations:
+    kubesim.dev/cpu-usage: 10m
+    kubesim.dev/memory-usage: 64Mi
+spec:
+  restartPolicy: Never
+  containers:
+  - name: app
+    image: a:1
+    resources:
+      requests: {cpu: 10m, memory: 32Mi}
+      limits: {memory: 32Mi}
+"#;
+
+/// A small scenario replayed for real: results in the simulator's schema,
+/// the OOM kill agrees, the batch job's completion time is within ±30% of
+/// the simulated one (one job alone on a 1-CPU node pinned to one host CPU),
+/// and nothing is left behind.
+#[test]
+fn replay_small_scenario_for_real() {
+    use kubesim::linux::replay::{replay, ReplayOptions};
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Err(e) = check_host() {
+        eprintln!("replay_small_scenario_for_real: skipped: {e}");
+        return;
+    }
+    let sc = kubesim::scenario::load_str(SMALL, Path::new("small.yaml"), Default::default())
+        .expect("scenario loads");
+    let t = tempfile::tempdir().unwrap();
+    let opts = ReplayOptions {
+        speed: 1.0,
+        out: t.path().to_path_buf(),
+        burn_exe: burn_exe(),
+        session: SessionOptions {
+            cpu_shares: Some(262_144),
+            ..Default::default()
+        },
+        until: None,
+    };
+    let rep = replay(sc, &opts).expect("replay runs");
+    let rows = kubesim::realcmp::compare(&rep.sim_dir, &rep.real_dir).unwrap();
+    eprintln!("{}", kubesim::realcmp::table(&rows));
+    let comp = std::fs::read_to_string(rep.real_dir.join("completions.csv")).unwrap();
+    assert!(
+        comp.contains(",hog,app,") && comp.contains(",137,OOMKilled,"),
+        "{comp}"
+    );
+    let head = std::fs::read_to_string(rep.real_dir.join("containers.csv")).unwrap();
+    assert!(head.starts_with("t_us,node,namespace,pod,container,cpu_demand_m,cpu_granted_m,"));
+    for r in &rows {
+        assert_eq!(r.oom_agrees(), Some(true), "{r:?}");
+    }
+    let batch = rows.iter().find(|r| r.pod == "batch").expect("batch row");
+    let err = kubesim::realcmp::Row::err_pct(batch.sim_completion_us, batch.real_completion_us)
+        .expect("both completed");
+    assert!(err.abs() <= 30.0, "completion error {err:.1}%: {batch:?}");
+    let layout = check_host().unwrap();
+    for m in hierarchies(&layout) {
+        let left: Vec<_> = std::fs::read_dir(m.join("kubesim"))
+            .map(|r| r.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+}
+
+/// `replay --cleanup` removes a dead run's groups (one made here, owned by
+/// a pid above pid_max) and keeps nothing else.
+#[test]
+fn cleanup_removes_a_dead_runs_leftovers() {
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let layout = match check_host() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("cleanup_removes_a_dead_runs_leftovers: skipped: {e}");
+            return;
+        }
+    };
+    let pid_max: u64 = std::fs::read_to_string("/proc/sys/kernel/pid_max")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(4_194_304);
+    let run = format!("{}-0", pid_max + 1);
+    let mounts = hierarchies(&layout);
+    for m in &mounts {
+        std::fs::create_dir_all(m.join("kubesim").join(&run).join("node-0/kubepods")).unwrap();
+    }
+    let rep = kubesim::linux::guard::cleanup().unwrap();
+    assert!(rep.errors.is_empty(), "{rep:?}");
+    assert_eq!(rep.removed.len(), mounts.len(), "{rep:?}");
+    assert_clean(&run);
+    for m in &mounts {
+        assert!(!m.join("kubesim").exists(), "{} left", m.display());
+    }
+}
+
+/// Without root, `kubesim replay` exits non-zero with a message that says
+/// root is missing, and writes nothing (run as uid 65534 via setpriv).
+#[test]
+fn replay_without_root_says_what_is_missing() {
+    let setpriv = Path::new("/usr/bin/setpriv");
+    if !setpriv.exists() || check_host().is_err() {
+        eprintln!(
+            "replay_without_root_says_what_is_missing: skipped: needs root and setpriv to drop it"
+        );
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let file = t.path().join("s.yaml");
+    std::fs::write(&file, SMALL).unwrap();
+    let out = t.path().join("out");
+    let o = std::process::Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(burn_exe())
+        .arg("replay")
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("needs root") && err.contains("uid 65534"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+/// Ctrl-C (SIGINT) during a replay: kubesim stops, says so, exits
+/// non-zero, and leaves no cgroup and no container process behind.
+#[test]
+fn interrupted_replay_cleans_up() {
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let layout = match check_host() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("interrupted_replay_cleans_up: skipped: {e}");
+            return;
+        }
+    };
+    let t = tempfile::tempdir().unwrap();
+    let file = t.path().join("s.yaml");
+    std::fs::write(&file, SMALL.replace("cpu-work: \"1\"", "cpu-work: \"30\"")).unwrap();
+    let child = std::process::Command::new(burn_exe())
+        .arg("replay")
+        .arg(&file)
+        .arg("--out")
+        .arg(t.path().join("out"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Wait until the run's containers exist, then interrupt.
+    let run = format!("{pid}-0");
+    let mounts = hierarchies(&layout);
+    let t0 = std::time::Instant::now();
+    while !mounts[0]
+        .join("kubesim")
+        .join(&run)
+        .join("w-0/kubepods/burstable")
+        .exists()
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "replay did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("interrupted"), "{err}");
+    assert_clean(&run);
+}
