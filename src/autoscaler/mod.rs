@@ -1,0 +1,6 @@
+//! Autoscaling: the HorizontalPodAutoscaler algorithm as upstream computes
+//! it (`hpa`), pluggable horizontal autoscaling policies (`policy`, with a
+//! predictive one in `predictive`), and the metrics-server model that
+//! feeds them (`metrics`).
+
+pub mod hpa;
