@@ -4,3 +4,6 @@
 //! feeds them (`metrics`).
 
 pub mod hpa;
+pub mod metrics;
+pub mod policy;
+pub mod predictive;

@@ -455,6 +455,24 @@ pub fn reconcile(
     client: &dyn MetricsClient,
     now: SimTime,
 ) -> SyncResult {
+    reconcile_adjusted(cfg, state, spec, scale, pods, client, now, &mut |r| r)
+}
+
+/// [`reconcile`] with a hook on the metrics' proposal before it is
+/// normalized (stabilization, rate limits, bounds): the seam where a
+/// policy replaces upstream's reactive proposal (see
+/// [`crate::autoscaler::predictive`]). With the identity it is upstream.
+#[allow(clippy::too_many_arguments)]
+pub fn reconcile_adjusted(
+    cfg: &ControllerConfig,
+    state: &mut HpaState,
+    spec: &HpaSpec,
+    scale: Scale,
+    pods: &[PodInfo],
+    client: &dyn MetricsClient,
+    now: SimTime,
+    adjust: &mut dyn FnMut(i32) -> i32,
+) -> SyncResult {
     let mut events = Vec::new();
     let HpaState { history, status } = state;
     let mut ctx = Ctx {
@@ -512,6 +530,7 @@ pub fn reconcile(
                 events,
             };
         }
+        let r = adjust(r);
         let mut rescale_metric = String::new();
         if r > desired {
             desired = r;
