@@ -3,6 +3,7 @@
 
 pub mod autoscaler;
 pub mod cluster;
+pub mod controllers;
 pub mod engine;
 pub mod model;
 pub mod output;

@@ -35,11 +35,19 @@ pub enum Event {
     PermitTimeout(PodId),
     /// Record a time-series sample.
     Sample,
+    /// A workload controller (or the garbage collector) syncs this object.
+    Reconcile(crate::controllers::WorkloadId),
+    /// `drain` retries the evictions a PodDisruptionBudget refused (every
+    /// 5 s, as `kubectl drain` does).
+    DrainRetry(NodeId),
 }
 
 impl Event {
     /// Periodic housekeeping events do not keep a run alive by themselves.
     pub fn is_periodic(self) -> bool {
-        matches!(self, Event::Sample | Event::FlushUnschedulable)
+        matches!(
+            self,
+            Event::Sample | Event::FlushUnschedulable | Event::DrainRetry(_)
+        )
     }
 }

@@ -33,6 +33,7 @@ mod invariants;
 pub mod log;
 mod nodes;
 mod pods;
+mod workloads;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -187,6 +188,8 @@ pub struct World {
     counters: Counters,
     end: Option<SimTime>,
     check_invariants: bool,
+    /// Workload controllers' objects, work queue and samples.
+    wl: workloads::WorkloadState,
 }
 
 /// Everything a finished run produced.
@@ -203,6 +206,10 @@ pub struct RunResult {
     pub event_records: u64,
     /// Scheduling explanations (when asked for).
     pub explanations: Vec<Explanation>,
+    /// `workloads.csv` rows (one per workload object per sample).
+    pub workloads: Vec<crate::controllers::WorkloadRow>,
+    /// Every workload object at the end of the run (removed ones too).
+    pub workload_objects: Vec<crate::controllers::Workload>,
 }
 
 impl World {
@@ -263,6 +270,7 @@ impl World {
             counters: Counters::default(),
             end,
             check_invariants: opts.check_invariants,
+            wl: Default::default(),
         };
         w.init();
         Ok(w)
@@ -350,6 +358,8 @@ impl World {
             event_digest: digest,
             event_records: records,
             explanations: self.explanations,
+            workloads: std::mem::take(&mut self.wl.rows),
+            workload_objects: self.wl.store.all().to_vec(),
         })
     }
 
@@ -371,6 +381,8 @@ impl World {
             Event::NodeUnreachable(n) => self.node_unreachable(n),
             Event::TaintEviction(p) => self.taint_eviction(p),
             Event::PermitTimeout(p) => self.permit_timeout(p),
+            Event::Reconcile(id) => self.reconcile(id),
+            Event::DrainRetry(n) => self.drain_retry(n),
             Event::Sample => {
                 // Sample the state at the end of this instant: let every
                 // other event at the same time run first.
@@ -403,6 +415,7 @@ impl World {
             Action::RecoverNode(n) => self.recover_node(&n),
             Action::RemoveNode(n) => self.remove_node(&n),
             Action::AddNodes { pool, count } => self.add_pool_nodes(&pool, count),
+            Action::Workload(w) => self.workload_action(w),
         }
     }
 
@@ -422,6 +435,7 @@ impl World {
             }
             Object::Node(n) => self.add_node(*n),
             Object::Pod(p) => self.create_pod(*p),
+            Object::Workload(w) => self.apply_workload(*w),
         }
     }
 
@@ -515,6 +529,7 @@ impl World {
         if self.samples.last().is_some_and(|l| l.t_us == s.t_us) {
             self.samples.pop();
         }
+        self.sample_workloads(s.t_us);
         self.samples.push(s);
     }
 }

@@ -121,24 +121,13 @@ impl World {
     }
 
     /// `kubectl drain --ignore-daemonsets --force`: cordon, then evict every
-    /// pod except DaemonSet-managed ones (PodDisruptionBudgets are not
-    /// modelled yet, so no eviction is refused).
+    /// pod except DaemonSet-managed ones through the eviction API, retrying
+    /// evictions a PodDisruptionBudget refuses (see `workloads.rs`).
     pub(super) fn drain(&mut self, name: &str) {
         let Some(id) = self.node_id(name) else { return };
         self.cordon(name, true);
         self.log_event("NodeDrainStarted", None, Some(id), None, None);
-        for p in self.pods_on(id) {
-            let pod = &self.pods[p.0 as usize];
-            let daemon = pod
-                .meta
-                .controller_ref()
-                .is_some_and(|o| o.kind == "DaemonSet");
-            if daemon || pod.phase().is_terminal() {
-                continue;
-            }
-            self.counters.evictions += 1;
-            self.delete_pod(p, "Evicted");
-        }
+        self.drain_evict(id);
     }
 
     /// The node stops heart-beating (it crashed or lost its network). Its

@@ -76,6 +76,7 @@ impl World {
         self.pod_index.insert(key, id);
         self.phase_counts[PodPhase::Pending as usize] += 1;
         self.log_event("PodCreated", Some(id), None, None, None);
+        self.workloads_pod_changed(id);
 
         let node_name = self.pods[id.0 as usize].spec.node_name.clone();
         if let Some(node_name) = node_name {
@@ -583,6 +584,7 @@ impl World {
         }
         self.pods[idx].meta.deletion_timestamp = Some(self.now);
         self.terminating += 1;
+        self.workloads_pod_changed(id);
         self.clear_nomination(id);
         // A pod held at Permit is given up: unreserve it in the policy.
         if let Some((node, timer)) = self.waiting.remove(&id) {
@@ -660,6 +662,7 @@ impl World {
             self.phase_counts[phase as usize] += 1;
         }
         self.pods[idx].status.phase = Some(phase);
+        self.workloads_pod_changed(PodId(idx as u32));
     }
 
     /// Takes the pod out of the API.
@@ -681,6 +684,7 @@ impl World {
         }
         let node = self.pods[idx].status.node;
         self.log_event("PodDeleted", Some(id), node, Some(reason), None);
+        self.workloads_pod_changed(id);
     }
 
     pub(super) fn taint_eviction(&mut self, id: PodId) {

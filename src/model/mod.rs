@@ -18,6 +18,7 @@ pub mod quantity;
 pub mod resources;
 pub mod selector;
 pub mod taints;
+pub mod workload;
 
 pub use labels::Labels;
 pub use meta::{ObjectMeta, OwnerReference};

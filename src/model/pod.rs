@@ -262,6 +262,22 @@ impl Pod {
         self.meta.deletion_timestamp.is_some()
     }
 
+    /// Whether the pod is Ready and since when (the `Ready` condition's
+    /// lastTransitionTime): the one place readiness is decided for
+    /// controllers (availability, minReadySeconds, PDB health). Without
+    /// probes a running, non-terminating pod is ready from its start.
+    pub fn ready_since(&self) -> Option<SimTime> {
+        if self.phase() == PodPhase::Running && !self.is_terminating() {
+            self.status.started_at
+        } else {
+            None
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready_since().is_some()
+    }
+
     /// The pod's conditions as the API would show them at the end of the
     /// run, in upstream's order: PodScheduled (False with reason
     /// `Unschedulable` while the scheduler cannot place it), Initialized,

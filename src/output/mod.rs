@@ -206,6 +206,9 @@ pub fn write_results(dir: &Path, r: &RunResult, summary: &Summary) -> Result<(),
         }
         Ok(())
     })?;
+    if !r.workloads.is_empty() {
+        write_workloads(&dir.join("workloads.csv"), &r.workloads)?;
+    }
     let json = serde_json::to_vec_pretty(summary).map_err(|e| OutputError::Io {
         path: dir.join("summary.json"),
         source: e.into(),
@@ -213,6 +216,47 @@ pub fn write_results(dir: &Path, r: &RunResult, summary: &Summary) -> Result<(),
     write_atomic(&dir.join("summary.json"), |w| {
         w.write_all(&json)?;
         w.write_all(b"\n")
+    })
+}
+
+/// Writes `workloads.csv` (docs/output.md): one row per workload object
+/// per sample.
+pub fn write_workloads(
+    path: &Path,
+    rows: &[crate::controllers::WorkloadRow],
+) -> Result<(), OutputError> {
+    write_csv(path, |w| {
+        w.write_record([
+            "t_us",
+            "kind",
+            "namespace",
+            "name",
+            "revision",
+            "desired",
+            "current",
+            "ready",
+            "available",
+            "updated",
+            "max_surge",
+            "max_unavailable",
+        ])?;
+        for r in rows {
+            w.write_record([
+                r.t_us.to_string(),
+                r.kind.to_string(),
+                r.namespace.clone(),
+                r.name.clone(),
+                opt(r.revision),
+                opt(r.desired),
+                r.current.to_string(),
+                r.ready.to_string(),
+                r.available.to_string(),
+                opt(r.updated),
+                opt(r.max_surge),
+                opt(r.max_unavailable),
+            ])?;
+        }
+        Ok(())
     })
 }
 

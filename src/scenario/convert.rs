@@ -231,6 +231,7 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
         objects: Vec::new(),
         timeline: Vec::new(),
         warnings: Diagnostics::default(),
+        reconcile_delay: crate::controllers::DEFAULT_RECONCILE_DELAY,
     };
     let mut spec_m: Option<(usize, ScenarioSpecM)> = None;
     if let Some(i) = scenario_idx {
@@ -379,7 +380,7 @@ fn new_doc<'s>(sink: &'s mut Sink, root: &YNode, object: &str) -> Doc<'s> {
     }
 }
 
-struct ConvCtx {
+pub(super) struct ConvCtx {
     defaults: PodBehavior,
     classes: BTreeMap<String, PriorityClass>,
 }
@@ -466,6 +467,11 @@ fn convert_scenario_header(doc: &mut Doc, s: &ScenarioSpecM, sc: &mut Scenario) 
     if let Some(v) = &s.scheduler.per_node_time {
         if let Some(d) = duration(doc, "spec.scheduler.perNodeTime", v) {
             sc.scheduler.per_node_time = d;
+        }
+    }
+    if let Some(v) = &s.controllers.reconcile_delay {
+        if let Some(d) = duration(doc, "spec.controllers.reconcileDelay", v) {
+            sc.reconcile_delay = d;
         }
     }
     if let Some(v) = &s.scheduler.bind_time {
@@ -599,6 +605,9 @@ fn convert_object(doc: &mut Doc, node: &YNode, base: &str, ctx: &ConvCtx) -> Opt
             doc.err(&kind_path, "a Scenario cannot be applied from a timeline");
             None
         }
+        k if super::workloads::KINDS.contains(&k) => {
+            super::workloads::convert(doc, node, base, ctx, k).map(Object::Workload)
+        }
         k => {
             if let Some((_, why)) = NOT_YET.iter().find(|(n, _)| *n == k) {
                 doc.err(
@@ -619,7 +628,7 @@ fn convert_object(doc: &mut Doc, node: &YNode, base: &str, ctx: &ConvCtx) -> Opt
     }
 }
 
-fn convert_meta(
+pub(super) fn convert_meta(
     doc: &mut Doc,
     m: &ObjectMetaM,
     base: &str,
@@ -696,7 +705,7 @@ fn labels_check(doc: &mut Doc, labels: &BTreeMap<String, String>, path: &str) {
     }
 }
 
-fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod> {
+pub(super) fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) -> Option<Pod> {
     let meta = convert_meta(doc, &m.metadata, base, true)?;
     let sp = child_path(base, "spec");
     let s = &m.spec;
@@ -1383,7 +1392,7 @@ fn convert_images(
 }
 
 /// Converts a LabelSelector, reporting each problem at its path.
-fn convert_selector(
+pub(super) fn convert_selector(
     doc: &mut Doc,
     sel: &crate::model::LabelSelector,
     path: &str,
@@ -2068,6 +2077,9 @@ fn convert_timeline_entry(
                 doc.err(&child_path(&p, "kind"), "required");
                 None
             }
+            k if super::workloads::KINDS.contains(&k) => {
+                super::workloads::convert_delete(doc, d, &p)
+            }
             k => {
                 doc.err(&child_path(&p, "kind"), format!("cannot delete kind {k:?}: kubesim simulates Pod, Node, Namespace and PriorityClass"));
                 None
@@ -2123,25 +2135,12 @@ fn convert_timeline_entry(
         };
         actions.push(("addNodes", act));
     }
-    if e.scale.is_some() {
-        doc.err(
-            &child_path(path, "scale"),
-            "scale is not simulated yet: it needs the workload controllers (Deployment, ReplicaSet, StatefulSet)",
-        );
-        actions.push(("scale", None));
-    }
-    if e.set_image.is_some() {
-        doc.err(
-            &child_path(path, "setImage"),
-            "setImage is not simulated yet: it needs the workload controllers (Deployment, DaemonSet, StatefulSet)",
-        );
-        actions.push(("setImage", None));
-    }
+    super::workloads::convert_actions(doc, e, path, &mut actions);
     match actions.len() {
         0 => {
             doc.err(
                 path,
-                "no action: set one of apply, delete, cordon, uncordon, drain, failNode, recoverNode, removeNode, addNodes",
+                "no action: set one of apply, delete, cordon, uncordon, drain, failNode, recoverNode, removeNode, addNodes, scale, setImage, rollback, pause, resume",
             );
             None
         }

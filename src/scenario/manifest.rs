@@ -250,6 +250,95 @@ pub struct TolerationM {
     pub toleration_seconds: Option<i64>,
 }
 
+// ---------------- Workloads (apps/v1, policy/v1) ----------------
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PodTemplateM {
+    #[serde(default)]
+    pub metadata: ObjectMetaM,
+    pub spec: Option<PodSpecM>,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaSetM {
+    pub api_version: Option<String>,
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub metadata: ObjectMetaM,
+    #[serde(default)]
+    pub spec: ReplicaSetSpecM,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaSetSpecM {
+    pub replicas: Option<i32>,
+    pub selector: Option<crate::model::LabelSelector>,
+    pub min_ready_seconds: Option<i32>,
+    pub template: Option<PodTemplateM>,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentM {
+    pub api_version: Option<String>,
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub metadata: ObjectMetaM,
+    #[serde(default)]
+    pub spec: DeploymentSpecM,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentSpecM {
+    pub replicas: Option<i32>,
+    pub selector: Option<crate::model::LabelSelector>,
+    pub template: Option<PodTemplateM>,
+    pub strategy: Option<DeploymentStrategyM>,
+    pub min_ready_seconds: Option<i32>,
+    pub revision_history_limit: Option<i32>,
+    pub paused: Option<bool>,
+    pub progress_deadline_seconds: Option<i32>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentStrategyM {
+    #[serde(rename = "type")]
+    pub type_: Option<String>,
+    pub rolling_update: Option<RollingUpdateM>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RollingUpdateM {
+    pub max_surge: Option<Scalar>,
+    pub max_unavailable: Option<Scalar>,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct PodDisruptionBudgetM {
+    pub api_version: Option<String>,
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub metadata: ObjectMetaM,
+    #[serde(default)]
+    pub spec: PdbSpecM,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PdbSpecM {
+    pub min_available: Option<Scalar>,
+    pub max_unavailable: Option<Scalar>,
+    pub selector: Option<crate::model::LabelSelector>,
+    pub unhealthy_pod_eviction_policy: Option<String>,
+}
+
 // ---------------- Node ----------------
 
 #[derive(Deserialize, Debug, Clone)]
@@ -345,6 +434,16 @@ pub struct ScenarioSpecM {
     pub scheduler: SchedulerM,
     #[serde(default)]
     pub timeline: Vec<TimelineEntryM>,
+    #[serde(default)]
+    pub controllers: ControllersM,
+}
+
+/// Workload controller settings.
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ControllersM {
+    /// Delay between a change and the sync it triggers (default 10ms).
+    pub reconcile_delay: Option<Scalar>,
 }
 
 /// Defaults of the simulation-only pod behaviour (overridden per pod by
@@ -428,6 +527,9 @@ pub struct TimelineEntryM {
     pub add_nodes: Option<AddNodesM>,
     pub scale: Option<ScaleM>,
     pub set_image: Option<SetImageM>,
+    pub rollback: Option<RollbackM>,
+    pub pause: Option<ObjectRefM>,
+    pub resume: Option<ObjectRefM>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]
@@ -436,6 +538,19 @@ pub struct ObjectRefM {
     pub kind: Option<String>,
     pub namespace: Option<String>,
     pub name: Option<String>,
+    /// For workload objects: `Background` (default), `Foreground`, `Orphan`.
+    pub propagation_policy: Option<String>,
+}
+
+/// `rollback`: `kubectl rollout undo` (`toRevision` 0 or unset: the
+/// previous revision).
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RollbackM {
+    pub kind: Option<String>,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub to_revision: Option<i64>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]

@@ -10,6 +10,7 @@ mod convert;
 pub mod diag;
 pub mod manifest;
 mod schedconfig;
+mod workloads;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -50,6 +51,9 @@ pub struct Scenario {
     pub timeline: Vec<TimedAction>,
     /// Warnings found while loading (unused fields, …).
     pub warnings: Diagnostics,
+    /// Delay between a change and the controller sync it triggers
+    /// (`spec.controllers.reconcileDelay`).
+    pub reconcile_delay: Duration,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,6 +114,8 @@ pub enum Object {
     PriorityClass(PriorityClass),
     Node(Box<Node>),
     Pod(Box<Pod>),
+    /// A workload object (ReplicaSet, Deployment, PodDisruptionBudget, …).
+    Workload(Box<crate::controllers::Workload>),
 }
 
 impl Object {
@@ -119,6 +125,7 @@ impl Object {
             Object::PriorityClass(_) => "PriorityClass",
             Object::Node(_) => "Node",
             Object::Pod(_) => "Pod",
+            Object::Workload(w) => w.kind().as_str(),
         }
     }
 }
@@ -141,6 +148,44 @@ pub enum Action {
     RecoverNode(String),
     RemoveNode(String),
     AddNodes { pool: String, count: u32 },
+    /// An action on a workload object (scale, setImage, rollback, …).
+    Workload(WorkloadAction),
+}
+
+/// Timeline actions on workload objects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WorkloadAction {
+    /// `scale`: set `spec.replicas`.
+    Scale { target: ObjectRef, replicas: i32 },
+    /// `setImage`: change one container's image (a new template revision).
+    SetImage {
+        target: ObjectRef,
+        container: String,
+        image: String,
+    },
+    /// `rollback`: `kubectl rollout undo [--to-revision=N]` (0 = previous).
+    Rollback { target: ObjectRef, to_revision: i64 },
+    /// `pause` / `resume`: `kubectl rollout pause|resume`.
+    Pause(ObjectRef),
+    Resume(ObjectRef),
+    /// `delete` of a workload object with a propagation policy.
+    Delete {
+        target: ObjectRef,
+        propagation: crate::controllers::Propagation,
+    },
+}
+
+impl WorkloadAction {
+    pub fn name(&self) -> &'static str {
+        match self {
+            WorkloadAction::Scale { .. } => "scale",
+            WorkloadAction::SetImage { .. } => "setImage",
+            WorkloadAction::Rollback { .. } => "rollback",
+            WorkloadAction::Pause(_) => "pause",
+            WorkloadAction::Resume(_) => "resume",
+            WorkloadAction::Delete { .. } => "delete",
+        }
+    }
 }
 
 impl Action {
@@ -155,6 +200,7 @@ impl Action {
             Action::RecoverNode(_) => "recoverNode",
             Action::RemoveNode(_) => "removeNode",
             Action::AddNodes { .. } => "addNodes",
+            Action::Workload(w) => w.name(),
         }
     }
 }
