@@ -5,5 +5,6 @@
 
 pub mod hpa;
 pub mod metrics;
+pub mod object;
 pub mod policy;
 pub mod predictive;

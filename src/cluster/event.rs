@@ -40,6 +40,11 @@ pub enum Event {
     /// `drain` retries the evictions a PodDisruptionBudget refused (every
     /// 5 s, as `kubectl drain` does).
     DrainRetry(NodeId),
+    /// The HPA controller syncs HorizontalPodAutoscaler `i` (every sync
+    /// period).
+    HpaSync(u32),
+    /// metrics-server scrapes the kubelets (every metric resolution).
+    MetricsScrape,
 }
 
 impl Event {
@@ -47,7 +52,11 @@ impl Event {
     pub fn is_periodic(self) -> bool {
         matches!(
             self,
-            Event::Sample | Event::FlushUnschedulable | Event::DrainRetry(_)
+            Event::Sample
+                | Event::FlushUnschedulable
+                | Event::DrainRetry(_)
+                | Event::HpaSync(_)
+                | Event::MetricsScrape
         )
     }
 }

@@ -28,6 +28,7 @@ macro_rules! cluster_view {
     };
 }
 
+mod autoscaling;
 pub mod event;
 mod invariants;
 pub mod log;
@@ -38,6 +39,7 @@ mod workloads;
 use std::collections::BTreeMap;
 use std::io::Write;
 
+pub use autoscaling::HpaRow;
 pub use event::Event;
 pub use invariants::InvariantViolation;
 
@@ -190,6 +192,8 @@ pub struct World {
     check_invariants: bool,
     /// Workload controllers' objects, work queue and samples.
     wl: workloads::WorkloadState,
+    /// HorizontalPodAutoscalers and the metrics pipeline.
+    hpa: autoscaling::AutoscalingState,
 }
 
 /// Everything a finished run produced.
@@ -210,6 +214,8 @@ pub struct RunResult {
     pub workloads: Vec<crate::controllers::WorkloadRow>,
     /// Every workload object at the end of the run (removed ones too).
     pub workload_objects: Vec<crate::controllers::Workload>,
+    /// `hpa.csv` rows (one per HPA and metric per sample).
+    pub hpas: Vec<autoscaling::HpaRow>,
 }
 
 impl World {
@@ -271,6 +277,7 @@ impl World {
             end,
             check_invariants: opts.check_invariants,
             wl: Default::default(),
+            hpa: Default::default(),
         };
         w.init();
         Ok(w)
@@ -360,6 +367,7 @@ impl World {
             explanations: self.explanations,
             workloads: std::mem::take(&mut self.wl.rows),
             workload_objects: self.wl.store.all().to_vec(),
+            hpas: std::mem::take(&mut self.hpa.rows),
         })
     }
 
@@ -383,6 +391,8 @@ impl World {
             Event::PermitTimeout(p) => self.permit_timeout(p),
             Event::Reconcile(id) => self.reconcile(id),
             Event::DrainRetry(n) => self.drain_retry(n),
+            Event::HpaSync(i) => self.hpa_sync(i),
+            Event::MetricsScrape => self.metrics_scrape(),
             Event::Sample => {
                 // Sample the state at the end of this instant: let every
                 // other event at the same time run first.
@@ -392,7 +402,9 @@ impl World {
                 }
                 self.take_sample();
                 // Keep sampling while something else can still happen.
-                if self.pending_real > 0 {
+                // (HPAs act on their own until the end of a run with a
+                // duration.)
+                if self.pending_real > 0 || (self.end.is_some() && !self.hpa.hpas.is_empty()) {
                     let next = self.now.after(self.scenario.sample_interval);
                     self.push(next, Event::Sample);
                 }
@@ -436,6 +448,7 @@ impl World {
             Object::Node(n) => self.add_node(*n),
             Object::Pod(p) => self.create_pod(*p),
             Object::Workload(w) => self.apply_workload(*w),
+            Object::Hpa(h) => self.add_hpa(*h),
         }
     }
 
@@ -530,6 +543,7 @@ impl World {
             self.samples.pop();
         }
         self.sample_workloads(s.t_us);
+        self.sample_hpas(s.t_us);
         self.samples.push(s);
     }
 }

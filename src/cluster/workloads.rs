@@ -38,10 +38,7 @@ impl World {
     /// Enqueues a sync of `id` after the reconcile delay plus `after`; a
     /// key already waiting keeps the earlier time.
     pub(super) fn enqueue_workload(&mut self, id: WorkloadId, after: Duration) {
-        let due = self
-            .now
-            .after(self.scenario.reconcile_delay)
-            .after(after);
+        let due = self.now.after(self.scenario.reconcile_delay).after(after);
         if let Some((t, timer)) = self.wl.queued.get(&id).copied() {
             if t <= due {
                 return;
@@ -265,13 +262,7 @@ impl World {
                 let desc = w.describe();
                 if !found {
                     let msg = format!("{desc}: no container named {container:?}");
-                    self.log_event(
-                        "SetImageFailed",
-                        None,
-                        None,
-                        Some("NotFound"),
-                        Some(&msg),
-                    );
+                    self.log_event("SetImageFailed", None, None, Some("NotFound"), Some(&msg));
                     return;
                 }
                 let msg = format!("{desc} container {container} image {image}");
@@ -510,8 +501,7 @@ impl World {
                 let w = self.wl.store.get_mut(b);
                 let desc = format!("{}", w.meta.name);
                 if let WorkloadBody::PodDisruptionBudget(pdb) = &mut w.body {
-                    let healthy_budget =
-                        pdb.status.current_healthy >= pdb.status.desired_healthy;
+                    let healthy_budget = pdb.status.current_healthy >= pdb.status.desired_healthy;
                     if ready || !healthy_budget {
                         if pdb.status.disruptions_allowed <= 0 {
                             return Err(format!("Cannot evict pod as it would violate the pod's disruption budget. The disruption budget {desc} needs {} healthy pods and has {} currently", pdb.status.desired_healthy, pdb.status.current_healthy));

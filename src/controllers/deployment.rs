@@ -156,7 +156,13 @@ pub fn equal_ignore_hash(a: &Pod, b: &Pod) -> bool {
     template_key(a) == template_key(b)
 }
 
-fn new_condition(type_: &str, status: &str, reason: &str, message: String, now: SimTime) -> Condition {
+fn new_condition(
+    type_: &str,
+    status: &str,
+    reason: &str,
+    message: String,
+    now: SimTime,
+) -> Condition {
     Condition {
         type_: type_.to_string(),
         status: status.to_string(),
@@ -323,7 +329,14 @@ pub fn plan_scale(
     let mut sizes: Vec<i32> = Vec::with_capacity(order.len());
     for &i in &order {
         if to_add != 0 {
-            let p = get_proportion(&rss[i], d_replicas, max_surge, d_status_replicas, to_add, added);
+            let p = get_proportion(
+                &rss[i],
+                d_replicas,
+                max_surge,
+                d_status_replicas,
+                to_add,
+                added,
+            );
             sizes.push(rss[i].replicas + p);
             added += p;
         } else {
@@ -460,8 +473,8 @@ fn claim_replica_sets(api: &mut dyn Api, id: WorkloadId) -> Vec<WorkloadId> {
     let mut out = Vec::new();
     for rs in api.store().of_kind_in(WorkloadKind::ReplicaSet, &ns) {
         let r = api.store().get(rs);
-        let matches = sel.matches(&rs_of(api, rs).template.meta.labels)
-            || sel.matches(&r.meta.labels);
+        let matches =
+            sel.matches(&rs_of(api, rs).template.meta.labels) || sel.matches(&r.meta.labels);
         match r.meta.controller_ref() {
             Some(o) if o.uid == uid => {
                 if matches || !active {
@@ -523,7 +536,11 @@ fn set_new_rs_annotations(
 ) -> bool {
     let mut changed = false;
     for (k, v) in &d_meta.annotations {
-        if k == ANN_REVISION || k == ANN_REVISION_HISTORY || k == ANN_DESIRED_REPLICAS || k == ANN_MAX_REPLICAS {
+        if k == ANN_REVISION
+            || k == ANN_REVISION_HISTORY
+            || k == ANN_DESIRED_REPLICAS
+            || k == ANN_MAX_REPLICAS
+        {
             continue;
         }
         if rs_meta.annotations.get(k) != Some(v) {
@@ -613,7 +630,11 @@ fn new_and_old(
 ) -> (Option<WorkloadId>, Vec<WorkloadId>) {
     let d = dep(api, id);
     let existing = find_new(api, &d, rss);
-    let olds: Vec<WorkloadId> = rss.iter().copied().filter(|r| Some(*r) != existing).collect();
+    let olds: Vec<WorkloadId> = rss
+        .iter()
+        .copied()
+        .filter(|r| Some(*r) != existing)
+        .collect();
     let max_old = olds.iter().map(|r| revision(api, *r)).max().unwrap_or(0);
     let new_revision = max_old + 1;
     let now = api.now();
@@ -630,7 +651,13 @@ fn new_and_old(
             }
             api.enqueue_after(n, Duration::ZERO);
         }
-        let rev = api.store().get(n).meta.annotations.get(ANN_REVISION).cloned();
+        let rev = api
+            .store()
+            .get(n)
+            .meta
+            .annotations
+            .get(ANN_REVISION)
+            .cloned();
         let mut status = d.status.clone();
         let mut needs = false;
         if let Some(rev) = rev {
@@ -668,7 +695,10 @@ fn new_and_old(
     let (hash, name) = loop {
         let hash = pod_template_hash(&d.template, collision);
         let name = format!("{}-{hash}", w.meta.name);
-        match api.store().lookup(WorkloadKind::ReplicaSet, &w.meta.namespace, &name) {
+        match api
+            .store()
+            .lookup(WorkloadKind::ReplicaSet, &w.meta.namespace, &name)
+        {
             Some(other) if !equal_ignore_hash(&rs_of(api, other).template, &d.template) => {
                 collision = Some(collision.unwrap_or(0).saturating_add(1));
             }
@@ -714,7 +744,8 @@ fn new_and_old(
         template,
         status: Default::default(),
     };
-    let Some(new_id) = api.create_workload(Workload::new(meta, WorkloadBody::ReplicaSet(rs))) else {
+    let Some(new_id) = api.create_workload(Workload::new(meta, WorkloadBody::ReplicaSet(rs)))
+    else {
         return (None, olds);
     };
     let desc = w.describe();
@@ -795,12 +826,24 @@ fn check_paused_conditions(api: &mut dyn Api, id: WorkloadId) {
     if d.paused && !paused_exists {
         set_condition(
             &mut status,
-            new_condition(PROGRESSING, "Unknown", REASON_PAUSED, "Deployment is paused".into(), now),
+            new_condition(
+                PROGRESSING,
+                "Unknown",
+                REASON_PAUSED,
+                "Deployment is paused".into(),
+                now,
+            ),
         );
     } else if !d.paused && paused_exists {
         set_condition(
             &mut status,
-            new_condition(PROGRESSING, "Unknown", REASON_RESUMED, "Deployment is resumed".into(), now),
+            new_condition(
+                PROGRESSING,
+                "Unknown",
+                REASON_RESUMED,
+                "Deployment is resumed".into(),
+                now,
+            ),
         );
     } else {
         return;
@@ -813,7 +856,10 @@ fn is_scaling_event(api: &mut dyn Api, id: WorkloadId, rss: &[WorkloadId]) -> bo
     let (new, olds) = new_and_old(api, id, rss, false);
     let d = dep(api, id);
     new.into_iter().chain(olds).any(|r| {
-        rs_of(api, r).replicas > 0 && info(api, r).desired_annotation.is_some_and(|v| v != d.replicas)
+        rs_of(api, r).replicas > 0
+            && info(api, r)
+                .desired_annotation
+                .is_some_and(|v| v != d.replicas)
     })
 }
 
@@ -998,7 +1044,12 @@ fn rollout_recreate(api: &mut dyn Api, id: WorkloadId, rss: &[WorkloadId]) {
 /// ReplicaSets are still in the API in a non-terminal phase (terminating
 /// ones included).
 fn old_pods_running(api: &dyn Api, new: Option<WorkloadId>, olds: &[WorkloadId]) -> bool {
-    if olds.iter().map(|r| rs_of(api, *r).status.replicas).sum::<i32>() > 0 {
+    if olds
+        .iter()
+        .map(|r| rs_of(api, *r).status.replicas)
+        .sum::<i32>()
+        > 0
+    {
         return true;
     }
     let Some(first) = olds.first() else {
@@ -1039,7 +1090,11 @@ fn rollback(api: &mut dyn Api, id: WorkloadId, rss: &[WorkloadId]) {
         let mut revs: Vec<i64> = all.iter().map(|r| revision(api, *r)).collect();
         revs.sort_unstable();
         revs.dedup();
-        to = if revs.len() >= 2 { revs[revs.len() - 2] } else { 0 };
+        to = if revs.len() >= 2 {
+            revs[revs.len() - 2]
+        } else {
+            0
+        };
         if to == 0 {
             api.record(
                 "DeploymentRollback",
@@ -1125,7 +1180,8 @@ fn calculate_status(
 ) -> DeploymentStatus {
     let d = dep(api, id);
     let all: Vec<WorkloadId> = olds.iter().copied().chain(new).collect();
-    let sum = |f: &dyn Fn(&ReplicaSet) -> i32| -> i32 { all.iter().map(|r| f(rs_of(api, *r))).sum() };
+    let sum =
+        |f: &dyn Fn(&ReplicaSet) -> i32| -> i32 { all.iter().map(|r| f(rs_of(api, *r))).sum() };
     let available = sum(&|r| r.status.available_replicas);
     let total = sum(&|r| r.replicas);
     let mut s = DeploymentStatus {
@@ -1142,12 +1198,24 @@ fn calculate_status(
     if available >= d.replicas - max_unavailable(&d) {
         set_condition(
             &mut s,
-            new_condition(AVAILABLE, "True", REASON_MIN_AVAILABLE, "Deployment has minimum availability.".into(), now),
+            new_condition(
+                AVAILABLE,
+                "True",
+                REASON_MIN_AVAILABLE,
+                "Deployment has minimum availability.".into(),
+                now,
+            ),
         );
     } else {
         set_condition(
             &mut s,
-            new_condition(AVAILABLE, "False", REASON_MIN_UNAVAILABLE, "Deployment does not have minimum availability.".into(), now),
+            new_condition(
+                AVAILABLE,
+                "False",
+                REASON_MIN_UNAVAILABLE,
+                "Deployment does not have minimum availability.".into(),
+                now,
+            ),
         );
     }
     s
@@ -1182,14 +1250,19 @@ pub fn deployment_timed_out(d: &Deployment, s: &DeploymentStatus, now: SimTime) 
     if c.reason == REASON_TIMED_OUT {
         return true;
     }
-    let deadline = c
-        .last_update
-        .after(Duration::from_secs(d.progress_deadline_seconds.max(0) as u64));
+    let deadline = c.last_update.after(Duration::from_secs(
+        d.progress_deadline_seconds.max(0) as u64
+    ));
     deadline < now
 }
 
 /// Upstream `syncDeploymentStatus` (status without progress estimation).
-fn sync_status_only(api: &mut dyn Api, id: WorkloadId, new: Option<WorkloadId>, olds: &[WorkloadId]) {
+fn sync_status_only(
+    api: &mut dyn Api,
+    id: WorkloadId,
+    new: Option<WorkloadId>,
+    olds: &[WorkloadId],
+) {
     let s = calculate_status(api, id, new, olds);
     if s != dep(api, id).status {
         set_status(api, id, s);
@@ -1215,7 +1288,9 @@ fn sync_rollout_status(
     }
     let cur = get_condition(&d.status, PROGRESSING).cloned();
     let complete_before = s.replicas == s.updated_replicas
-        && cur.as_ref().is_some_and(|c| c.reason == REASON_NEW_RS_AVAILABLE);
+        && cur
+            .as_ref()
+            .is_some_and(|c| c.reason == REASON_NEW_RS_AVAILABLE);
     let generation = api.store().get(id).generation;
     let new_name = new.map(|n| api.store().get(n).meta.name.clone());
     let what = match &new_name {
@@ -1225,14 +1300,27 @@ fn sync_rollout_status(
     let mut completed_now = false;
     if has_progress_deadline(&d) && !complete_before {
         if deployment_complete(&d, generation, &s) {
-            let had = get_condition(&s, PROGRESSING).is_some_and(|c| c.reason == REASON_NEW_RS_AVAILABLE);
+            let had =
+                get_condition(&s, PROGRESSING).is_some_and(|c| c.reason == REASON_NEW_RS_AVAILABLE);
             set_condition(
                 &mut s,
-                new_condition(PROGRESSING, "True", REASON_NEW_RS_AVAILABLE, format!("{what} has successfully progressed."), now),
+                new_condition(
+                    PROGRESSING,
+                    "True",
+                    REASON_NEW_RS_AVAILABLE,
+                    format!("{what} has successfully progressed."),
+                    now,
+                ),
             );
             completed_now = !had;
         } else if deployment_progressing(&d.status, &s) {
-            let mut c = new_condition(PROGRESSING, "True", REASON_RS_UPDATED, format!("{what} is progressing."), now);
+            let mut c = new_condition(
+                PROGRESSING,
+                "True",
+                REASON_RS_UPDATED,
+                format!("{what} is progressing."),
+                now,
+            );
             if let Some(cur) = &cur {
                 if cur.status == "True" {
                     c.last_transition = cur.last_transition;
@@ -1243,7 +1331,13 @@ fn sync_rollout_status(
         } else if deployment_timed_out(&d, &s, now) {
             set_condition(
                 &mut s,
-                new_condition(PROGRESSING, "False", REASON_TIMED_OUT, format!("{what} has timed out progressing."), now),
+                new_condition(
+                    PROGRESSING,
+                    "False",
+                    REASON_TIMED_OUT,
+                    format!("{what} has timed out progressing."),
+                    now,
+                ),
             );
         }
     }
@@ -1263,7 +1357,8 @@ fn sync_rollout_status(
             &format!("{desc}: revision {rev} complete"),
         );
     }
-    let timed_out_now = get_condition(&s, PROGRESSING).is_some_and(|c| c.reason == REASON_TIMED_OUT)
+    let timed_out_now = get_condition(&s, PROGRESSING)
+        .is_some_and(|c| c.reason == REASON_TIMED_OUT)
         && cur.as_ref().is_none_or(|c| c.reason != REASON_TIMED_OUT);
     if timed_out_now {
         api.record(
@@ -1279,9 +1374,9 @@ fn sync_rollout_status(
                 && !deployment_complete(&d, generation, &s)
                 && c.reason != REASON_TIMED_OUT
             {
-                let due = c
-                    .last_update
-                    .after(Duration::from_secs(d.progress_deadline_seconds.max(0) as u64));
+                let due = c.last_update.after(Duration::from_secs(
+                    d.progress_deadline_seconds.max(0) as u64,
+                ));
                 let after = if due.as_micros() < now.as_micros() + 1_000_000 {
                     Duration::from_secs(1)
                 } else {
@@ -1363,23 +1458,182 @@ mod tests {
     #[test]
     fn proportional_scaling_table() {
         // (name, new replicas, old replicas, old surge, new surge, new RS?, rss [(name, replicas, created)], expected)
-        type Case = (&'static str, i32, i32, i32, i32, bool, Vec<(&'static str, i32, u64)>, Vec<i32>);
+        type Case = (
+            &'static str,
+            i32,
+            i32,
+            i32,
+            i32,
+            bool,
+            Vec<(&'static str, i32, u64)>,
+            Vec<i32>,
+        );
         let (new_t, old_t, older_t) = (7200, 3600, 0);
         let cases: Vec<Case> = vec![
-            ("normal scaling event: 10 -> 12", 12, 10, 0, 0, true, vec![("foo-v1", 10, new_t)], vec![12]),
-            ("normal scaling event: 10 -> 5", 5, 10, 0, 0, true, vec![("foo-v1", 10, new_t)], vec![5]),
-            ("proportional scaling: 5 -> 10", 10, 5, 0, 0, true, vec![("foo-v1", 3, old_t), ("foo-v2", 2, new_t)], vec![6, 4]),
-            ("proportional scaling: 5 -> 3", 3, 5, 0, 0, true, vec![("foo-v1", 3, old_t), ("foo-v2", 2, new_t)], vec![2, 1]),
-            ("proportional scaling: 9 -> 4", 4, 9, 0, 0, true, vec![("foo-v1", 1, old_t), ("foo-v2", 8, new_t)], vec![0, 4]),
-            ("proportional scaling: 7 -> 10", 10, 7, 0, 0, true, vec![("foo-v2", 3, old_t), ("foo-v1", 2, older_t), ("foo-v3", 2, new_t)], vec![4, 3, 3]),
-            ("proportional scaling: 13 -> 8", 8, 13, 0, 0, true, vec![("foo-v2", 8, old_t), ("foo-v1", 3, older_t), ("foo-v3", 2, new_t)], vec![5, 2, 1]),
-            ("leftover distribution: 3 -> 4", 4, 3, 0, 0, true, vec![("foo-v2", 1, old_t), ("foo-v1", 1, older_t), ("foo-v3", 1, new_t)], vec![1, 1, 2]),
-            ("leftover distribution: 3 -> 2", 2, 3, 0, 0, true, vec![("foo-v2", 1, old_t), ("foo-v1", 1, older_t), ("foo-v3", 1, new_t)], vec![1, 0, 1]),
-            ("proportional scaling (no new rs): 4 -> 5", 5, 4, 0, 0, false, vec![("foo-v2", 2, old_t), ("foo-v1", 2, older_t)], vec![3, 2]),
-            ("proportional scaling: 6 -> 0", 0, 6, 0, 0, true, vec![("foo-v2", 2, old_t), ("foo-v1", 1, older_t), ("foo-v3", 3, new_t)], vec![0, 0, 0]),
-            ("proportional scaling: 0 -> 6", 6, 6, 0, 0, true, vec![("foo-v2", 0, old_t), ("foo-v1", 0, older_t), ("foo-v3", 0, new_t)], vec![0, 0, 6]),
-            ("deployment with surge pods", 20, 10, 2, 2, true, vec![("foo-v1", 6, old_t), ("foo-v2", 6, new_t)], vec![11, 11]),
-            ("change both surge and size", 50, 10, 3, 6, true, vec![("foo-v1", 8, old_t), ("foo-v2", 5, new_t)], vec![34, 22]),
+            (
+                "normal scaling event: 10 -> 12",
+                12,
+                10,
+                0,
+                0,
+                true,
+                vec![("foo-v1", 10, new_t)],
+                vec![12],
+            ),
+            (
+                "normal scaling event: 10 -> 5",
+                5,
+                10,
+                0,
+                0,
+                true,
+                vec![("foo-v1", 10, new_t)],
+                vec![5],
+            ),
+            (
+                "proportional scaling: 5 -> 10",
+                10,
+                5,
+                0,
+                0,
+                true,
+                vec![("foo-v1", 3, old_t), ("foo-v2", 2, new_t)],
+                vec![6, 4],
+            ),
+            (
+                "proportional scaling: 5 -> 3",
+                3,
+                5,
+                0,
+                0,
+                true,
+                vec![("foo-v1", 3, old_t), ("foo-v2", 2, new_t)],
+                vec![2, 1],
+            ),
+            (
+                "proportional scaling: 9 -> 4",
+                4,
+                9,
+                0,
+                0,
+                true,
+                vec![("foo-v1", 1, old_t), ("foo-v2", 8, new_t)],
+                vec![0, 4],
+            ),
+            (
+                "proportional scaling: 7 -> 10",
+                10,
+                7,
+                0,
+                0,
+                true,
+                vec![
+                    ("foo-v2", 3, old_t),
+                    ("foo-v1", 2, older_t),
+                    ("foo-v3", 2, new_t),
+                ],
+                vec![4, 3, 3],
+            ),
+            (
+                "proportional scaling: 13 -> 8",
+                8,
+                13,
+                0,
+                0,
+                true,
+                vec![
+                    ("foo-v2", 8, old_t),
+                    ("foo-v1", 3, older_t),
+                    ("foo-v3", 2, new_t),
+                ],
+                vec![5, 2, 1],
+            ),
+            (
+                "leftover distribution: 3 -> 4",
+                4,
+                3,
+                0,
+                0,
+                true,
+                vec![
+                    ("foo-v2", 1, old_t),
+                    ("foo-v1", 1, older_t),
+                    ("foo-v3", 1, new_t),
+                ],
+                vec![1, 1, 2],
+            ),
+            (
+                "leftover distribution: 3 -> 2",
+                2,
+                3,
+                0,
+                0,
+                true,
+                vec![
+                    ("foo-v2", 1, old_t),
+                    ("foo-v1", 1, older_t),
+                    ("foo-v3", 1, new_t),
+                ],
+                vec![1, 0, 1],
+            ),
+            (
+                "proportional scaling (no new rs): 4 -> 5",
+                5,
+                4,
+                0,
+                0,
+                false,
+                vec![("foo-v2", 2, old_t), ("foo-v1", 2, older_t)],
+                vec![3, 2],
+            ),
+            (
+                "proportional scaling: 6 -> 0",
+                0,
+                6,
+                0,
+                0,
+                true,
+                vec![
+                    ("foo-v2", 2, old_t),
+                    ("foo-v1", 1, older_t),
+                    ("foo-v3", 3, new_t),
+                ],
+                vec![0, 0, 0],
+            ),
+            (
+                "proportional scaling: 0 -> 6",
+                6,
+                6,
+                0,
+                0,
+                true,
+                vec![
+                    ("foo-v2", 0, old_t),
+                    ("foo-v1", 0, older_t),
+                    ("foo-v3", 0, new_t),
+                ],
+                vec![0, 0, 6],
+            ),
+            (
+                "deployment with surge pods",
+                20,
+                10,
+                2,
+                2,
+                true,
+                vec![("foo-v1", 6, old_t), ("foo-v2", 6, new_t)],
+                vec![11, 11],
+            ),
+            (
+                "change both surge and size",
+                50,
+                10,
+                3,
+                6,
+                true,
+                vec![("foo-v1", 8, old_t), ("foo-v2", 5, new_t)],
+                vec![34, 22],
+            ),
         ];
         for (name, d_replicas, old_replicas, old_surge, surge, has_new, rss, want) in cases {
             let infos: Vec<RsInfo> = rss
@@ -1424,15 +1678,30 @@ mod tests {
         let t = unreachable_deployment().template;
         let h = pod_template_hash(&t, None);
         assert!(h.chars().all(|c| "bcdfghjklmnpqrstvwxz2456789".contains(c)));
-        assert_ne!(h, pod_template_hash(&t, Some(1)), "collisionCount changes the hash");
+        assert_ne!(
+            h,
+            pod_template_hash(&t, Some(1)),
+            "collisionCount changes the hash"
+        );
     }
 
     #[test]
     fn conditions_keep_transition_time() {
         let mut s = DeploymentStatus::default();
-        set_condition(&mut s, new_condition(AVAILABLE, "True", "A", String::new(), SimTime(1)));
-        set_condition(&mut s, new_condition(AVAILABLE, "True", "B", String::new(), SimTime(5)));
-        let c = get_condition(&s, AVAILABLE).cloned().unwrap_or_else(|| panic!("set"));
-        assert_eq!((c.reason.as_str(), c.last_transition, c.last_update), ("B", SimTime(1), SimTime(5)));
+        set_condition(
+            &mut s,
+            new_condition(AVAILABLE, "True", "A", String::new(), SimTime(1)),
+        );
+        set_condition(
+            &mut s,
+            new_condition(AVAILABLE, "True", "B", String::new(), SimTime(5)),
+        );
+        let c = get_condition(&s, AVAILABLE)
+            .cloned()
+            .unwrap_or_else(|| panic!("set"));
+        assert_eq!(
+            (c.reason.as_str(), c.last_transition, c.last_update),
+            ("B", SimTime(1), SimTime(5))
+        );
     }
 }

@@ -21,13 +21,13 @@ impl IntOrPercent {
     /// Parses `"25%"` or `"3"` (the string form; integers come as `Int`).
     pub fn parse(s: &str) -> Result<IntOrPercent, String> {
         if let Some(p) = s.strip_suffix('%') {
-            p.parse::<i32>()
-                .map(IntOrPercent::Percent)
-                .map_err(|_| format!("invalid value {s:?}: must be an integer or percentage (e.g. '5%')"))
+            p.parse::<i32>().map(IntOrPercent::Percent).map_err(|_| {
+                format!("invalid value {s:?}: must be an integer or percentage (e.g. '5%')")
+            })
         } else {
-            s.parse::<i32>()
-                .map(IntOrPercent::Int)
-                .map_err(|_| format!("invalid value {s:?}: must be an integer or percentage (e.g. '5%')"))
+            s.parse::<i32>().map(IntOrPercent::Int).map_err(|_| {
+                format!("invalid value {s:?}: must be an integer or percentage (e.g. '5%')")
+            })
         }
     }
 

@@ -209,6 +209,9 @@ pub fn write_results(dir: &Path, r: &RunResult, summary: &Summary) -> Result<(),
     if !r.workloads.is_empty() {
         write_workloads(&dir.join("workloads.csv"), &r.workloads)?;
     }
+    if !r.hpas.is_empty() {
+        write_hpa(&dir.join("hpa.csv"), &r.hpas)?;
+    }
     let json = serde_json::to_vec_pretty(summary).map_err(|e| OutputError::Io {
         path: dir.join("summary.json"),
         source: e.into(),
@@ -274,4 +277,34 @@ pub fn write_explanations(
         buf.push(b'\n');
     }
     write_atomic(path, |w| w.write_all(&buf))
+}
+
+/// Writes `hpa.csv` (docs/output.md): one row per HPA and metric per
+/// sample.
+pub fn write_hpa(path: &Path, rows: &[crate::cluster::HpaRow]) -> Result<(), OutputError> {
+    write_csv(path, |w| {
+        w.write_record([
+            "t_us",
+            "namespace",
+            "name",
+            "current_replicas",
+            "desired_replicas",
+            "metric",
+            "current_value",
+            "target_value",
+        ])?;
+        for r in rows {
+            w.write_record([
+                r.t_us.to_string(),
+                r.namespace.clone(),
+                r.name.clone(),
+                r.current_replicas.to_string(),
+                r.desired_replicas.to_string(),
+                r.metric.clone(),
+                opt(r.current_value),
+                r.target_value.to_string(),
+            ])?;
+        }
+        Ok(())
+    })
 }

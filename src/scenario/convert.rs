@@ -293,6 +293,7 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
     let ctx = ConvCtx {
         defaults: sc.pod_defaults.clone(),
         classes,
+        horizon: sc.duration.unwrap_or(Duration::from_secs(7 * 86_400)),
     };
 
     // A KubeSchedulerConfiguration configures the `default` scheduler.
@@ -383,6 +384,8 @@ fn new_doc<'s>(sink: &'s mut Sink, root: &YNode, object: &str) -> Doc<'s> {
 pub(super) struct ConvCtx {
     defaults: PodBehavior,
     classes: BTreeMap<String, PriorityClass>,
+    /// The run length (a week when unset), for generated series.
+    pub(super) horizon: Duration,
 }
 
 pub(super) fn check_api_version(doc: &mut Doc, got: Option<&str>, want: &str) {
@@ -604,6 +607,9 @@ fn convert_object(doc: &mut Doc, node: &YNode, base: &str, ctx: &ConvCtx) -> Opt
         "Scenario" => {
             doc.err(&kind_path, "a Scenario cannot be applied from a timeline");
             None
+        }
+        "HorizontalPodAutoscaler" => {
+            super::hpa::convert(doc, node, base, ctx.horizon).map(|h| Object::Hpa(Box::new(h)))
         }
         k if super::workloads::KINDS.contains(&k) => {
             super::workloads::convert(doc, node, base, ctx, k).map(Object::Workload)

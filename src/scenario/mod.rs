@@ -8,6 +8,7 @@
 
 mod convert;
 pub mod diag;
+mod hpa;
 pub mod manifest;
 mod schedconfig;
 mod workloads;
@@ -110,12 +111,17 @@ pub struct NodePool {
 /// An object a scenario creates.
 #[derive(Clone, Debug)]
 pub enum Object {
-    Namespace { name: String, labels: Labels },
+    Namespace {
+        name: String,
+        labels: Labels,
+    },
     PriorityClass(PriorityClass),
     Node(Box<Node>),
     Pod(Box<Pod>),
     /// A workload object (ReplicaSet, Deployment, PodDisruptionBudget, …).
     Workload(Box<crate::controllers::Workload>),
+    /// An `autoscaling/v2` HorizontalPodAutoscaler.
+    Hpa(Box<crate::autoscaler::object::HpaObject>),
 }
 
 impl Object {
@@ -126,6 +132,7 @@ impl Object {
             Object::Node(_) => "Node",
             Object::Pod(_) => "Pod",
             Object::Workload(w) => w.kind().as_str(),
+            Object::Hpa(_) => "HorizontalPodAutoscaler",
         }
     }
 }
@@ -147,7 +154,10 @@ pub enum Action {
     FailNode(String),
     RecoverNode(String),
     RemoveNode(String),
-    AddNodes { pool: String, count: u32 },
+    AddNodes {
+        pool: String,
+        count: u32,
+    },
     /// An action on a workload object (scale, setImage, rollback, …).
     Workload(WorkloadAction),
 }
@@ -156,7 +166,10 @@ pub enum Action {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WorkloadAction {
     /// `scale`: set `spec.replicas`.
-    Scale { target: ObjectRef, replicas: i32 },
+    Scale {
+        target: ObjectRef,
+        replicas: i32,
+    },
     /// `setImage`: change one container's image (a new template revision).
     SetImage {
         target: ObjectRef,
@@ -164,7 +177,10 @@ pub enum WorkloadAction {
         image: String,
     },
     /// `rollback`: `kubectl rollout undo [--to-revision=N]` (0 = previous).
-    Rollback { target: ObjectRef, to_revision: i64 },
+    Rollback {
+        target: ObjectRef,
+        to_revision: i64,
+    },
     /// `pause` / `resume`: `kubectl rollout pause|resume`.
     Pause(ObjectRef),
     Resume(ObjectRef),

@@ -6,7 +6,9 @@
 //!
 //! To add a kind: list it in [`KINDS`] and add a `match` arm in [`convert`].
 
-use super::convert::{check_api_version, convert_meta, convert_pod, convert_selector, ConvCtx, Doc};
+use super::convert::{
+    check_api_version, convert_meta, convert_pod, convert_selector, ConvCtx, Doc,
+};
 use super::manifest::*;
 use super::yaml::{child_path, Node as YNode};
 use super::{Action, ObjectRef, WorkloadAction};
@@ -40,9 +42,15 @@ pub(super) fn convert(
             let sp = child_path(base, "spec");
             let s = &m.spec;
             let replicas = non_negative(doc, &sp, "replicas", s.replicas.unwrap_or(1));
-            let min_ready = non_negative(doc, &sp, "minReadySeconds", s.min_ready_seconds.unwrap_or(0));
+            let min_ready = non_negative(
+                doc,
+                &sp,
+                "minReadySeconds",
+                s.min_ready_seconds.unwrap_or(0),
+            );
             let (selector, parsed) = workload_selector(doc, &sp, s.selector.as_ref())?;
-            let template = convert_template(doc, &sp, s.template.as_ref(), &meta.namespace, &parsed, ctx)?;
+            let template =
+                convert_template(doc, &sp, s.template.as_ref(), &meta.namespace, &parsed, ctx)?;
             Some(Box::new(Workload::new(
                 meta,
                 WorkloadBody::ReplicaSet(ReplicaSet {
@@ -62,12 +70,18 @@ pub(super) fn convert(
             let sp = child_path(base, "spec");
             let s = &m.spec;
             let replicas = non_negative(doc, &sp, "replicas", s.replicas.unwrap_or(1));
-            let min_ready = non_negative(doc, &sp, "minReadySeconds", s.min_ready_seconds.unwrap_or(0));
+            let min_ready = non_negative(
+                doc,
+                &sp,
+                "minReadySeconds",
+                s.min_ready_seconds.unwrap_or(0),
+            );
             let history = non_negative(
                 doc,
                 &sp,
                 "revisionHistoryLimit",
-                s.revision_history_limit.unwrap_or(DEFAULT_REVISION_HISTORY_LIMIT),
+                s.revision_history_limit
+                    .unwrap_or(DEFAULT_REVISION_HISTORY_LIMIT),
             );
             let deadline = s
                 .progress_deadline_seconds
@@ -82,7 +96,8 @@ pub(super) fn convert(
             }
             let strategy = convert_strategy(doc, &sp, s.strategy.as_ref());
             let (selector, parsed) = workload_selector(doc, &sp, s.selector.as_ref())?;
-            let template = convert_template(doc, &sp, s.template.as_ref(), &meta.namespace, &parsed, ctx)?;
+            let template =
+                convert_template(doc, &sp, s.template.as_ref(), &meta.namespace, &parsed, ctx)?;
             if !ok {
                 return None;
             }
@@ -129,7 +144,9 @@ pub(super) fn convert(
                 if p != "IfHealthyBudget" {
                     doc.warn(
                         &child_path(&sp, "unhealthyPodEvictionPolicy"),
-                        format!("{p:?} is not simulated; kubesim uses IfHealthyBudget (the default)"),
+                        format!(
+                            "{p:?} is not simulated; kubesim uses IfHealthyBudget (the default)"
+                        ),
                     );
                 }
             }
@@ -203,7 +220,10 @@ fn workload_selector(
     };
     let parsed = convert_selector(doc, sel, &p)?;
     if parsed.is_empty() {
-        doc.err(&p, "Invalid value: empty selector is invalid for deployment");
+        doc.err(
+            &p,
+            "Invalid value: empty selector is invalid for deployment",
+        );
         return None;
     }
     Some((sel.clone(), parsed))
@@ -276,7 +296,10 @@ fn int_or_percent(doc: &mut Doc, p: &str, v: &Scalar, max_100: bool) -> Option<I
             if n < 0 {
                 doc.err(
                     p,
-                    format!("Invalid value: {:?}: must be greater than or equal to 0", v.0),
+                    format!(
+                        "Invalid value: {:?}: must be greater than or equal to 0",
+                        v.0
+                    ),
                 );
                 return None;
             }
@@ -342,7 +365,9 @@ fn convert_strategy(
         o => {
             doc.err(
                 &child_path(&p, "type"),
-                format!("Unsupported value: {o:?}: supported values: \"Recreate\", \"RollingUpdate\""),
+                format!(
+                    "Unsupported value: {o:?}: supported values: \"Recreate\", \"RollingUpdate\""
+                ),
             );
             None
         }
@@ -368,14 +393,20 @@ fn target(
         Some(k) if WorkloadKind::parse(k).is_some() => {
             doc.err(
                 &child_path(p, "kind"),
-                format!("{action} of kind {k} is not simulated yet (supported: {})", allowed.join(", ")),
+                format!(
+                    "{action} of kind {k} is not simulated yet (supported: {})",
+                    allowed.join(", ")
+                ),
             );
             None
         }
         Some(k) => {
             doc.err(
                 &child_path(p, "kind"),
-                format!("cannot {action} kind {k:?}: supported kinds: {}", allowed.join(", ")),
+                format!(
+                    "cannot {action} kind {k:?}: supported kinds: {}",
+                    allowed.join(", ")
+                ),
             );
             None
         }
@@ -481,7 +512,15 @@ pub(super) fn convert_actions(
     }
     if let Some(r) = &e.rollback {
         let p = child_path(path, "rollback");
-        let t = target(doc, &p, &r.kind, &r.namespace, &r.name, &["Deployment"], "rollback");
+        let t = target(
+            doc,
+            &p,
+            &r.kind,
+            &r.namespace,
+            &r.name,
+            &["Deployment"],
+            "rollback",
+        );
         let rev = r.to_revision.unwrap_or(0);
         if rev < 0 {
             doc.err(
@@ -500,7 +539,15 @@ pub(super) fn convert_actions(
     for (name, v) in [("pause", &e.pause), ("resume", &e.resume)] {
         if let Some(r) = v {
             let p = child_path(path, name);
-            let t = target(doc, &p, &r.kind, &r.namespace, &r.name, &["Deployment"], name);
+            let t = target(
+                doc,
+                &p,
+                &r.kind,
+                &r.namespace,
+                &r.name,
+                &["Deployment"],
+                name,
+            );
             let a = t.map(|t| {
                 Action::Workload(if name == "pause" {
                     WorkloadAction::Pause(t)

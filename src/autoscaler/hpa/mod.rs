@@ -411,11 +411,6 @@ fn replicas_for_metrics(
                 }
             }
             Err(e) => {
-                statuses.push(MetricStatus {
-                    label: m.label(),
-                    current: 0,
-                    target: m.target_value(),
-                });
                 invalid += 1;
                 if first.is_none() {
                     first = Some(e);
