@@ -1,6 +1,7 @@
 //! Integration tests: real scenarios end to end, golden outputs,
 //! determinism, validation, invariants and the command line.
 
+mod autoscaling;
 mod cli;
 mod determinism;
 mod golden;

@@ -1003,13 +1003,14 @@ mod tests {
             outdated: o,
         };
         // (name, prev, expected new (change, outdated), rules, expected change in 60 s)
-        let cases: Vec<(
-            &str,
+        type Case = (
+            &'static str,
             Vec<ScaleEvent>,
             Vec<(i32, bool)>,
             Option<PartialRules>,
             i32,
-        )> = vec![
+        );
+        let cases: Vec<Case> = vec![
             ("empty, default", vec![], vec![], None, 0),
             (
                 "empty, two policies",
