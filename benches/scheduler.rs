@@ -134,6 +134,7 @@ fn run(b: &mut Bench) -> usize {
                 nodes_with_affinity: &b.aff,
                 nodes_with_required_anti_affinity: &b.anti,
                 now: SimTime::ZERO,
+                pdbs: &[],
             };
             b.sched
                 .schedule(PodId(i as u32), &view, &mut rng, false)

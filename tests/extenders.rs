@@ -48,6 +48,7 @@ impl Cluster {
             nodes_with_affinity: &self.no_affinity,
             nodes_with_required_anti_affinity: &self.no_affinity,
             now: SimTime::ZERO,
+            pdbs: &[],
         }
     }
 }

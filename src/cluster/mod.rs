@@ -24,6 +24,7 @@ macro_rules! cluster_view {
             nodes_with_affinity: &$w.nodes_with_affinity,
             nodes_with_required_anti_affinity: &$w.nodes_with_required_anti_affinity,
             now: $w.now,
+            pdbs: &$w.wl.pdb_view,
         }
     };
 }

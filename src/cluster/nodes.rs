@@ -182,6 +182,7 @@ impl World {
             Some("Kubelet stopped posting node status."),
         );
         for p in self.pods_on(id) {
+            self.mark_pod_not_ready(p);
             self.apply_no_execute(p, id);
         }
     }

@@ -494,6 +494,8 @@ impl World {
     fn start_run(&mut self, id: PodId) {
         let idx = id.0 as usize;
         self.pod_rt[idx].run_started = self.now;
+        self.pods[idx].status.ready_at = Some(self.now);
+        self.workloads_pod_changed(id);
         if let Some(d) = self.pods[idx].behavior.run {
             let t = self.now.after(d);
             self.pod_rt[idx].timer = Some(self.push(t, Event::ContainerExited(id)));
@@ -534,6 +536,8 @@ impl World {
         let msg = format!("exit code {code}; restarting in {delay}");
         let node = self.pods[idx].status.node;
         self.log_event("ContainerExited", Some(id), node, Some(reason), Some(&msg));
+        self.pods[idx].status.ready_at = None;
+        self.workloads_pod_changed(id);
         let t = self.now.after(delay);
         self.pod_rt[idx].timer = Some(self.push(t, Event::ContainerRestart(id)));
     }

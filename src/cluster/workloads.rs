@@ -120,6 +120,14 @@ impl World {
         }
     }
 
+    /// The node lifecycle controller's `MarkPodsNotReady`: a pod on a node
+    /// that stopped reporting is no longer Ready.
+    pub(super) fn mark_pod_not_ready(&mut self, p: PodId) {
+        if self.pods[p.0 as usize].status.ready_at.take().is_some() {
+            self.workloads_pod_changed(p);
+        }
+    }
+
     /// Creates or updates a workload object (time zero and `apply`).
     pub(super) fn apply_workload(&mut self, mut w: Workload) {
         if !self.namespaces.contains_key(&w.meta.namespace) {
@@ -190,7 +198,9 @@ impl World {
             w.generation += 1;
         }
         w.meta.labels = new.meta.labels;
-        w.meta.annotations = new.meta.annotations;
+        // Annotations in the manifest are applied; the ones controllers
+        // keep (revision, …) stay.
+        w.meta.annotations.extend(new.meta.annotations);
         self.log_event("WorkloadUpdated", None, None, None, Some(&desc));
         self.enqueue_workload(id, Duration::ZERO);
     }
@@ -474,24 +484,27 @@ impl World {
         let pod = &self.pods[p.0 as usize];
         let ns = pod.meta.namespace.clone();
         let name = pod.meta.name.clone();
-        // Terminal, pending or already deleting pods ignore PDBs.
+        // canIgnorePDB: terminal, pending or already deleting pods.
         let ignore = pod.phase().is_terminal()
             || pod.phase() == crate::model::PodPhase::Pending
             || pod.is_terminating();
-        let pdbs: Vec<WorkloadId> = self
-            .wl
-            .store
-            .of_kind_in(WorkloadKind::PodDisruptionBudget, &ns)
-            .into_iter()
-            .filter(|id| {
-                self.wl.store.get(*id).pdb().is_some_and(|b| {
-                    b.selector
-                        .as_ref()
-                        .and_then(|s| s.to_selector().ok())
-                        .is_some_and(|s| !s.is_empty() && s.matches(&pod.meta.labels))
+        // GetPodPodDisruptionBudgets (policy/v1: an empty selector matches
+        // every pod; a pod without labels has none).
+        let pdbs: Vec<WorkloadId> = if pod.meta.labels.is_empty() {
+            Vec::new()
+        } else {
+            self.wl
+                .store
+                .of_kind_in(WorkloadKind::PodDisruptionBudget, &ns)
+                .into_iter()
+                .filter(|id| {
+                    self.wl.store.get(*id).pdb().is_some_and(|b| {
+                        crate::model::selector::label_selector_as_selector(b.selector.as_ref())
+                            .is_ok_and(|s| s.matches(&pod.meta.labels))
+                    })
                 })
-            })
-            .collect();
+                .collect()
+        };
         if !ignore {
             if pdbs.len() > 1 {
                 return Err("This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.".to_string());
@@ -499,15 +512,20 @@ impl World {
             if let Some(&b) = pdbs.first() {
                 let ready = pod.is_ready();
                 let w = self.wl.store.get_mut(b);
-                let desc = format!("{}", w.meta.name);
+                let generation = w.generation;
+                let pdb_name = w.meta.name.clone();
                 if let WorkloadBody::PodDisruptionBudget(pdb) = &mut w.body {
-                    let healthy_budget = pdb.status.current_healthy >= pdb.status.desired_healthy;
-                    if ready || !healthy_budget {
-                        if pdb.status.disruptions_allowed <= 0 {
-                            return Err(format!("Cannot evict pod as it would violate the pod's disruption budget. The disruption budget {desc} needs {} healthy pods and has {} currently", pdb.status.desired_healthy, pdb.status.current_healthy));
+                    let st = &mut pdb.status;
+                    let unhealthy_ok = !ready
+                        && st.current_healthy >= st.desired_healthy
+                        && st.desired_healthy > 0;
+                    if !unhealthy_ok {
+                        // checkAndDecrement.
+                        if st.observed_generation < generation || st.disruptions_allowed <= 0 {
+                            return Err(format!("Cannot evict pod as it would violate the pod's disruption budget. The disruption budget {pdb_name} needs {} healthy pods and has {} currently", st.desired_healthy, st.current_healthy));
                         }
-                        pdb.status.disruptions_allowed -= 1;
-                        pdb.status.disrupted_pods.insert(name, self.now);
+                        st.disruptions_allowed -= 1;
+                        st.disrupted_pods.insert(name, self.now);
                     }
                 }
                 self.enqueue_workload(b, Duration::ZERO);
@@ -517,13 +535,6 @@ impl World {
         self.counters.evictions += 1;
         self.delete_pod(p, "Evicted");
         Ok(())
-    }
-
-    /// The PDBs as preemption reads them.
-    pub(crate) fn pdbs_for_preemption(
-        &self,
-    ) -> &[crate::scheduler::plugins::default_preemption::PodDisruptionBudget] {
-        &self.wl.pdb_view
     }
 }
 

@@ -452,9 +452,16 @@ fn describe(api: &dyn Api, id: WorkloadId) -> String {
     api.store().get(id).describe()
 }
 
+/// Writes the status; a change is an update of the Deployment, which
+/// upstream's informer turns into another sync.
 fn set_status(api: &mut dyn Api, id: WorkloadId, s: DeploymentStatus) {
+    let mut changed = false;
     if let Some(d) = api.store_mut().get_mut(id).deployment_mut() {
+        changed = d.status != s;
         d.status = s;
+    }
+    if changed {
+        api.enqueue_after(id, Duration::ZERO);
     }
 }
 

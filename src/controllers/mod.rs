@@ -360,6 +360,17 @@ pub fn controller_for(kind: WorkloadKind) -> Option<&'static dyn Controller> {
     CONTROLLERS.iter().copied().find(|c| c.kind() == kind)
 }
 
+/// The scale (`spec.replicas`) of a pod-owning workload, as the
+/// disruption controller's finders read it; `None` for kinds without one
+/// (`batch` adds StatefulSet here).
+pub fn workload_scale(w: &Workload) -> Option<i32> {
+    match &w.body {
+        WorkloadBody::ReplicaSet(r) => Some(r.replicas),
+        WorkloadBody::Deployment(d) => Some(d.replicas),
+        _ => None,
+    }
+}
+
 /// One row of `workloads.csv` (docs/output.md); empty cells are `None`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WorkloadRow {

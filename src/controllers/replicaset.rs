@@ -364,11 +364,7 @@ mod tests {
         }
         pod.status.phase = Some(p.phase);
         pod.status.started_at = p.ready_at.map(|t| SimTime(t * S));
-        if p.ready_at.is_none() && p.phase == PodPhase::Running {
-            // Running but not ready is not representable without probes:
-            // use a terminating pod... instead keep Pending semantics.
-            pod.status.phase = Some(PodPhase::Running);
-        }
+        pod.status.ready_at = pod.status.started_at;
         pod.status.restart_count = p.restarts;
         pod
     }

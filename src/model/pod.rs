@@ -214,6 +214,10 @@ pub struct PodStatus {
     /// The GPUs (indexes into the node's GPUs) the pod is bound to; empty
     /// for a pod without a GPU request. See [`super::gpu`].
     pub gpu_ids: Vec<u32>,
+    /// When the containers last became ready; `None` while they are not
+    /// (not started yet, waiting in a crash-loop back-off, or on a node the
+    /// control plane marked NotReady). Read through [`Pod::ready_since`].
+    pub ready_at: Option<SimTime>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -265,10 +269,11 @@ impl Pod {
     /// Whether the pod is Ready and since when (the `Ready` condition's
     /// lastTransitionTime): the one place readiness is decided for
     /// controllers (availability, minReadySeconds, PDB health). Without
-    /// probes a running, non-terminating pod is ready from its start.
+    /// probes a running, non-terminating pod is ready from the time its
+    /// containers (re)started (`status.ready_at`).
     pub fn ready_since(&self) -> Option<SimTime> {
         if self.phase() == PodPhase::Running && !self.is_terminating() {
-            self.status.started_at
+            self.status.ready_at
         } else {
             None
         }

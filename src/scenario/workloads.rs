@@ -390,7 +390,7 @@ fn target(
             None
         }
         Some(k) if allowed.contains(&k) => Some(k.to_string()),
-        Some(k) if WorkloadKind::parse(k).is_some() => {
+        Some(k) if WorkloadKind::parse(k).is_some() && !KINDS.contains(&k) => {
             doc.err(
                 &child_path(p, "kind"),
                 format!(

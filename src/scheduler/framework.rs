@@ -184,6 +184,9 @@ pub struct ClusterView<'a> {
     pub nodes_with_affinity: &'a std::collections::BTreeSet<NodeId>,
     pub nodes_with_required_anti_affinity: &'a std::collections::BTreeSet<NodeId>,
     pub now: SimTime,
+    /// The PodDisruptionBudgets with their current status (preemption
+    /// prefers victims that violate fewer of them).
+    pub pdbs: &'a [crate::scheduler::plugins::default_preemption::PodDisruptionBudget],
 }
 
 /// The two affinity node sets of a [`ClusterView`], computed from scratch

@@ -3,6 +3,7 @@
 
 mod autoscaling;
 mod cli;
+mod controllers;
 mod determinism;
 mod golden;
 mod gpu;

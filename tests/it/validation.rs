@@ -37,7 +37,7 @@ fn every_problem_is_reported_with_line_and_path() {
         "{d:#?}"
     );
     assert!(
-        has(16, "spec.timeline[1].scale", "not simulated yet"),
+        has(16, "spec.timeline[1].scale.kind", "not simulated yet"),
         "{d:#?}"
     );
     assert!(has(22, "metadata.labels.-x", "invalid label key"), "{d:#?}");
@@ -53,7 +53,7 @@ fn every_problem_is_reported_with_line_and_path() {
         ),
         "{d:#?}"
     );
-    assert!(has(33, "kind", "Deployment is not simulated yet"), "{d:#?}");
+    assert!(has(33, "kind", "ConfigMap is not simulated yet"), "{d:#?}");
     assert!(
         has(
             44,

@@ -308,6 +308,7 @@ mod tests {
                 nodes_with_affinity: &self.aff_nodes,
                 nodes_with_required_anti_affinity: &self.anti_nodes,
                 now: SimTime(0),
+                pdbs: &[],
             }
         }
     }

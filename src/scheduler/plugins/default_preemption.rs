@@ -404,13 +404,14 @@ impl Plugin for DefaultPreemption {
         view: &ClusterView,
         handle: &dyn Handle,
     ) -> PostFilterOutcome {
-        // kubesim has no PodDisruptionBudgets yet.
+        // The PDBs the World keeps (status as the disruption controller
+        // last computed it).
         let cx = PreemptionContext {
             pod_id,
             pod,
             view: *view,
             handle,
-            pdbs: &[],
+            pdbs: view.pdbs,
         };
         self.preempt(&cx, state, statuses)
     }
@@ -828,6 +829,7 @@ mod tests {
                 nodes_with_affinity: &self.aff_nodes,
                 nodes_with_required_anti_affinity: &self.anti_nodes,
                 now: NOW,
+                pdbs: &[],
             }
         }
         fn names(&self, ids: &[PodId]) -> Vec<String> {

@@ -1251,6 +1251,7 @@ pub(crate) mod testutil {
                 nodes_with_affinity: &self.aff_nodes,
                 nodes_with_required_anti_affinity: &self.anti_nodes,
                 now: SimTime::ZERO,
+                pdbs: &[],
             }
         }
         pub fn node_id(&self, name: &str) -> NodeId {

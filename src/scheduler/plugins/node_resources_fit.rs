@@ -987,6 +987,7 @@ pub(crate) mod testutil {
             nodes_with_affinity: &aff,
             nodes_with_required_anti_affinity: &anti,
             now: SimTime::ZERO,
+            pdbs: &[],
         };
         f(&view, &order)
     }
