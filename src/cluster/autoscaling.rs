@@ -7,8 +7,9 @@
 //!
 //! Usage model: until the node model's per-container usage is wired in,
 //! the CPU load an HPA's `kubesim.dev/offered-load` annotation offers to
-//! its target is shared equally by the target's Running pods (each
-//! container an equal part); memory usage is the container's request.
+//! its target is shared equally by the target's Ready pods (as a Service
+//! spreads requests over its ready endpoints; each container an equal
+//! part); memory usage is the container's request.
 
 use super::{Event, World};
 use crate::autoscaler::hpa::replica_calc::{ContainerInfo, Phase, ReadyCondition};
@@ -131,8 +132,11 @@ impl World {
             PodPhase::Failed => Phase::Failed,
         };
         let ready = pod.status.bound_at.map(|bound| ReadyCondition {
-            status: pod.phase() == PodPhase::Running && !pod.is_terminating(),
-            last_transition: pod.status.started_at.unwrap_or(bound),
+            status: pod.is_ready(),
+            last_transition: pod
+                .ready_since()
+                .or(pod.status.started_at)
+                .unwrap_or(bound),
         });
         let req = |v: i64| (v > 0).then_some(v);
         let mut containers: Vec<ContainerInfo> = pod
@@ -168,7 +172,7 @@ impl World {
         }
     }
 
-    /// The CPU share each Running pod of each HPA's target gets now.
+    /// The CPU share each Ready pod of each HPA's target gets now.
     fn usage_shares(&self, t: SimTime) -> std::collections::BTreeMap<String, i64> {
         let mut out = std::collections::BTreeMap::new();
         for h in &self.hpa.hpas {
@@ -181,10 +185,7 @@ impl World {
             let running: Vec<PodId> = self
                 .selected_pods(id)
                 .into_iter()
-                .filter(|p| {
-                    let pod = &self.pods[p.0 as usize];
-                    pod.phase() == PodPhase::Running && !pod.is_terminating()
-                })
+                .filter(|p| self.pods[p.0 as usize].is_ready())
                 .collect();
             if running.is_empty() {
                 continue;
@@ -381,7 +382,7 @@ impl World {
     }
 }
 
-/// The usage the metrics pipeline reads: each Running pod's share of its
+/// The usage the metrics pipeline reads: each Ready pod's share of its
 /// HPA target's offered load, split equally over its containers; memory
 /// at the request.
 struct ShareSource<'a> {
