@@ -133,10 +133,7 @@ impl World {
         };
         let ready = pod.status.bound_at.map(|bound| ReadyCondition {
             status: pod.is_ready(),
-            last_transition: pod
-                .ready_since()
-                .or(pod.status.started_at)
-                .unwrap_or(bound),
+            last_transition: pod.ready_since().or(pod.status.started_at).unwrap_or(bound),
         });
         let req = |v: i64| (v > 0).then_some(v);
         let mut containers: Vec<ContainerInfo> = pod

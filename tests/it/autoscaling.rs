@@ -139,3 +139,18 @@ fn predictive_scales_ahead_of_a_diurnal_load() {
         .count();
     assert!(ahead > 5 && behind <= 2, "ahead {ahead}, behind {behind}");
 }
+
+#[test]
+fn hpa_runs_are_byte_identical() {
+    use kubesim::runner::run_to_dir;
+    let a = tempfile::tempdir().expect("tempdir");
+    let b = tempfile::tempdir().expect("tempdir");
+    let spec = crate::spec(Some(3));
+    run_to_dir(load("scenarios/hpa-burst.yaml"), &spec, a.path()).expect("run a");
+    run_to_dir(load("scenarios/hpa-burst.yaml"), &spec, b.path()).expect("run b");
+    for f in ["hpa.csv", "events.jsonl", "workloads.csv"] {
+        let x = std::fs::read(a.path().join(f)).expect("read a");
+        let y = std::fs::read(b.path().join(f)).expect("read b");
+        assert!(!x.is_empty() && x == y, "{f} differs");
+    }
+}

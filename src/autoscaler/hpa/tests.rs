@@ -1417,3 +1417,41 @@ fn behavior_path_rate_limits_and_stores_events() {
     );
     assert_eq!((r.desired, r.rescale), (20, false));
 }
+
+mod props {
+    //! Invariants of the resource calculation with every pod ready and
+    //! reporting: within the tolerance the replicas stay; outside it the
+    //! change goes the way the ratio points and equals
+    //! `ceil(ratio × pods)`.
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn direction_and_tolerance(
+            usage in proptest::collection::vec(0i64..4000, 1..12),
+            request in 100i64..2000,
+            target in 10i32..150,
+        ) {
+            let n = usage.len();
+            let f = Fixture {
+                current: n as i32,
+                requests: reqs(n, request),
+                levels: usage.iter().map(|u| vec![*u, *u]).collect(),
+                ..Default::default()
+            };
+            let got = f.run(target, TOL).unwrap();
+            let ratio = got.utilization as f64 / target as f64;
+            if TOL.is_within(ratio) {
+                prop_assert_eq!(got.replicas, n as i32);
+            } else {
+                prop_assert_eq!(got.replicas, (ratio * n as f64).ceil() as i32);
+                if ratio > 1.0 {
+                    prop_assert!(got.replicas > n as i32);
+                } else {
+                    prop_assert!(got.replicas <= n as i32);
+                }
+            }
+        }
+    }
+}
