@@ -3,6 +3,7 @@
 //! predictive one in `predictive`), and the metrics-server model that
 //! feeds them (`metrics`).
 
+pub mod cluster;
 pub mod hpa;
 pub mod metrics;
 pub mod object;
