@@ -7,8 +7,8 @@
 //! utilization threshold, 0.5, and its pods can move elsewhere; it may go
 //! after 10 minutes unneeded). Pluggable through [`Expander`].
 //!
-//! Not yet wired into the World (no node groups in scenarios yet); the
-//! fit check is NodeResourcesFit's `fits_request` plus nodeSelector and
+//! The World runs the loop (`cluster/autoscaling.rs`). The fit check is
+//! NodeResourcesFit's `fits_request` plus nodeSelector and
 //! NoSchedule/NoExecute taints (upstream runs the whole scheduler filter
 //! set on its snapshot).
 

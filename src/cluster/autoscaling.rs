@@ -3,7 +3,10 @@
 //! 15 s, through the policy the HPA selects), the metrics-server scrapes
 //! (every 15 s) over the usage the target's pods see, the scale
 //! subresource of Deployments and ReplicaSets, HPA events and the
-//! `hpa.csv` samples.
+//! `hpa.csv` samples; and the cluster autoscaler's loop (every scan
+//! interval, 10 s) over the node pools that are node groups: scale-up for
+//! unschedulable pods, scale-down of unneeded nodes, cost, and the
+//! `node_groups.csv` samples.
 //!
 //! Usage model: until the node model's per-container usage is wired in,
 //! the CPU load an HPA's `kubesim.dev/offered-load` annotation offers to
@@ -58,6 +61,35 @@ pub(super) struct AutoscalingState {
     metrics: MetricsServer,
     scraping: bool,
     pub(super) rows: Vec<HpaRow>,
+    pub(super) ca: Option<ClusterAutoscaler>,
+}
+
+/// One `node_groups.csv` row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeGroupRow {
+    pub t_us: u64,
+    pub group: String,
+    pub nodes: u32,
+    pub upcoming: u32,
+    pub pending_pods: u32,
+    /// Cost so far, thousandths of a currency unit.
+    pub cost_milli: i64,
+}
+
+/// The cluster autoscaler's state.
+pub(super) struct ClusterAutoscaler {
+    groups: Vec<crate::autoscaler::cluster::NodeGroup>,
+    expander: Box<dyn crate::autoscaler::cluster::Expander>,
+    settings: crate::scenario::ClusterAutoscalerSettings,
+    tracker: crate::autoscaler::cluster::ScaleDownTracker,
+    upcoming: Vec<u32>,
+    last_scale_up: Option<SimTime>,
+    /// Nodes being drained for removal.
+    deleting: std::collections::BTreeSet<String>,
+    node_us: Vec<u128>,
+    last_account: SimTime,
+    pub(super) rows: Vec<NodeGroupRow>,
+    pending: u32,
 }
 
 /// Demand history kept per HPA (points), enough for the forecasts.
@@ -437,6 +469,310 @@ impl MetricsClient for WorldMetrics<'_> {
             None => Err(format!(
                 "no series for external metric {name} (annotation kubesim.dev/external-{name})"
             )),
+        }
+    }
+}
+
+impl World {
+    /// Starts the cluster autoscaler when a pool is a node group.
+    pub(super) fn start_cluster_autoscaler(&mut self) {
+        use crate::autoscaler::cluster::{new_expander, NodeGroup};
+        use crate::model::meta::ObjectMeta;
+        let pools: Vec<_> = self
+            .scenario
+            .node_pools
+            .iter()
+            .filter(|p| p.autoscaling.is_some())
+            .cloned()
+            .collect();
+        if pools.is_empty() {
+            return;
+        }
+        let groups: Vec<NodeGroup> = pools
+            .iter()
+            .filter_map(|p| {
+                let a = p.autoscaling.as_ref()?;
+                let mut labels = p.labels.clone();
+                crate::scenario::default_node_labels(&mut labels, &format!("{}-template", p.name));
+                let mut n = crate::model::Node::new(
+                    ObjectMeta {
+                        name: format!("{}-template", p.name),
+                        labels,
+                        ..Default::default()
+                    },
+                    p.capacity.clone(),
+                    p.allocatable.clone(),
+                );
+                n.taints = p.taints.clone();
+                Some(NodeGroup {
+                    name: p.name.clone(),
+                    min: a.min_size,
+                    max: a.max_size,
+                    template: n,
+                    provisioning_delay: a.provisioning_delay,
+                    price_milli_per_hour: a.price_milli_per_hour,
+                    priority: a.priority,
+                })
+            })
+            .collect();
+        let settings = self.scenario.cluster_autoscaler.clone();
+        let rng = crate::engine::SimRng::derive(self.rng.seed(), "cluster-autoscaler/expander");
+        let Ok(expander) = new_expander(&settings.expander, rng) else {
+            return;
+        };
+        let n = groups.len();
+        self.hpa.ca = Some(ClusterAutoscaler {
+            groups,
+            expander,
+            settings,
+            tracker: Default::default(),
+            upcoming: vec![0; n],
+            last_scale_up: None,
+            deleting: Default::default(),
+            node_us: vec![0; n],
+            last_account: self.now,
+            rows: Vec::new(),
+            pending: 0,
+        });
+        self.push(self.now, Event::CaLoop);
+    }
+
+    fn group_nodes(&self, group: &str) -> Vec<crate::model::NodeId> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.present && n.pool.as_deref() == Some(group))
+            .map(|(i, _)| crate::model::NodeId(i as u32))
+            .collect()
+    }
+
+    /// `Event::CaLoop`: one cluster-autoscaler loop.
+    pub(super) fn ca_loop(&mut self) {
+        use crate::autoscaler::cluster::{fits, plan_scale_up, pods_can_move, utilization_percent};
+        let Some(mut ca) = self.hpa.ca.take() else {
+            return;
+        };
+        // Cost: node time per group since the last loop.
+        let dt = self.now.since(ca.last_account).as_micros() as u128;
+        for (i, g) in ca.groups.iter().enumerate() {
+            ca.node_us[i] += dt * self.group_nodes(&g.name).len() as u128;
+        }
+        ca.last_account = self.now;
+        // Nodes drained for removal go once empty.
+        let done: Vec<String> = ca
+            .deleting
+            .iter()
+            .filter(|name| {
+                self.node_index.get(*name).copied().is_none_or(|id| {
+                    self.pods_on(id)
+                        .iter()
+                        .all(|p| self.pods[p.0 as usize].phase().is_terminal())
+                })
+            })
+            .cloned()
+            .collect();
+        for name in done {
+            ca.deleting.remove(&name);
+            let msg = format!("cluster autoscaler removed node {name}");
+            self.log_event("ScaleDown", None, None, Some("ScaleDownEmpty"), Some(&msg));
+            self.remove_node(&name);
+        }
+        // Scale-up for unschedulable pods.
+        let pending: Vec<PodId> = (0..self.pods.len())
+            .filter(|&i| {
+                let p = &self.pods[i];
+                self.pod_rt[i].live
+                    && p.status.node.is_none()
+                    && p.phase() == PodPhase::Pending
+                    && !p.is_terminating()
+                    && p.status.reason == "Unschedulable"
+            })
+            .map(|i| PodId(i as u32))
+            .collect();
+        ca.pending = pending.len() as u32;
+        let mut pods: Vec<&crate::model::Pod> =
+            pending.iter().map(|p| &self.pods[p.0 as usize]).collect();
+        // Pods that fit on the nodes there are (upstream's
+        // filterOutSchedulable: the scheduler will place them) or on nodes
+        // already coming up wait for them.
+        let mut existing: Vec<crate::model::Node> = self
+            .nodes
+            .iter()
+            .filter(|n| {
+                n.present && !n.unschedulable && n.is_ready() && !ca.deleting.contains(&n.meta.name)
+            })
+            .cloned()
+            .collect();
+        pods.retain(|p| match existing.iter_mut().find(|n| fits(p, n)) {
+            Some(n) => {
+                n.add_pod(PodId(u32::MAX), p);
+                false
+            }
+            None => true,
+        });
+        for (i, g) in ca.groups.iter().enumerate() {
+            let mut upcoming: Vec<crate::model::Node> =
+                vec![g.template.clone(); ca.upcoming[i] as usize];
+            pods.retain(|p| match upcoming.iter_mut().find(|n| fits(p, n)) {
+                Some(n) => {
+                    n.add_pod(PodId(u32::MAX), p);
+                    false
+                }
+                None => true,
+            });
+        }
+        let mut scale_up = None;
+        if !pods.is_empty() {
+            let sizes: Vec<u32> = ca
+                .groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| self.group_nodes(&g.name).len() as u32 + ca.upcoming[i])
+                .collect();
+            scale_up = plan_scale_up(&ca.groups, &sizes, &pods, ca.expander.as_mut());
+        }
+        if let Some(o) = scale_up {
+            let g = &ca.groups[o.group];
+            ca.upcoming[o.group] += o.nodes;
+            ca.last_scale_up = Some(self.now);
+            let msg = format!(
+                "cluster autoscaler: node group {} +{} nodes for {} pods (expander {})",
+                g.name,
+                o.nodes,
+                o.pods.len(),
+                ca.expander.name()
+            );
+            let at = self.now.after(g.provisioning_delay);
+            self.log_event("ScaleUp", None, None, Some("TriggeredScaleUp"), Some(&msg));
+            for _ in 0..o.nodes {
+                self.push(at, Event::CaNodeUp(o.group as u32));
+            }
+        }
+        // Scale-down of unneeded nodes.
+        let cooled = ca
+            .last_scale_up
+            .is_none_or(|t| self.now.since(t) >= ca.settings.scale_down_delay_after_add);
+        let mut unneeded = Vec::new();
+        if pending.is_empty() {
+            for g in &ca.groups {
+                for id in self.group_nodes(&g.name) {
+                    let n = &self.nodes[id.0 as usize];
+                    if ca.deleting.contains(&n.meta.name) || n.unschedulable || !n.is_ready() {
+                        continue;
+                    }
+                    if utilization_percent(n) >= ca.settings.utilization_threshold_percent {
+                        continue;
+                    }
+                    let on: Vec<&crate::model::Pod> = self
+                        .pods_on(id)
+                        .iter()
+                        .map(|p| &self.pods[p.0 as usize])
+                        .filter(|p| !p.phase().is_terminal())
+                        .collect();
+                    let others: Vec<crate::model::Node> = self
+                        .nodes
+                        .iter()
+                        .filter(|o| {
+                            o.present
+                                && o.meta.name != n.meta.name
+                                && !o.unschedulable
+                                && o.is_ready()
+                                && !ca.deleting.contains(&o.meta.name)
+                        })
+                        .cloned()
+                        .collect();
+                    if pods_can_move(&on, &others) {
+                        unneeded.push(n.meta.name.clone());
+                    }
+                }
+            }
+        }
+        let removable =
+            ca.tracker
+                .update(self.now, &unneeded, ca.settings.scale_down_unneeded_time);
+        if cooled {
+            // Empty nodes go together; a node with pods is drained one at
+            // a time (upstream's --max-drain-parallelism=1), and only when
+            // no other drain is under way.
+            let busy = |w: &World, name: &str| {
+                w.node_index.get(name).is_some_and(|id| {
+                    w.pods_on(*id)
+                        .iter()
+                        .any(|p| !w.pods[p.0 as usize].phase().is_terminal())
+                })
+            };
+            let mut draining_busy = ca.deleting.iter().any(|d| busy(self, d));
+            for name in removable {
+                if busy(self, &name) {
+                    if draining_busy {
+                        continue;
+                    }
+                    draining_busy = true;
+                }
+                let Some(gi) = ca
+                    .groups
+                    .iter()
+                    .position(|g| name.starts_with(&format!("{}-", g.name)))
+                else {
+                    continue;
+                };
+                let g = &ca.groups[gi];
+                let present = self.group_nodes(&g.name).len() as u32;
+                let going = ca
+                    .deleting
+                    .iter()
+                    .filter(|d| d.starts_with(&format!("{}-", g.name)))
+                    .count() as u32;
+                if present.saturating_sub(going) <= g.min {
+                    continue;
+                }
+                ca.deleting.insert(name.clone());
+                let msg = format!("cluster autoscaler: node {name} unneeded, draining it");
+                self.log_event("ScaleDown", None, None, Some("ScaleDown"), Some(&msg));
+                self.drain(&name);
+            }
+        }
+        let next = self.now.after(ca.settings.scan_interval);
+        self.hpa.ca = Some(ca);
+        self.push(next, Event::CaLoop);
+    }
+
+    /// `Event::CaNodeUp(g)`: a node of group `g` finished provisioning.
+    pub(super) fn ca_node_up(&mut self, g: u32) {
+        let Some(ca) = self.hpa.ca.as_mut() else {
+            return;
+        };
+        let Some(group) = ca.groups.get(g as usize) else {
+            return;
+        };
+        let name = group.name.clone();
+        ca.upcoming[g as usize] = ca.upcoming[g as usize].saturating_sub(1);
+        self.add_pool_nodes(&name, 1);
+    }
+
+    /// `node_groups.csv` rows at a sample.
+    pub(super) fn sample_node_groups(&mut self, t_us: u64) {
+        let Some(ca) = self.hpa.ca.as_ref() else {
+            return;
+        };
+        let mut rows = Vec::new();
+        for (i, g) in ca.groups.iter().enumerate() {
+            let nodes = self.group_nodes(&g.name).len() as u32;
+            let node_seconds = (ca.node_us[i] / 1_000_000) as u64;
+            rows.push(NodeGroupRow {
+                t_us,
+                group: g.name.clone(),
+                nodes,
+                upcoming: ca.upcoming[i],
+                pending_pods: ca.pending,
+                cost_milli: crate::autoscaler::cluster::cost_milli(
+                    node_seconds,
+                    g.price_milli_per_hour,
+                ),
+            });
+        }
+        if let Some(ca) = self.hpa.ca.as_mut() {
+            ca.rows.extend(rows);
         }
     }
 }

@@ -45,6 +45,10 @@ pub enum Event {
     HpaSync(u32),
     /// metrics-server scrapes the kubelets (every metric resolution).
     MetricsScrape,
+    /// One cluster-autoscaler loop (every scan interval).
+    CaLoop,
+    /// A node of node group `g` finished provisioning.
+    CaNodeUp(u32),
 }
 
 impl Event {
@@ -57,6 +61,7 @@ impl Event {
                 | Event::DrainRetry(_)
                 | Event::HpaSync(_)
                 | Event::MetricsScrape
+                | Event::CaLoop
         )
     }
 }

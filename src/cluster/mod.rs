@@ -40,7 +40,7 @@ mod workloads;
 use std::collections::BTreeMap;
 use std::io::Write;
 
-pub use autoscaling::HpaRow;
+pub use autoscaling::{HpaRow, NodeGroupRow};
 pub use event::Event;
 pub use invariants::InvariantViolation;
 
@@ -217,6 +217,8 @@ pub struct RunResult {
     pub workload_objects: Vec<crate::controllers::Workload>,
     /// `hpa.csv` rows (one per HPA and metric per sample).
     pub hpas: Vec<autoscaling::HpaRow>,
+    /// `node_groups.csv` rows (one per node group per sample).
+    pub node_groups: Vec<autoscaling::NodeGroupRow>,
 }
 
 impl World {
@@ -302,6 +304,7 @@ impl World {
             self.pending_real += 1;
         }
         self.push(SimTime::ZERO, Event::Sample);
+        self.start_cluster_autoscaler();
     }
 
     /// Schedules an event and counts it as keeping the run alive unless it
@@ -369,6 +372,7 @@ impl World {
             workloads: std::mem::take(&mut self.wl.rows),
             workload_objects: self.wl.store.all().to_vec(),
             hpas: std::mem::take(&mut self.hpa.rows),
+            node_groups: self.hpa.ca.map(|c| c.rows).unwrap_or_default(),
         })
     }
 
@@ -394,6 +398,8 @@ impl World {
             Event::DrainRetry(n) => self.drain_retry(n),
             Event::HpaSync(i) => self.hpa_sync(i),
             Event::MetricsScrape => self.metrics_scrape(),
+            Event::CaLoop => self.ca_loop(),
+            Event::CaNodeUp(g) => self.ca_node_up(g),
             Event::Sample => {
                 // Sample the state at the end of this instant: let every
                 // other event at the same time run first.
@@ -405,7 +411,9 @@ impl World {
                 // Keep sampling while something else can still happen.
                 // (HPAs act on their own until the end of a run with a
                 // duration.)
-                if self.pending_real > 0 || (self.end.is_some() && !self.hpa.hpas.is_empty()) {
+                if self.pending_real > 0
+                    || (self.end.is_some() && (!self.hpa.hpas.is_empty() || self.hpa.ca.is_some()))
+                {
                     let next = self.now.after(self.scenario.sample_interval);
                     self.push(next, Event::Sample);
                 }
@@ -545,6 +553,7 @@ impl World {
         }
         self.sample_workloads(s.t_us);
         self.sample_hpas(s.t_us);
+        self.sample_node_groups(s.t_us);
         self.samples.push(s);
     }
 }

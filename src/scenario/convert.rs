@@ -232,6 +232,7 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
         timeline: Vec::new(),
         warnings: Diagnostics::default(),
         reconcile_delay: crate::controllers::DEFAULT_RECONCILE_DELAY,
+        cluster_autoscaler: Default::default(),
     };
     let mut spec_m: Option<(usize, ScenarioSpecM)> = None;
     if let Some(i) = scenario_idx {
@@ -246,6 +247,9 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
                 }
             }
             convert_scenario_header(&mut doc, &m.spec, &mut sc);
+            if let Some(ca) = &m.spec.cluster_autoscaler {
+                super::hpa::convert_cluster_autoscaler(&mut doc, ca, &mut sc.cluster_autoscaler);
+            }
             spec_m = Some((i, m.spec));
         }
     }
@@ -2030,6 +2034,10 @@ fn convert_pool(doc: &mut Doc, p: &NodePoolM, path: &str) -> Option<NodePool> {
         instance_type: p.instance_type.clone(),
         images: convert_images(doc, &p.images, &child_path(path, "images"))?,
         gpus,
+        autoscaling: p
+            .autoscaling
+            .as_ref()
+            .and_then(|a| super::hpa::convert_pool_autoscaling(doc, a, path, count)),
     })
 }
 

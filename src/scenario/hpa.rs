@@ -2,7 +2,8 @@
 //! manifests into [`HpaObject`]s, with upstream's defaults
 //! (`pkg/apis/autoscaling/v2/defaults.go`: minReplicas 1, an 80% CPU
 //! utilization metric when none is given, `behavior` filled in when set)
-//! and the checks of `pkg/apis/autoscaling/validation`.
+//! and the checks of `pkg/apis/autoscaling/validation`; and the cluster
+//! autoscaler's settings (node-pool `autoscaling`, `spec.clusterAutoscaler`).
 
 use std::collections::BTreeMap;
 
@@ -656,4 +657,114 @@ fn rules(doc: &mut Doc, r: &RulesM, p: &str) -> Option<PartialRules> {
         policies,
         tolerance,
     })
+}
+
+/// A node pool's `autoscaling` block at `path`.
+pub(super) fn convert_pool_autoscaling(
+    doc: &mut Doc,
+    a: &super::manifest::PoolAutoscalingM,
+    path: &str,
+    count: u32,
+) -> Option<super::PoolAutoscaling> {
+    let ap = child_path(path, "autoscaling");
+    let min = a.min_size.unwrap_or(0);
+    let max = match a.max_size {
+        Some(m) => m,
+        None => {
+            doc.err(&child_path(&ap, "maxSize"), "required");
+            return None;
+        }
+    };
+    if max < min {
+        doc.err(
+            &child_path(&ap, "maxSize"),
+            format!("must be at least minSize ({min}), found {max}"),
+        );
+        return None;
+    }
+    if count < min || count > max {
+        doc.err(
+            &child_path(path, "count"),
+            format!("must be between minSize ({min}) and maxSize ({max}), found {count}"),
+        );
+        return None;
+    }
+    let delay = match &a.provisioning_delay {
+        Some(d) => super::convert::duration(doc, &child_path(&ap, "provisioningDelay"), d)?,
+        None => Duration::from_secs(60),
+    };
+    let price = match &a.price_per_hour {
+        None => 0,
+        Some(p) => match Quantity::parse(p.0.trim())
+            .ok()
+            .and_then(|q| q.checked_milli_value())
+        {
+            Some(m) if m >= 0 => m,
+            _ => {
+                doc.err(
+                    &child_path(&ap, "pricePerHour"),
+                    format!("must be a non-negative quantity, found {:?}", p.0),
+                );
+                return None;
+            }
+        },
+    };
+    Some(super::PoolAutoscaling {
+        min_size: min,
+        max_size: max,
+        provisioning_delay: delay,
+        price_milli_per_hour: price,
+        priority: a.priority.unwrap_or(0),
+    })
+}
+
+/// `spec.clusterAutoscaler`.
+pub(super) fn convert_cluster_autoscaler(
+    doc: &mut Doc,
+    m: &super::manifest::ClusterAutoscalerM,
+    out: &mut super::ClusterAutoscalerSettings,
+) {
+    let p = "spec.clusterAutoscaler";
+    if let Some(e) = &m.expander {
+        match crate::autoscaler::cluster::new_expander(e, crate::engine::SimRng::derive(0, "check"))
+        {
+            Ok(_) => out.expander = e.clone(),
+            Err(msg) => doc.err(&child_path(p, "expander"), msg),
+        }
+    }
+    for (field, v, slot) in [
+        ("scanInterval", &m.scan_interval, &mut out.scan_interval),
+        (
+            "scaleDownUnneededTime",
+            &m.scale_down_unneeded_time,
+            &mut out.scale_down_unneeded_time,
+        ),
+        (
+            "scaleDownDelayAfterAdd",
+            &m.scale_down_delay_after_add,
+            &mut out.scale_down_delay_after_add,
+        ),
+    ] {
+        if let Some(v) = v {
+            if let Some(d) = super::convert::duration(doc, &child_path(p, field), v) {
+                if field == "scanInterval" && d == Duration::ZERO {
+                    doc.err(&child_path(p, field), "must be greater than zero");
+                } else {
+                    *slot = d;
+                }
+            }
+        }
+    }
+    if let Some(t) = &m.scale_down_utilization_threshold {
+        match Quantity::parse(t.0.trim())
+            .ok()
+            .and_then(|q| q.checked_milli_value())
+        {
+            Some(x) if (0..=1000).contains(&x) => out.utilization_threshold_percent = x / 10,
+            _ => doc.err(
+                &child_path(p, "scaleDownUtilizationThreshold"),
+                format!("must be a number between 0 and 1, found {:?}", t.0),
+            ),
+        }
+    }
 }

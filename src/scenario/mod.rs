@@ -55,6 +55,8 @@ pub struct Scenario {
     /// Delay between a change and the controller sync it triggers
     /// (`spec.controllers.reconcileDelay`).
     pub reconcile_delay: Duration,
+    /// Cluster autoscaler flags (used when a pool has `autoscaling`).
+    pub cluster_autoscaler: ClusterAutoscalerSettings,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,6 +108,41 @@ pub struct NodePool {
     pub images: std::collections::BTreeMap<String, i64>,
     /// GPUs of each node of the pool (GPU sharing): count and model.
     pub gpus: Option<(u32, String)>,
+    /// Cluster-autoscaler node group settings, if the pool is one.
+    pub autoscaling: Option<PoolAutoscaling>,
+}
+
+/// A node group's settings (docs/autoscaling.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolAutoscaling {
+    pub min_size: u32,
+    pub max_size: u32,
+    pub provisioning_delay: Duration,
+    /// Thousandths of a currency unit per node-hour.
+    pub price_milli_per_hour: i64,
+    pub priority: i32,
+}
+
+/// The cluster autoscaler's flags (`spec.clusterAutoscaler`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterAutoscalerSettings {
+    pub expander: String,
+    pub scan_interval: Duration,
+    pub scale_down_unneeded_time: Duration,
+    pub scale_down_delay_after_add: Duration,
+    pub utilization_threshold_percent: i64,
+}
+
+impl Default for ClusterAutoscalerSettings {
+    fn default() -> Self {
+        ClusterAutoscalerSettings {
+            expander: "random".to_string(),
+            scan_interval: Duration::from_secs(10),
+            scale_down_unneeded_time: Duration::from_secs(600),
+            scale_down_delay_after_add: Duration::from_secs(600),
+            utilization_threshold_percent: 50,
+        }
+    }
 }
 
 /// An object a scenario creates.

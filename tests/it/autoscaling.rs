@@ -154,3 +154,38 @@ fn hpa_runs_are_byte_identical() {
         assert!(!x.is_empty() && x == y, "{f} differs");
     }
 }
+
+#[test]
+fn cluster_autoscaler_scales_a_node_group_up_and_down() {
+    let r = run(load("scenarios/cluster-autoscaler.yaml"));
+    let rows = &r.node_groups;
+    let at = |t: u64| rows.iter().find(|x| x.t_us == t * S).expect("row");
+    // 18 pods of 1 CPU arrive at 2m on one 4-CPU node: 16 cannot be
+    // placed; the first loop after that asks for 4 nodes (one per 4
+    // pods), which are Ready 90 s later.
+    assert_eq!(
+        (at(180).nodes, at(180).upcoming, at(180).pending_pods),
+        (1, 4, 16)
+    );
+    assert_eq!(
+        (at(240).nodes, at(240).upcoming, at(240).pending_pods),
+        (5, 0, 0)
+    );
+    // Back to 2 replicas at 15m: the unneeded nodes go after 10 minutes
+    // below 50% (plus the drain), down to minSize 1.
+    assert_eq!(at(1470).nodes, 5);
+    let down = rows
+        .iter()
+        .find(|x| x.t_us > 900 * S && x.nodes == 1)
+        .expect("scales down");
+    assert!(
+        down.t_us > 1500 * S && down.t_us <= 1590 * S,
+        "down at {}s",
+        down.t_us / S
+    );
+    // Cost: node-hours × 0.20 (thousandths), growing while nodes exist.
+    let last = rows.last().expect("rows");
+    assert!(last.cost_milli > at(1470).cost_milli && last.cost_milli < 1000);
+    // Every pod ran.
+    assert!(r.pods.iter().all(|p| p.status.started_at.is_some()));
+}
