@@ -83,6 +83,18 @@ pub struct Summary {
     pub restarts: u64,
     pub evictions: u64,
     pub admission_rejections: u64,
+    /// Cluster-autoscaler node groups at the end: nodes and cost
+    /// (node-hours × price, thousandths); omitted without node groups.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub node_groups: Vec<NodeGroupCost>,
+}
+
+/// One node group's cost in the summary.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NodeGroupCost {
+    pub group: String,
+    pub nodes_at_end: u32,
+    pub cost_milli: i64,
 }
 
 impl Summary {
@@ -142,8 +154,25 @@ impl Summary {
             restarts: r.counters.restarts,
             evictions: r.counters.evictions,
             admission_rejections: r.counters.admission_rejections,
+            node_groups: node_group_costs(&r.node_groups),
         }
     }
+}
+
+/// The last `node_groups.csv` row of each group.
+fn node_group_costs(rows: &[crate::cluster::NodeGroupRow]) -> Vec<NodeGroupCost> {
+    let mut last: std::collections::BTreeMap<&str, &crate::cluster::NodeGroupRow> =
+        std::collections::BTreeMap::new();
+    for r in rows {
+        last.insert(&r.group, r);
+    }
+    last.values()
+        .map(|r| NodeGroupCost {
+            group: r.group.clone(),
+            nodes_at_end: r.nodes,
+            cost_milli: r.cost_milli,
+        })
+        .collect()
 }
 
 fn d(us: u64) -> String {
@@ -153,7 +182,7 @@ fn d(us: u64) -> String {
 /// The table printed after a run.
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rows: Vec<(&str, String)> = vec![
+        let mut rows: Vec<(&str, String)> = vec![
             (
                 "scenario",
                 format!("{} (seed {})", self.scenario, self.seed),
@@ -217,6 +246,18 @@ impl fmt::Display for Summary {
             ),
             ("event digest", format!("sha256:{}", self.event_digest)),
         ];
+        for g in &self.node_groups {
+            rows.push((
+                "node group",
+                format!(
+                    "{}: {} nodes at the end, cost {}.{:03}",
+                    g.group,
+                    g.nodes_at_end,
+                    g.cost_milli / 1000,
+                    g.cost_milli % 1000
+                ),
+            ));
+        }
         for (k, v) in rows {
             writeln!(f, "  {k:<22} {v}")?;
         }
