@@ -35,6 +35,10 @@ pub enum InvariantViolation {
     },
     #[error("per-phase pod counts drifted: kept {kept}, actual {actual}")]
     CountDrift { kept: String, actual: String },
+    #[error("pod {pod} has {count} controller owner references")]
+    MultipleControllers { pod: String, count: usize },
+    #[error("workload store index drifted: {0}")]
+    WorkloadIndex(String),
 }
 
 pub(super) fn check(w: &World) -> Result<(), InvariantViolation> {
@@ -142,6 +146,35 @@ pub(super) fn check(w: &World) -> Result<(), InvariantViolation> {
             kept: format!("{:?} terminating {}", w.phase_counts, w.terminating),
             actual: format!("{counts:?} terminating {terminating}"),
         });
+    }
+    // Controllers: a pod has at most one controller; the workload index
+    // lists exactly the live objects.
+    for (p, rt) in w.pods.iter().zip(&w.pod_rt) {
+        let n = p
+            .meta
+            .owner_references
+            .iter()
+            .filter(|o| o.controller)
+            .count();
+        if rt.live && n > 1 {
+            return Err(InvariantViolation::MultipleControllers {
+                pod: p.meta.key(),
+                count: n,
+            });
+        }
+    }
+    let store = &w.wl.store;
+    let indexed = store.live().count();
+    let live = store.all().iter().filter(|o| !o.removed).count();
+    if indexed != live
+        || store.live().any(|id| {
+            let o = store.get(id);
+            o.removed || store.lookup(o.kind(), &o.meta.namespace, &o.meta.name) != Some(id)
+        })
+    {
+        return Err(InvariantViolation::WorkloadIndex(format!(
+            "{indexed} indexed, {live} live"
+        )));
     }
     if let Some((i, c)) = seen.iter().enumerate().find(|(_, c)| **c > 1) {
         return Err(InvariantViolation::MultiplyBound {

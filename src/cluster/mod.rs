@@ -489,6 +489,7 @@ impl World {
                 for p in victims {
                     self.delete_pod(p, "NamespaceDeleted");
                 }
+                self.delete_namespace_workloads(&r.name);
                 self.namespaces.remove(&r.name);
                 self.log_event("NamespaceDeleted", None, None, None, Some(&r.name));
             }

@@ -32,6 +32,18 @@ pub(super) struct WorkloadState {
     draining: std::collections::BTreeSet<NodeId>,
     /// The PDBs as preemption reads them, refreshed after each PDB sync.
     pub(super) pdb_view: Vec<crate::scheduler::plugins::default_preemption::PodDisruptionBudget>,
+    /// Live pods by controller uid, and live pods without a controller by
+    /// namespace (what `ClaimPods` reads), with each pod's current entry.
+    by_owner: BTreeMap<String, std::collections::BTreeSet<PodId>>,
+    orphans: BTreeMap<String, std::collections::BTreeSet<PodId>>,
+    pod_entry: BTreeMap<PodId, PodEntry>,
+}
+
+/// Where a pod is listed in the ownership index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum PodEntry {
+    Owner(String),
+    Orphan(String),
 }
 
 impl World {
@@ -72,6 +84,7 @@ impl World {
     /// API: enqueue its owners (and their controllers), the selectors that
     /// may adopt an orphan, and the PDBs selecting it.
     pub(super) fn workloads_pod_changed(&mut self, id: PodId) {
+        self.reindex_pod(id);
         if self.wl.store.is_empty() {
             return;
         }
@@ -120,11 +133,64 @@ impl World {
         }
     }
 
+    /// Namespace deletion removes its workload objects (their pods are
+    /// deleted with the namespace).
+    pub(super) fn delete_namespace_workloads(&mut self, ns: &str) {
+        let ids: Vec<WorkloadId> = self
+            .wl
+            .store
+            .live()
+            .filter(|id| self.wl.store.get(*id).meta.namespace == ns)
+            .collect();
+        for id in ids {
+            self.remove_workload_now(id);
+        }
+    }
+
     /// The node lifecycle controller's `MarkPodsNotReady`: a pod on a node
     /// that stopped reporting is no longer Ready.
     pub(super) fn mark_pod_not_ready(&mut self, p: PodId) {
         if self.pods[p.0 as usize].status.ready_at.take().is_some() {
             self.workloads_pod_changed(p);
+        }
+    }
+
+    /// Keeps the ownership index in step with pod `id`.
+    fn reindex_pod(&mut self, id: PodId) {
+        let pod = &self.pods[id.0 as usize];
+        let want = if !self.pod_rt[id.0 as usize].live {
+            None
+        } else {
+            Some(match pod.meta.controller_ref() {
+                Some(r) => PodEntry::Owner(r.uid.clone()),
+                None => PodEntry::Orphan(pod.meta.namespace.clone()),
+            })
+        };
+        let have = self.wl.pod_entry.get(&id).cloned();
+        if have == want {
+            return;
+        }
+        match have {
+            Some(PodEntry::Owner(u)) => remove_from(&mut self.wl.by_owner, &u, id),
+            Some(PodEntry::Orphan(n)) => remove_from(&mut self.wl.orphans, &n, id),
+            None => {}
+        }
+        match &want {
+            Some(PodEntry::Owner(u)) => {
+                self.wl.by_owner.entry(u.clone()).or_default().insert(id);
+            }
+            Some(PodEntry::Orphan(n)) => {
+                self.wl.orphans.entry(n.clone()).or_default().insert(id);
+            }
+            None => {}
+        }
+        match want {
+            Some(e) => {
+                self.wl.pod_entry.insert(id, e);
+            }
+            None => {
+                self.wl.pod_entry.remove(&id);
+            }
         }
     }
 
@@ -538,6 +604,15 @@ impl World {
     }
 }
 
+fn remove_from(m: &mut BTreeMap<String, std::collections::BTreeSet<PodId>>, key: &str, id: PodId) {
+    if let Some(set) = m.get_mut(key) {
+        set.remove(&id);
+        if set.is_empty() {
+            m.remove(key);
+        }
+    }
+}
+
 fn w_kind(w: &World, id: WorkloadId) -> WorkloadKind {
     w.wl.store.get(id).kind()
 }
@@ -573,6 +648,21 @@ impl Api for World {
     }
     fn set_pod_owners(&mut self, id: PodId, owners: Vec<OwnerReference>) {
         self.pods[id.0 as usize].meta.owner_references = owners;
+        self.reindex_pod(id);
+    }
+    fn pods_controlled_by(&self, uid: &str) -> Vec<PodId> {
+        self.wl
+            .by_owner
+            .get(uid)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default()
+    }
+    fn orphan_pods(&self, namespace: &str) -> Vec<PodId> {
+        self.wl
+            .orphans
+            .get(namespace)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default()
     }
     fn store(&self) -> &WorkloadStore {
         &self.wl.store

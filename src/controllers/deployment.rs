@@ -377,7 +377,7 @@ fn dep(api: &dyn Api, id: WorkloadId) -> Deployment {
         .get(id)
         .deployment()
         .cloned()
-        .unwrap_or_else(|| unreachable_deployment())
+        .unwrap_or_else(unreachable_deployment)
 }
 
 /// Never used: every caller checks the kind first.
@@ -1059,22 +1059,11 @@ fn old_pods_running(api: &dyn Api, new: Option<WorkloadId>, olds: &[WorkloadId])
     {
         return true;
     }
-    let Some(first) = olds.first() else {
-        return false;
-    };
-    let ns = api.store().get(*first).meta.namespace.clone();
-    let uids: Vec<String> = olds
-        .iter()
-        .filter(|r| Some(**r) != new)
-        .map(|r| api.store().get(*r).meta.uid.clone())
-        .collect();
-    api.pods_in_namespace(&ns).into_iter().any(|p| {
-        let pod = api.pod(p);
-        !pod.phase().is_terminal()
-            && pod
-                .meta
-                .controller_ref()
-                .is_some_and(|o| uids.contains(&o.uid))
+    olds.iter().filter(|r| Some(**r) != new).any(|r| {
+        let uid = &api.store().get(*r).meta.uid;
+        api.pods_controlled_by(uid)
+            .into_iter()
+            .any(|p| !api.pod(p).phase().is_terminal())
     })
 }
 
@@ -1689,6 +1678,130 @@ mod tests {
             h,
             pod_template_hash(&t, Some(1)),
             "collisionCount changes the hash"
+        );
+    }
+
+    fn st(
+        replicas: i32,
+        updated: i32,
+        ready: i32,
+        available: i32,
+        observed: i64,
+    ) -> DeploymentStatus {
+        DeploymentStatus {
+            replicas,
+            updated_replicas: updated,
+            ready_replicas: ready,
+            available_replicas: available,
+            observed_generation: observed,
+            ..Default::default()
+        }
+    }
+
+    /// After upstream deployment_util_test.go `TestDeploymentComplete`.
+    #[test]
+    fn deployment_complete_table() {
+        let d = Deployment {
+            replicas: 5,
+            ..unreachable_deployment()
+        };
+        assert!(
+            !deployment_complete(&d, 1, &st(5, 5, 5, 4, 1)),
+            "min but not all available"
+        );
+        assert!(deployment_complete(&d, 1, &st(5, 5, 5, 5, 1)), "complete");
+        assert!(
+            !deployment_complete(&d, 1, &st(5, 4, 5, 5, 1)),
+            "available but not updated"
+        );
+        assert!(
+            !deployment_complete(&d, 1, &st(6, 5, 6, 5, 1)),
+            "old pods still running"
+        );
+        assert!(
+            !deployment_complete(&d, 2, &st(5, 5, 5, 5, 1)),
+            "generation not observed"
+        );
+        let one = Deployment {
+            replicas: 1,
+            ..unreachable_deployment()
+        };
+        assert!(
+            !deployment_complete(&one, 1, &st(1, 1, 0, 0, 1)),
+            "never comes up"
+        );
+    }
+
+    /// After upstream deployment_util_test.go `TestDeploymentProgressing`.
+    #[test]
+    fn deployment_progressing_table() {
+        let old = st(10, 5, 8, 8, 1);
+        assert!(
+            deployment_progressing(&old, &st(10, 6, 8, 8, 1)),
+            "updated up"
+        );
+        assert!(
+            deployment_progressing(&old, &st(9, 5, 8, 8, 1)),
+            "old pods down"
+        );
+        assert!(
+            deployment_progressing(&old, &st(10, 5, 9, 8, 1)),
+            "ready up"
+        );
+        assert!(
+            deployment_progressing(&old, &st(10, 5, 8, 9, 1)),
+            "available up"
+        );
+        assert!(
+            !deployment_progressing(&old, &st(10, 5, 8, 8, 1)),
+            "no change"
+        );
+        assert!(
+            !deployment_progressing(&old, &st(11, 5, 7, 7, 1)),
+            "more old, less ready"
+        );
+    }
+
+    /// After upstream deployment_util_test.go `TestDeploymentTimedOut`:
+    /// a 10 s deadline, the Progressing condition updated at 0.
+    #[test]
+    fn deployment_timed_out_table() {
+        let d = Deployment {
+            progress_deadline_seconds: 10,
+            ..unreachable_deployment()
+        };
+        let at = |reason: &str| {
+            let mut s = DeploymentStatus::default();
+            set_condition(
+                &mut s,
+                new_condition(PROGRESSING, "True", reason, String::new(), SimTime(0)),
+            );
+            s
+        };
+        let secs = |n: u64| SimTime(n * 1_000_000);
+        assert!(
+            !deployment_timed_out(&d, &DeploymentStatus::default(), secs(20)),
+            "no condition"
+        );
+        assert!(
+            deployment_timed_out(&d, &at(REASON_RS_UPDATED), secs(11)),
+            "past the deadline"
+        );
+        assert!(
+            !deployment_timed_out(&d, &at(REASON_RS_UPDATED), secs(10)),
+            "at the deadline"
+        );
+        assert!(
+            !deployment_timed_out(&d, &at(REASON_RS_UPDATED), secs(5)),
+            "before"
+        );
+        assert!(
+            !deployment_timed_out(&d, &at(REASON_NEW_RS_AVAILABLE), secs(99)),
+            "complete"
+        );
+        assert!(
+            deployment_timed_out(&d, &at(REASON_TIMED_OUT), secs(1)),
+            "already timed out"
         );
     }
 

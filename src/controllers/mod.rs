@@ -17,7 +17,11 @@
 //!    reserved already);
 //! 2. write `controllers/<kind>.rs` with a unit struct implementing
 //!    [`Controller`] and add it to [`CONTROLLERS`];
-//! 3. decode the manifest in `scenario/workloads.rs` (one `match` arm).
+//! 3. if the kind owns pods through a selector, return it from
+//!    [`Workload::pod_selector`] (orphan pods then enqueue it) and, if it
+//!    has a scale, from [`workload_scale`] (PodDisruptionBudget percents);
+//! 4. decode the manifest in `scenario/workloads.rs` (the kind in `KINDS`,
+//!    one `match` arm in `convert`; `scale` targets are in `SCALABLE`).
 //!
 //! Pods are created from a template with [`pod_from_template`] (owner
 //! reference with `controller: true`) and claimed with [`claim_pods`]
@@ -319,6 +323,10 @@ pub trait Api {
     fn delete_pod(&mut self, id: PodId, reason: &str);
     /// Replaces a pod's owner references (adoption, release, orphaning).
     fn set_pod_owners(&mut self, id: PodId, owners: Vec<OwnerReference>);
+    /// Live pods whose controller reference names `uid`, in creation order.
+    fn pods_controlled_by(&self, uid: &str) -> Vec<PodId>;
+    /// Live pods of a namespace without a controller, in creation order.
+    fn orphan_pods(&self, namespace: &str) -> Vec<PodId>;
     fn store(&self) -> &WorkloadStore;
     fn store_mut(&mut self) -> &mut WorkloadStore;
     /// Creates a workload object (a Deployment's ReplicaSet); assigns uid
@@ -418,36 +426,40 @@ pub fn claim_pods(api: &mut dyn Api, owner_id: WorkloadId, selector: &Selector) 
     let deleting = !owner.active();
     let oref = owner.controller_ref();
     let mut claimed = Vec::new();
-    for id in api.pods_in_namespace(&ns) {
+    for id in api.pods_controlled_by(&uid) {
         let pod = api.pod(id);
-        let matches = selector.matches(&pod.meta.labels);
-        match pod.meta.controller_ref() {
-            Some(r) if r.uid == uid => {
-                if matches || deleting {
-                    claimed.push(id);
-                } else {
-                    // Release: drop our owner reference.
-                    let owners: Vec<_> = pod
-                        .meta
-                        .owner_references
-                        .iter()
-                        .filter(|o| o.uid != uid)
-                        .cloned()
-                        .collect();
-                    api.set_pod_owners(id, owners);
-                }
-            }
-            Some(_) => {}
-            None => {
-                if matches && !deleting && !pod.is_terminating() && !pod.phase().is_terminal() {
-                    let mut owners = pod.meta.owner_references.clone();
-                    owners.push(oref.clone());
-                    api.set_pod_owners(id, owners);
-                    claimed.push(id);
-                }
+        if pod.meta.namespace != ns {
+            continue;
+        }
+        if selector.matches(&pod.meta.labels) || deleting {
+            claimed.push(id);
+        } else {
+            // Release: drop our owner reference.
+            let owners: Vec<_> = pod
+                .meta
+                .owner_references
+                .iter()
+                .filter(|o| o.uid != uid)
+                .cloned()
+                .collect();
+            api.set_pod_owners(id, owners);
+        }
+    }
+    if !deleting {
+        for id in api.orphan_pods(&ns) {
+            let pod = api.pod(id);
+            if selector.matches(&pod.meta.labels)
+                && !pod.is_terminating()
+                && !pod.phase().is_terminal()
+            {
+                let mut owners = pod.meta.owner_references.clone();
+                owners.push(oref.clone());
+                api.set_pod_owners(id, owners);
+                claimed.push(id);
             }
         }
     }
+    claimed.sort();
     claimed
 }
 

@@ -20,6 +20,20 @@ use crate::engine::{Duration, SimTime};
 use crate::model::workload::{ReplicaSetStatus, ANN_REVISION};
 use crate::model::{Pod, PodId, PodPhase};
 
+/// The annotation that ranks pods for deletion (PodDeletionCost, beta
+/// and on by default): lower cost goes first.
+pub const ANN_POD_DELETION_COST: &str = "controller.kubernetes.io/pod-deletion-cost";
+
+/// Upstream `GetDeletionCostFromPodAnnotations` (an invalid value counts
+/// as 0 here; the API server would have rejected it).
+fn deletion_cost(p: &Pod) -> i32 {
+    p.meta
+        .annotations
+        .get(ANN_POD_DELETION_COST)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Upstream `BurstReplicas`: pods created or deleted per sync at most.
 pub const BURST_REPLICAS: i32 = 500;
 
@@ -72,16 +86,11 @@ fn sync_replica_set(api: &mut dyn Api, id: WorkloadId) {
         manage_replicas(api, id, &active);
     }
     // Status from the pods after this sync's changes.
+    let uid = api.store().get(id).meta.uid.clone();
     let claimed: Vec<PodId> = api
-        .pods_in_namespace(&api.store().get(id).meta.namespace.clone())
+        .pods_controlled_by(&uid)
         .into_iter()
-        .filter(|p| {
-            api.pod(*p)
-                .meta
-                .controller_ref()
-                .is_some_and(|r| r.uid == api.store().get(id).meta.uid)
-                && is_pod_active(api.pod(*p))
-        })
+        .filter(|p| is_pod_active(api.pod(*p)))
         .collect();
     let now = api.now();
     let w = api.store().get(id);
@@ -228,7 +237,7 @@ fn logarithmic_rank_diff(t1: u64, t2: u64, now: u64) -> i64 {
 
 /// Upstream `ActivePodsWithRanks.Less` as an ordering of pod indexes, the
 /// first to delete first: unassigned < assigned; Pending < Unknown <
-/// Running; not ready < ready; (pod-deletion-cost: not modelled, all 0);
+/// Running; not ready < ready; lower `pod-deletion-cost` < higher;
 /// more related pods on the same node < fewer; ready for less time (by
 /// log2 buckets) < longer; more restarts < fewer; newer (log2 buckets) <
 /// older; then by UID.
@@ -256,6 +265,10 @@ pub fn rank_pods_for_deletion(pods: &[&Pod], ranks: &[i32], now: SimTime) -> Vec
         }
         if a.is_ready() != b.is_ready() {
             return less(!a.is_ready());
+        }
+        let (ca, cb) = (deletion_cost(a), deletion_cost(b));
+        if ca != cb {
+            return less(ca < cb);
         }
         if ranks[i] != ranks[j] {
             return less(ranks[i] > ranks[j]);
@@ -432,6 +445,129 @@ mod tests {
             p("newer", "n1", Running, Some(100), 0, 9_000),
         ];
         assert_eq!(order(&ps, &[0, 0], now), ["newer", "older"]);
+    }
+
+    /// Upstream controller_utils_test.go `TestSortingActivePodsWithRanks`
+    /// (without the Unknown phase and the ready-without-transition-time
+    /// pod, which kubesim cannot represent): `lesser` is deleted first.
+    #[test]
+    fn upstream_sorting_active_pods_with_ranks() {
+        use PodPhase::*;
+        let now: u64 = 100 * 86_400;
+        let month = now - 30 * 86_400;
+        let (h2, h5, h8) = (now - 2 * 3600, now - 5 * 3600, now - 8 * 3600);
+        let pod = |name: &'static str,
+                   node: &'static str,
+                   phase,
+                   ready: Option<u64>,
+                   restarts,
+                   created,
+                   cost: Option<&str>| {
+            let mut p = mk(&P {
+                name,
+                node,
+                phase,
+                ready_at: ready,
+                restarts,
+                created,
+            });
+            // Upstream's fixture pods have no UID.
+            p.meta.uid.clear();
+            if let Some(c) = cost {
+                p.meta
+                    .annotations
+                    .insert(ANN_POD_DELETION_COST.to_string(), c.to_string());
+            }
+            p
+        };
+        let unscheduled = pod("unscheduled", "", Pending, None, 0, 0, None);
+        let pending = pod("pending", "node", Pending, None, 0, 0, None);
+        let ready_now = pod("ready-now", "node", Running, Some(now), 0, now, None);
+        let ready_then = pod("ready-then", "node", Running, Some(month), 0, month, None);
+        let high_restarts = pod(
+            "ready-high-restarts",
+            "node",
+            Running,
+            Some(now),
+            9001,
+            now,
+            None,
+        );
+        let now_created_then = pod(
+            "ready-now-created-then",
+            "node",
+            Running,
+            Some(now),
+            0,
+            month,
+            None,
+        );
+        let low_cost = pod(
+            "low-deletion-cost",
+            "node",
+            Running,
+            Some(now),
+            0,
+            month,
+            Some("10"),
+        );
+        let high_cost = pod(
+            "high-deletion-cost",
+            "node",
+            Running,
+            Some(now),
+            0,
+            month,
+            Some("100"),
+        );
+        let unsched5 = pod("unscheduled-5-hours", "", Pending, None, 0, h5, None);
+        let unsched8 = pod("unscheduled-10-hours", "", Pending, None, 0, h8, None);
+        let ready2 = pod("ready-2-hours", "", Running, Some(h2), 0, month, None);
+        let ready5 = pod("ready-5-hours", "", Running, Some(h5), 0, month, None);
+        let ready8 = pod("ready-10-hours", "", Running, Some(h8), 0, month, None);
+        let t = SimTime(now * S);
+        let less = |a: &Pod, ra: i32, b: &Pod, rb: i32| {
+            rank_pods_for_deletion(&[a, b], &[ra, rb], t) == vec![0, 1]
+                && rank_pods_for_deletion(&[b, a], &[rb, ra], t) == vec![1, 0]
+        };
+        let equal = |a: &Pod, b: &Pod| {
+            rank_pods_for_deletion(&[a, b], &[1, 1], t) == vec![0, 1]
+                && rank_pods_for_deletion(&[b, a], &[1, 1], t) == vec![0, 1]
+        };
+        for p in [
+            &unscheduled,
+            &pending,
+            &now_created_then,
+            &ready_now,
+            &ready_then,
+            &high_restarts,
+        ] {
+            assert!(equal(p, p), "{}", p.meta.name);
+        }
+        assert!(equal(&unsched5, &unsched8));
+        assert!(equal(&ready5, &ready8));
+        let cases: [(&Pod, i32, &Pod, i32); 12] = [
+            (&unscheduled, 1, &pending, 2),
+            (&unscheduled, 2, &pending, 1),
+            (&pending, 1, &ready_now, 2),
+            (&ready_now, 1, &ready_then, 1),
+            (&ready_now, 2, &ready_then, 1),
+            (&high_restarts, 1, &ready_now, 1),
+            (&ready_now, 2, &high_restarts, 1),
+            (&ready_now, 1, &now_created_then, 1),
+            (&now_created_then, 2, &ready_now, 1),
+            (&low_cost, 2, &high_cost, 1),
+            (&ready2, 1, &ready5, 1),
+            (&unsched5, 1, &ready8, 1),
+        ];
+        for (i, (a, ra, b, rb)) in cases.into_iter().enumerate() {
+            assert!(
+                less(a, ra, b, rb),
+                "case {i}: {} < {}",
+                a.meta.name,
+                b.meta.name
+            );
+        }
     }
 
     #[test]

@@ -542,3 +542,131 @@ proptest! {
         prop_assert_eq!(live_pods(&r, "app-") as i32, want);
     }
 }
+
+#[test]
+fn controller_runs_are_deterministic() {
+    for path in ["scenarios/rolling-update.yaml", "scenarios/drain-pdb.yaml"] {
+        let a = run(load(path));
+        let b = run(load(path));
+        assert_eq!(a.event_digest, b.event_digest, "{path}");
+        assert_eq!(a.workloads, b.workloads, "{path}");
+    }
+}
+
+#[test]
+fn preemption_prefers_victims_without_a_pdb_violation() {
+    // Two full nodes: a bare pod started first on one, a Deployment's pod
+    // (protected by a PDB that allows no disruption) started later on the
+    // other. Without PDBs, preemption's last tie-breaker (latest start)
+    // would pick the Deployment's node.
+    let sc = load_text(
+        r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: preempt-pdb}
+spec:
+  duration: 2m
+  cluster:
+    nodePools: [{name: w, count: 2, capacity: {cpu: "1", memory: 4Gi, pods: "110"}}]
+  timeline:
+  - at: 10s
+    apply:
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: guarded}
+      spec:
+        replicas: 1
+        selector: {matchLabels: {app: guarded}}
+        template:
+          metadata: {labels: {app: guarded}}
+          spec:
+            containers: [{name: c, image: "img:1", resources: {requests: {cpu: 800m}}}]
+  - at: 30s
+    apply:
+      apiVersion: v1
+      kind: Pod
+      metadata: {name: vip}
+      spec:
+        priorityClassName: high
+        containers: [{name: c, image: "img:1", resources: {requests: {cpu: 800m}}}]
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: high}
+value: 1000
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: free, labels: {app: free}}
+spec:
+  containers: [{name: c, image: "img:1", resources: {requests: {cpu: 800m}}}]
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: guarded}
+spec:
+  minAvailable: 1
+  selector: {matchLabels: {app: guarded}}
+"#,
+    );
+    let r = run(sc);
+    let free = crate::pod(&r, "free");
+    assert!(
+        free.meta.deletion_timestamp.is_some(),
+        "the unprotected pod is the victim"
+    );
+    let guarded: Vec<_> = r
+        .pods
+        .iter()
+        .filter(|p| p.meta.name.starts_with("guarded-"))
+        .collect();
+    assert_eq!(guarded.len(), 1);
+    assert!(guarded[0].meta.deletion_timestamp.is_none());
+    assert!(crate::pod(&r, "vip").status.bound_at.is_some());
+}
+
+#[test]
+fn paused_deployment_rolls_out_only_after_resume() {
+    let (r, ev) = events(load_text(
+        r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: pause}
+spec:
+  defaults: {startupTime: 1s}
+  cluster:
+    nodePools: [{name: w, count: 2, capacity: {cpu: "8", memory: 16Gi, pods: "110"}}]
+  timeline:
+  - {at: 10s, pause: {kind: Deployment, name: web}}
+  - {at: 20s, setImage: {kind: Deployment, name: web, container: web, image: "nginx:2"}}
+  - {at: 30s, scale: {kind: Deployment, name: web, replicas: 5}}
+  - {at: 60s, resume: {kind: Deployment, name: web}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: "nginx:1", resources: {requests: {cpu: 100m}}}]
+"#,
+    ));
+    let started: Vec<u64> = ev
+        .iter()
+        .filter(|e| e["type"] == "RolloutStarted")
+        .filter_map(|e| e["t_us"].as_u64())
+        .collect();
+    // Revision 1 at once; revision 2 only after the resume at 60 s.
+    assert_eq!(started.len(), 2, "{started:?}");
+    assert!(started[1] >= 60_000_000, "{started:?}");
+    // While paused, the scale to 5 still applied to the old ReplicaSet.
+    assert!(has_event(&ev, "ScalingReplicaSet", "from 3 to 5"));
+    let d = live(&r, "Deployment")[0].deployment().cloned().expect("d");
+    assert_eq!(
+        (d.status.updated_replicas, d.status.available_replicas),
+        (5, 5)
+    );
+}
