@@ -51,6 +51,8 @@ pub(super) struct HpaRuntime {
     /// The desired replicas of the last sync, for samples.
     desired: i32,
     synced: bool,
+    /// Deleted from the API: no more syncs or samples.
+    removed: bool,
 }
 
 /// Autoscaling state kept by the World.
@@ -102,7 +104,7 @@ impl World {
             .hpa
             .hpas
             .iter()
-            .any(|r| r.obj.namespace == h.namespace && r.obj.name == h.name)
+            .any(|r| !r.removed && r.obj.namespace == h.namespace && r.obj.name == h.name)
         {
             return;
         }
@@ -123,6 +125,7 @@ impl World {
             status: Default::default(),
             desired: 0,
             synced: false,
+            removed: false,
         });
         // The first sync comes at once (the informer's add); the metrics
         // pipeline starts with the first HPA.
@@ -130,6 +133,30 @@ impl World {
         if !self.hpa.scraping {
             self.hpa.scraping = true;
             self.push(self.now, Event::MetricsScrape);
+        }
+    }
+
+    /// Deletes an HPA (the `delete` action): it stops syncing; the
+    /// target keeps its replicas.
+    pub(super) fn delete_hpa(&mut self, namespace: &str, name: &str) {
+        let found = self
+            .hpa
+            .hpas
+            .iter_mut()
+            .find(|h| !h.removed && h.obj.namespace == namespace && h.obj.name == name);
+        let msg = format!("HorizontalPodAutoscaler {namespace}/{name}");
+        match found {
+            Some(h) => {
+                h.removed = true;
+                self.log_event("HPADeleted", None, None, None, Some(&msg));
+            }
+            None => self.log_event(
+                "DeleteNotFound",
+                None,
+                None,
+                Some("NotFound"),
+                Some(&format!("{msg} not found")),
+            ),
         }
     }
 
@@ -271,6 +298,9 @@ impl World {
         let Some(h) = self.hpa.hpas.get(i) else {
             return;
         };
+        if h.removed {
+            return;
+        }
         let obj = h.obj.clone();
         let period = self.hpa.config.sync_period;
         self.push(self.now.after(period), Event::HpaSync(i as u32));
@@ -379,7 +409,7 @@ impl World {
     /// `hpa.csv` rows at a sample: one per HPA and metric.
     pub(super) fn sample_hpas(&mut self, t_us: u64) {
         for h in &self.hpa.hpas {
-            if !h.synced {
+            if !h.synced || h.removed {
                 continue;
             }
             let base = HpaRow {

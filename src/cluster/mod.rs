@@ -497,6 +497,7 @@ impl World {
                 self.priority_classes.remove(&r.name);
                 self.log_event("PriorityClassDeleted", None, None, None, Some(&r.name));
             }
+            "HorizontalPodAutoscaler" => self.delete_hpa(&r.namespace, &r.name),
             _ => {}
         }
     }

@@ -2091,6 +2091,17 @@ fn convert_timeline_entry(
                 doc.err(&child_path(&p, "kind"), "required");
                 None
             }
+            "HorizontalPodAutoscaler" => match &d.name {
+                Some(n) => Some(Action::Delete(ObjectRef {
+                    namespace: d.namespace.clone().unwrap_or_else(|| "default".to_string()),
+                    kind,
+                    name: n.clone(),
+                })),
+                None => {
+                    doc.err(&child_path(&p, "name"), "required");
+                    None
+                }
+            },
             k if super::workloads::KINDS.contains(&k) => {
                 super::workloads::convert_delete(doc, d, &p)
             }

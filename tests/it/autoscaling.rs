@@ -189,3 +189,24 @@ fn cluster_autoscaler_scales_a_node_group_up_and_down() {
     // Every pod ran.
     assert!(r.pods.iter().all(|p| p.status.started_at.is_some()));
 }
+
+#[test]
+fn a_deleted_hpa_stops_scaling() {
+    let text = std::fs::read_to_string(crate::repo("scenarios/hpa-burst.yaml"))
+        .expect("read")
+        .replace(
+            "    - {name: worker, count: 6, capacity: {cpu: \"4\", memory: 16Gi, pods: \"110\"}}\n",
+            "    - {name: worker, count: 6, capacity: {cpu: \"4\", memory: 16Gi, pods: \"110\"}}\n  timeline:\n  - {at: 10m, delete: {kind: HorizontalPodAutoscaler, name: web}}\n",
+        );
+    assert!(text.contains("delete: {kind: HorizontalPodAutoscaler"));
+    let r = run(load_text(&text));
+    // No rows after the deletion, and the target stays at 20 replicas.
+    assert!(rows(&r).iter().all(|h| h.t_us < 600 * S));
+    let last = r
+        .workloads
+        .iter()
+        .rev()
+        .find(|w| w.kind == "Deployment")
+        .expect("row");
+    assert_eq!(last.desired, Some(20));
+}
