@@ -210,3 +210,67 @@ fn a_deleted_hpa_stops_scaling() {
         .expect("row");
     assert_eq!(last.desired, Some(20));
 }
+
+#[test]
+fn external_metric_series_drive_the_hpa() {
+    let r = run(load_text(
+        r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: ext}
+spec:
+  duration: 8m
+  sampleInterval: 15s
+  defaults: {startupTime: 5s}
+  cluster:
+    nodePools:
+    - {name: w, count: 4, capacity: {cpu: "8", memory: 32Gi, pods: "110"}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: c, image: img, resources: {requests: {cpu: 100m}}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: web
+  annotations: {kubesim.dev/external-queue_length: "0s=20, 5m=100"}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 1
+  maxReplicas: 20
+  metrics:
+  - type: External
+    external:
+      metric: {name: queue_length}
+      target: {type: AverageValue, averageValue: "10"}
+"#,
+    ));
+    // 20 items / 10 per pod = 2 replicas until 5m; then 100 / 10 = 10,
+    // reached in steps of max(2 x current, 4): 2 -> 4 -> 8 -> 10.
+    let at = |t: u64| {
+        rows(&r)
+            .into_iter()
+            .find(|h| h.t_us == t * S)
+            .expect("row")
+            .clone()
+    };
+    assert_eq!(at(285).desired_replicas, 2);
+    assert_eq!(
+        (at(285).metric.as_str(), at(285).current_value),
+        ("external/queue_length", Some(10_000))
+    );
+    let seq: Vec<i32> = (300..=345)
+        .step_by(15)
+        .map(|t| at(t).desired_replicas)
+        .collect();
+    assert_eq!(seq, vec![4, 8, 10, 10]);
+}
