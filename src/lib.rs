@@ -1,6 +1,7 @@
 //! kubesim: a deterministic discrete-event simulator of a Kubernetes
 //! cluster, for scheduling research. See ARCHITECTURE.md for the map.
 
+pub mod autoscaler;
 pub mod cluster;
 pub mod controllers;
 pub mod engine;

@@ -48,6 +48,15 @@ pub enum Event {
     /// A node-model breakpoint of usage changes only (does not keep a run
     /// alive by itself).
     NodeUsageTick(NodeId),
+    /// The HPA controller syncs HorizontalPodAutoscaler `i` (every sync
+    /// period).
+    HpaSync(u32),
+    /// metrics-server scrapes the kubelets (every metric resolution).
+    MetricsScrape,
+    /// One cluster-autoscaler loop (every scan interval).
+    CaLoop,
+    /// A node of node group `g` finished provisioning.
+    CaNodeUp(u32),
 }
 
 impl Event {
@@ -59,6 +68,9 @@ impl Event {
                 | Event::FlushUnschedulable
                 | Event::DrainRetry(_)
                 | Event::NodeUsageTick(_)
+                | Event::HpaSync(_)
+                | Event::MetricsScrape
+                | Event::CaLoop
         )
     }
 }

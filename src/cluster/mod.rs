@@ -30,6 +30,7 @@ macro_rules! cluster_view {
 }
 
 mod batch;
+mod autoscaling;
 pub mod event;
 mod invariants;
 pub mod log;
@@ -41,6 +42,7 @@ mod workloads;
 use std::collections::BTreeMap;
 use std::io::Write;
 
+pub use autoscaling::{HpaRow, NodeGroupRow};
 pub use event::Event;
 pub use invariants::InvariantViolation;
 pub use node_hooks::{ContainerRow, NodeUsageRow};
@@ -215,6 +217,8 @@ pub struct World {
     /// `containers.csv` and `node_usage.csv` rows (node model).
     container_rows: Vec<node_hooks::ContainerRow>,
     node_usage_rows: Vec<node_hooks::NodeUsageRow>,
+    /// HorizontalPodAutoscalers and the metrics pipeline.
+    hpa: autoscaling::AutoscalingState,
 }
 
 /// Everything a finished run produced.
@@ -238,6 +242,10 @@ pub struct RunResult {
     /// Node model samples (empty without usage models).
     pub container_rows: Vec<node_hooks::ContainerRow>,
     pub node_usage_rows: Vec<node_hooks::NodeUsageRow>,
+    /// `hpa.csv` rows (one per HPA and metric per sample).
+    pub hpas: Vec<autoscaling::HpaRow>,
+    /// `node_groups.csv` rows (one per node group per sample).
+    pub node_groups: Vec<autoscaling::NodeGroupRow>,
 }
 
 impl World {
@@ -302,6 +310,7 @@ impl World {
             agents: BTreeMap::new(),
             container_rows: Vec::new(),
             node_usage_rows: Vec::new(),
+            hpa: Default::default(),
         };
         w.init();
         Ok(w)
@@ -325,6 +334,7 @@ impl World {
             self.pending_real += 1;
         }
         self.push(SimTime::ZERO, Event::Sample);
+        self.start_cluster_autoscaler();
     }
 
     /// Schedules an event and counts it as keeping the run alive unless it
@@ -394,6 +404,8 @@ impl World {
             workload_objects: self.wl.store.all().to_vec(),
             container_rows: self.container_rows,
             node_usage_rows: self.node_usage_rows,
+            hpas: std::mem::take(&mut self.hpa.rows),
+            node_groups: self.hpa.ca.map(|c| c.rows).unwrap_or_default(),
         })
     }
 
@@ -419,6 +431,10 @@ impl World {
             Event::DrainRetry(n) => self.drain_retry(n),
             Event::NodeUsage(n) | Event::NodeUsageTick(n) => self.node_usage(n),
             Event::PodReady(p) => self.pod_ready(p),
+            Event::HpaSync(i) => self.hpa_sync(i),
+            Event::MetricsScrape => self.metrics_scrape(),
+            Event::CaLoop => self.ca_loop(),
+            Event::CaNodeUp(g) => self.ca_node_up(g),
             Event::Sample => {
                 // Sample the state at the end of this instant: let every
                 // other event at the same time run first.
@@ -428,8 +444,12 @@ impl World {
                 }
                 self.take_sample();
                 // Keep sampling while something else can still happen (or,
-                // with a duration, while the node model runs containers).
-                if self.pending_real > 0 || self.usage_keeps_sampling() {
+                // with a duration, while the node model runs containers or
+                // HPAs and node groups act on their own).
+                if self.pending_real > 0
+                    || self.usage_keeps_sampling()
+                    || (self.end.is_some() && (!self.hpa.hpas.is_empty() || self.hpa.ca.is_some()))
+                {
                     let next = self.now.after(self.scenario.sample_interval);
                     self.push(next, Event::Sample);
                 }
@@ -473,6 +493,7 @@ impl World {
             Object::Node(n) => self.add_node(*n),
             Object::Pod(p) => self.create_pod(*p),
             Object::Workload(w) => self.apply_workload(*w),
+            Object::Hpa(h) => self.add_hpa(*h),
         }
     }
 
@@ -512,6 +533,7 @@ impl World {
                 self.priority_classes.remove(&r.name);
                 self.log_event("PriorityClassDeleted", None, None, None, Some(&r.name));
             }
+            "HorizontalPodAutoscaler" => self.delete_hpa(&r.namespace, &r.name),
             _ => {}
         }
     }
@@ -568,6 +590,8 @@ impl World {
             self.samples.pop();
         }
         self.sample_workloads(s.t_us);
+        self.sample_hpas(s.t_us);
+        self.sample_node_groups(s.t_us);
         self.samples.push(s);
         self.usage_sample();
     }

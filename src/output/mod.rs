@@ -283,6 +283,12 @@ pub fn write_results(dir: &Path, r: &RunResult, summary: &Summary) -> Result<(),
             Ok(())
         })?;
     }
+    if !r.hpas.is_empty() {
+        write_hpa(&dir.join("hpa.csv"), &r.hpas)?;
+    }
+    if !r.node_groups.is_empty() {
+        write_node_groups(&dir.join("node_groups.csv"), &r.node_groups)?;
+    }
     let json = serde_json::to_vec_pretty(summary).map_err(|e| OutputError::Io {
         path: dir.join("summary.json"),
         source: e.into(),
@@ -348,4 +354,63 @@ pub fn write_explanations(
         buf.push(b'\n');
     }
     write_atomic(path, |w| w.write_all(&buf))
+}
+
+/// Writes `hpa.csv` (docs/output.md): one row per HPA and metric per
+/// sample.
+pub fn write_hpa(path: &Path, rows: &[crate::cluster::HpaRow]) -> Result<(), OutputError> {
+    write_csv(path, |w| {
+        w.write_record([
+            "t_us",
+            "namespace",
+            "name",
+            "current_replicas",
+            "desired_replicas",
+            "metric",
+            "current_value",
+            "target_value",
+        ])?;
+        for r in rows {
+            w.write_record([
+                r.t_us.to_string(),
+                r.namespace.clone(),
+                r.name.clone(),
+                r.current_replicas.to_string(),
+                r.desired_replicas.to_string(),
+                r.metric.clone(),
+                opt(r.current_value),
+                r.target_value.to_string(),
+            ])?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes `node_groups.csv` (docs/output.md): one row per cluster-autoscaler
+/// node group per sample.
+pub fn write_node_groups(
+    path: &Path,
+    rows: &[crate::cluster::NodeGroupRow],
+) -> Result<(), OutputError> {
+    write_csv(path, |w| {
+        w.write_record([
+            "t_us",
+            "group",
+            "nodes",
+            "upcoming",
+            "pending_pods",
+            "cost_milli",
+        ])?;
+        for r in rows {
+            w.write_record([
+                r.t_us.to_string(),
+                r.group.clone(),
+                r.nodes.to_string(),
+                r.upcoming.to_string(),
+                r.pending_pods.to_string(),
+                r.cost_milli.to_string(),
+            ])?;
+        }
+        Ok(())
+    })
 }

@@ -95,6 +95,18 @@ pub struct Summary {
     /// used (`v2/quadratic`, …); omitted without usage models.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub cgroups: String,
+    /// Cluster-autoscaler node groups at the end: nodes and cost
+    /// (node-hours × price, thousandths); omitted without node groups.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub node_groups: Vec<NodeGroupCost>,
+}
+
+/// One node group's cost in the summary.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NodeGroupCost {
+    pub group: String,
+    pub nodes_at_end: u32,
+    pub cost_milli: i64,
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -172,8 +184,25 @@ impl Summary {
                 }
             },
             admission_rejections: r.counters.admission_rejections,
+            node_groups: node_group_costs(&r.node_groups),
         }
     }
+}
+
+/// The last `node_groups.csv` row of each group.
+fn node_group_costs(rows: &[crate::cluster::NodeGroupRow]) -> Vec<NodeGroupCost> {
+    let mut last: std::collections::BTreeMap<&str, &crate::cluster::NodeGroupRow> =
+        std::collections::BTreeMap::new();
+    for r in rows {
+        last.insert(&r.group, r);
+    }
+    last.values()
+        .map(|r| NodeGroupCost {
+            group: r.group.clone(),
+            nodes_at_end: r.nodes,
+            cost_milli: r.cost_milli,
+        })
+        .collect()
 }
 
 fn d(us: u64) -> String {
@@ -183,7 +212,7 @@ fn d(us: u64) -> String {
 /// The table printed after a run.
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rows: Vec<(&str, String)> = vec![
+        let mut rows: Vec<(&str, String)> = vec![
             (
                 "scenario",
                 format!("{} (seed {})", self.scenario, self.seed),
@@ -247,7 +276,6 @@ impl fmt::Display for Summary {
             ),
             ("event digest", format!("sha256:{}", self.event_digest)),
         ];
-        let mut rows = rows.to_vec();
         if self.oom_kills + self.memory_evictions + self.throttled_us > 0 {
             rows.insert(
                 rows.len() - 2,
@@ -261,6 +289,18 @@ impl fmt::Display for Summary {
                     ),
                 ),
             );
+        }
+        for g in &self.node_groups {
+            rows.push((
+                "node group",
+                format!(
+                    "{}: {} nodes at the end, cost {}.{:03}",
+                    g.group,
+                    g.nodes_at_end,
+                    g.cost_milli / 1000,
+                    g.cost_milli % 1000
+                ),
+            ));
         }
         for (k, v) in rows {
             writeln!(f, "  {k:<22} {v}")?;

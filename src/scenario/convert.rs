@@ -277,6 +277,7 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
         reconcile_delay: crate::controllers::DEFAULT_RECONCILE_DELAY,
         start_time_us: super::DEFAULT_START_TIME_US,
         kubelet: Default::default(),
+        cluster_autoscaler: Default::default(),
     };
     let mut spec_m: Option<(usize, ScenarioSpecM)> = None;
     if let Some(i) = scenario_idx {
@@ -291,6 +292,9 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
                 }
             }
             convert_scenario_header(&mut doc, &m.spec, &mut sc);
+            if let Some(ca) = &m.spec.cluster_autoscaler {
+                super::hpa::convert_cluster_autoscaler(&mut doc, ca, &mut sc.cluster_autoscaler);
+            }
             spec_m = Some((i, m.spec));
         }
     }
@@ -366,6 +370,7 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
         classes,
         usage_defaults,
         base_dir: file.parent().map(Path::to_path_buf).unwrap_or_default(),
+        horizon: sc.duration.unwrap_or(Duration::from_secs(7 * 86_400)),
     };
 
     // A KubeSchedulerConfiguration configures the `default` scheduler.
@@ -460,6 +465,8 @@ pub(super) struct ConvCtx {
     usage_defaults: (Option<UsageSpec>, Option<UsageSpec>),
     /// Directory of the scenario file (for `csv(…)` series).
     base_dir: PathBuf,
+    /// The run length (a week when unset), for generated series.
+    pub(super) horizon: Duration,
 }
 
 /// `(base key, container)` of a node-model annotation, if `k` is one.
@@ -859,6 +866,9 @@ fn convert_object(doc: &mut Doc, node: &YNode, base: &str, ctx: &ConvCtx) -> Opt
         "Scenario" => {
             doc.err(&kind_path, "a Scenario cannot be applied from a timeline");
             None
+        }
+        "HorizontalPodAutoscaler" => {
+            super::hpa::convert(doc, node, base, ctx.horizon).map(|h| Object::Hpa(Box::new(h)))
         }
         k if super::workloads::KINDS.contains(&k) => {
             super::workloads::convert(doc, node, base, ctx, k).map(Object::Workload)
@@ -2414,6 +2424,10 @@ fn convert_pool(doc: &mut Doc, p: &NodePoolM, path: &str) -> Option<NodePool> {
             &p.image_fs_capacity,
             &child_path(path, "imageFsCapacity"),
         )?,
+        autoscaling: p
+            .autoscaling
+            .as_ref()
+            .and_then(|a| super::hpa::convert_pool_autoscaling(doc, a, path, count)),
     })
 }
 
@@ -2482,6 +2496,17 @@ fn convert_timeline_entry(
                 doc.err(&child_path(&p, "kind"), "required");
                 None
             }
+            "HorizontalPodAutoscaler" => match &d.name {
+                Some(n) => Some(Action::Delete(ObjectRef {
+                    namespace: d.namespace.clone().unwrap_or_else(|| "default".to_string()),
+                    kind,
+                    name: n.clone(),
+                })),
+                None => {
+                    doc.err(&child_path(&p, "name"), "required");
+                    None
+                }
+            },
             k if super::workloads::KINDS.contains(&k) => {
                 super::workloads::convert_delete(doc, d, &p)
             }

@@ -460,6 +460,8 @@ pub struct ScenarioSpecM {
     pub controllers: ControllersM,
     /// Wall-clock time of simulated time zero (RFC 3339), for CronJobs.
     pub start_time: Option<String>,
+    /// Cluster autoscaler flags (node groups are pools with `autoscaling`).
+    pub cluster_autoscaler: Option<ClusterAutoscalerM>,
 }
 
 /// Workload controller settings.
@@ -537,6 +539,32 @@ pub struct NodePoolM {
     /// Image filesystem size for image garbage collection (default: the
     /// node's ephemeral-storage capacity).
     pub image_fs_capacity: Option<Scalar>,
+    /// Makes the pool a cluster-autoscaler node group (docs/autoscaling.md).
+    pub autoscaling: Option<PoolAutoscalingM>,
+}
+
+/// A node pool's cluster-autoscaler settings.
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolAutoscalingM {
+    pub min_size: Option<u32>,
+    pub max_size: Option<u32>,
+    pub provisioning_delay: Option<Scalar>,
+    /// Price per node-hour (a quantity, e.g. `0.25`).
+    pub price_per_hour: Option<Scalar>,
+    pub priority: Option<i32>,
+}
+
+/// The cluster autoscaler's flags.
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterAutoscalerM {
+    pub expander: Option<String>,
+    pub scan_interval: Option<Scalar>,
+    pub scale_down_unneeded_time: Option<Scalar>,
+    pub scale_down_delay_after_add: Option<Scalar>,
+    /// A quantity between 0 and 1 (default 0.5).
+    pub scale_down_utilization_threshold: Option<Scalar>,
 }
 
 /// A node pool's GPUs: `count` GPUs of one `model`, 1000 milli each.

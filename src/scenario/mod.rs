@@ -9,6 +9,7 @@
 mod batch;
 mod convert;
 pub mod diag;
+mod hpa;
 pub mod manifest;
 mod schedconfig;
 mod workloads;
@@ -60,6 +61,8 @@ pub struct Scenario {
     pub start_time_us: i64,
     /// The node model's kubelet and runtime settings (`spec.kubelet`).
     pub kubelet: KubeletSettings,
+    /// Cluster autoscaler flags (used when a pool has `autoscaling`).
+    pub cluster_autoscaler: ClusterAutoscalerSettings,
 }
 
 /// `spec.kubelet` (docs/nodes.md).
@@ -134,6 +137,41 @@ pub struct NodePool {
     /// Image pull bandwidth (bytes/s) and image filesystem size (bytes).
     pub image_pull_bandwidth: Option<i64>,
     pub image_fs_capacity: Option<i64>,
+    /// Cluster-autoscaler node group settings, if the pool is one.
+    pub autoscaling: Option<PoolAutoscaling>,
+}
+
+/// A node group's settings (docs/autoscaling.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolAutoscaling {
+    pub min_size: u32,
+    pub max_size: u32,
+    pub provisioning_delay: Duration,
+    /// Thousandths of a currency unit per node-hour.
+    pub price_milli_per_hour: i64,
+    pub priority: i32,
+}
+
+/// The cluster autoscaler's flags (`spec.clusterAutoscaler`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterAutoscalerSettings {
+    pub expander: String,
+    pub scan_interval: Duration,
+    pub scale_down_unneeded_time: Duration,
+    pub scale_down_delay_after_add: Duration,
+    pub utilization_threshold_percent: i64,
+}
+
+impl Default for ClusterAutoscalerSettings {
+    fn default() -> Self {
+        ClusterAutoscalerSettings {
+            expander: "random".to_string(),
+            scan_interval: Duration::from_secs(10),
+            scale_down_unneeded_time: Duration::from_secs(600),
+            scale_down_delay_after_add: Duration::from_secs(600),
+            utilization_threshold_percent: 50,
+        }
+    }
 }
 
 /// An object a scenario creates.
@@ -148,6 +186,8 @@ pub enum Object {
     Pod(Box<Pod>),
     /// A workload object (ReplicaSet, Deployment, PodDisruptionBudget, …).
     Workload(Box<crate::controllers::Workload>),
+    /// An `autoscaling/v2` HorizontalPodAutoscaler.
+    Hpa(Box<crate::autoscaler::object::HpaObject>),
 }
 
 impl Object {
@@ -158,6 +198,7 @@ impl Object {
             Object::Node(_) => "Node",
             Object::Pod(_) => "Pod",
             Object::Workload(w) => w.kind().as_str(),
+            Object::Hpa(_) => "HorizontalPodAutoscaler",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! determinism, validation, invariants and the command line.
 
 mod batch;
+mod autoscaling;
 mod cli;
 mod controllers;
 mod determinism;

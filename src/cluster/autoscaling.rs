@@ -1,0 +1,808 @@
+//! The World's side of autoscaling: the HorizontalPodAutoscaler
+//! controller (one sync per HPA every `--horizontal-pod-autoscaler-sync-period`,
+//! 15 s, through the policy the HPA selects), the metrics-server scrapes
+//! (every 15 s) over the usage the target's pods see, the scale
+//! subresource of Deployments and ReplicaSets, HPA events and the
+//! `hpa.csv` samples; and the cluster autoscaler's loop (every scan
+//! interval, 10 s) over the node pools that are node groups: scale-up for
+//! unschedulable pods, scale-down of unneeded nodes, cost, and the
+//! `node_groups.csv` samples.
+//!
+//! Usage model: until the node model's per-container usage is wired in,
+//! the CPU load an HPA's `kubesim.dev/offered-load` annotation offers to
+//! its target is shared equally by the target's Ready pods (as a Service
+//! spreads requests over its ready endpoints; each container an equal
+//! part); memory usage is the container's request.
+
+use super::{Event, World};
+use crate::autoscaler::hpa::replica_calc::{ContainerInfo, Phase, ReadyCondition};
+use crate::autoscaler::hpa::{
+    self, ControllerConfig, FetchedPodMetrics, MetricsClient, PodInfo, ResourceName, Scale,
+};
+use crate::autoscaler::metrics::{MetricsServer, ScrapeTarget, UsageSource};
+use crate::autoscaler::object::HpaObject;
+use crate::autoscaler::policy::{
+    demand_milli_replicas, new_policy, AutoscalerPolicy, DemandSample, PolicyView,
+};
+use crate::controllers::{WorkloadBody, WorkloadId, WorkloadKind};
+use crate::engine::{Duration, SimTime};
+use crate::model::{PodId, PodPhase};
+
+/// One `hpa.csv` row (docs/output.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HpaRow {
+    pub t_us: u64,
+    pub namespace: String,
+    pub name: String,
+    pub current_replicas: i32,
+    pub desired_replicas: i32,
+    pub metric: String,
+    /// Percent for Utilization, milli-units otherwise; empty when unknown.
+    pub current_value: Option<i64>,
+    pub target_value: i64,
+}
+
+/// One HPA in the World.
+pub(super) struct HpaRuntime {
+    pub(super) obj: HpaObject,
+    policy: Box<dyn AutoscalerPolicy>,
+    history: Vec<DemandSample>,
+    status: hpa::HpaStatus,
+    /// The desired replicas of the last sync, for samples.
+    desired: i32,
+    synced: bool,
+    /// Deleted from the API: no more syncs or samples.
+    removed: bool,
+}
+
+/// Autoscaling state kept by the World.
+#[derive(Default)]
+pub(super) struct AutoscalingState {
+    pub(super) hpas: Vec<HpaRuntime>,
+    pub(super) config: ControllerConfig,
+    metrics: MetricsServer,
+    scraping: bool,
+    pub(super) rows: Vec<HpaRow>,
+    pub(super) ca: Option<ClusterAutoscaler>,
+}
+
+/// One `node_groups.csv` row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeGroupRow {
+    pub t_us: u64,
+    pub group: String,
+    pub nodes: u32,
+    pub upcoming: u32,
+    pub pending_pods: u32,
+    /// Cost so far, thousandths of a currency unit.
+    pub cost_milli: i64,
+}
+
+/// The cluster autoscaler's state.
+pub(super) struct ClusterAutoscaler {
+    groups: Vec<crate::autoscaler::cluster::NodeGroup>,
+    expander: Box<dyn crate::autoscaler::cluster::Expander>,
+    settings: crate::scenario::ClusterAutoscalerSettings,
+    tracker: crate::autoscaler::cluster::ScaleDownTracker,
+    upcoming: Vec<u32>,
+    last_scale_up: Option<SimTime>,
+    /// Nodes being drained for removal.
+    deleting: std::collections::BTreeSet<String>,
+    node_us: Vec<u128>,
+    last_account: SimTime,
+    pub(super) rows: Vec<NodeGroupRow>,
+    pending: u32,
+}
+
+/// Demand history kept per HPA (points), enough for the forecasts.
+const HISTORY_LEN: usize = 240;
+
+impl World {
+    /// Creates an HPA (the `apply` of a manifest) and starts its syncs.
+    pub(super) fn add_hpa(&mut self, h: HpaObject) {
+        if self
+            .hpa
+            .hpas
+            .iter()
+            .any(|r| !r.removed && r.obj.namespace == h.namespace && r.obj.name == h.name)
+        {
+            return;
+        }
+        let policy = match new_policy(&h.policy, &h.params) {
+            Ok(p) => p,
+            Err(e) => {
+                self.log_event("FailedCreate", None, None, Some("InvalidPolicy"), Some(&e));
+                return;
+            }
+        };
+        let msg = format!("{} created", h.describe());
+        self.log_event("HPACreated", None, None, None, Some(&msg));
+        let i = self.hpa.hpas.len() as u32;
+        self.hpa.hpas.push(HpaRuntime {
+            obj: h,
+            policy,
+            history: Vec::new(),
+            status: Default::default(),
+            desired: 0,
+            synced: false,
+            removed: false,
+        });
+        // The first sync comes at once (the informer's add); the metrics
+        // pipeline starts with the first HPA.
+        self.push(self.now, Event::HpaSync(i));
+        if !self.hpa.scraping {
+            self.hpa.scraping = true;
+            self.push(self.now, Event::MetricsScrape);
+        }
+    }
+
+    /// Deletes an HPA (the `delete` action): it stops syncing; the
+    /// target keeps its replicas.
+    pub(super) fn delete_hpa(&mut self, namespace: &str, name: &str) {
+        let found = self
+            .hpa
+            .hpas
+            .iter_mut()
+            .find(|h| !h.removed && h.obj.namespace == namespace && h.obj.name == name);
+        let msg = format!("HorizontalPodAutoscaler {namespace}/{name}");
+        match found {
+            Some(h) => {
+                h.removed = true;
+                self.log_event("HPADeleted", None, None, None, Some(&msg));
+            }
+            None => self.log_event(
+                "DeleteNotFound",
+                None,
+                None,
+                Some("NotFound"),
+                Some(&format!("{msg} not found")),
+            ),
+        }
+    }
+
+    fn hpa_target(&self, h: &HpaObject) -> Option<WorkloadId> {
+        let kind = WorkloadKind::parse(&h.target_kind)?;
+        self.wl.store.lookup(kind, &h.namespace, &h.target_name)
+    }
+
+    /// Pods selected by a workload: live, in its namespace, matching its
+    /// selector, in name order.
+    fn selected_pods(&self, id: WorkloadId) -> Vec<PodId> {
+        let w = self.wl.store.get(id);
+        let Some(sel) = w.pod_selector() else {
+            return Vec::new();
+        };
+        self.pod_index
+            .range((w.meta.namespace.clone(), String::new())..)
+            .take_while(|((ns, _), _)| *ns == w.meta.namespace)
+            .map(|(_, p)| *p)
+            .filter(|p| {
+                self.pod_rt[p.0 as usize].live && sel.matches(&self.pods[p.0 as usize].meta.labels)
+            })
+            .collect()
+    }
+
+    fn pod_info(&self, p: PodId) -> PodInfo {
+        let pod = &self.pods[p.0 as usize];
+        let phase = match pod.phase() {
+            PodPhase::Pending => Phase::Pending,
+            PodPhase::Running => Phase::Running,
+            PodPhase::Succeeded => Phase::Succeeded,
+            PodPhase::Failed => Phase::Failed,
+        };
+        let ready = pod.status.bound_at.map(|bound| ReadyCondition {
+            status: pod.is_ready(),
+            last_transition: pod.ready_since().or(pod.status.started_at).unwrap_or(bound),
+        });
+        let req = |v: i64| (v > 0).then_some(v);
+        let mut containers: Vec<ContainerInfo> = pod
+            .spec
+            .containers
+            .iter()
+            .map(|c| ContainerInfo {
+                name: c.name.clone(),
+                cpu_request_milli: req(c.requests.cpu_m),
+                memory_request_milli: req(c.requests.memory).map(|b| b.saturating_mul(1000)),
+                sidecar: false,
+            })
+            .collect();
+        containers.extend(
+            pod.spec
+                .init_containers
+                .iter()
+                .filter(|c| c.restart_policy == Some(crate::model::pod::RestartPolicy::Always))
+                .map(|c| ContainerInfo {
+                    name: c.name.clone(),
+                    cpu_request_milli: req(c.requests.cpu_m),
+                    memory_request_milli: req(c.requests.memory).map(|b| b.saturating_mul(1000)),
+                    sidecar: true,
+                }),
+        );
+        PodInfo {
+            name: pod.meta.name.clone(),
+            phase,
+            deleting: pod.is_terminating(),
+            ready,
+            start_time: pod.status.bound_at,
+            containers,
+        }
+    }
+
+    /// The CPU share each Ready pod of each HPA's target gets now.
+    fn usage_shares(&self, t: SimTime) -> std::collections::BTreeMap<String, i64> {
+        let mut out = std::collections::BTreeMap::new();
+        for h in &self.hpa.hpas {
+            let Some(load) = &h.obj.offered_load else {
+                continue;
+            };
+            let Some(id) = self.hpa_target(&h.obj) else {
+                continue;
+            };
+            let running: Vec<PodId> = self
+                .selected_pods(id)
+                .into_iter()
+                .filter(|p| self.pods[p.0 as usize].is_ready())
+                .collect();
+            if running.is_empty() {
+                continue;
+            }
+            let share = load.value_at(t) / running.len() as i64;
+            for p in running {
+                out.insert(self.pods[p.0 as usize].meta.key(), share);
+            }
+        }
+        out
+    }
+
+    /// `Event::MetricsScrape`: metrics-server scrapes the kubelets.
+    pub(super) fn metrics_scrape(&mut self) {
+        let mut targets = Vec::new();
+        let mut mem = std::collections::BTreeMap::new();
+        for (i, pod) in self.pods.iter().enumerate() {
+            if !self.pod_rt[i].live || pod.phase() != PodPhase::Running {
+                continue;
+            }
+            let Some(started) = pod.status.started_at else {
+                continue;
+            };
+            let key = pod.meta.key();
+            for c in &pod.spec.containers {
+                mem.insert((key.clone(), c.name.clone()), c.requests.memory);
+            }
+            targets.push(ScrapeTarget {
+                pod: key,
+                started,
+                containers: pod.spec.containers.iter().map(|c| c.name.clone()).collect(),
+            });
+        }
+        let shares = self.usage_shares(self.now);
+        let counts: std::collections::BTreeMap<String, usize> = targets
+            .iter()
+            .map(|t| (t.pod.clone(), t.containers.len().max(1)))
+            .collect();
+        let src = ShareSource {
+            shares: &shares,
+            counts: &counts,
+            mem: &mem,
+        };
+        let mut ms = std::mem::take(&mut self.hpa.metrics);
+        ms.scrape(self.now, &targets, &src);
+        self.hpa.metrics = ms;
+        let next = self.now.after(self.hpa.metrics.resolution);
+        self.push(next, Event::MetricsScrape);
+    }
+
+    /// `Event::HpaSync(i)`: one sync of HPA `i`.
+    pub(super) fn hpa_sync(&mut self, i: u32) {
+        let i = i as usize;
+        let Some(h) = self.hpa.hpas.get(i) else {
+            return;
+        };
+        if h.removed {
+            return;
+        }
+        let obj = h.obj.clone();
+        let period = self.hpa.config.sync_period;
+        self.push(self.now.after(period), Event::HpaSync(i as u32));
+        let Some(id) = self.hpa_target(&obj) else {
+            let msg = format!(
+                "{}: the HPA controller was unable to get the target's current scale: {} {}/{} not found",
+                obj.describe(),
+                obj.target_kind,
+                obj.namespace,
+                obj.target_name
+            );
+            let now = self.now;
+            let h = &mut self.hpa.hpas[i];
+            if h.status
+                .condition("AbleToScale")
+                .is_none_or(|c| c.reason != "FailedGetScale")
+            {
+                h.status
+                    .set_condition("AbleToScale", false, "FailedGetScale", msg.clone(), now);
+                self.log_event(
+                    "FailedGetScale",
+                    None,
+                    None,
+                    Some("FailedGetScale"),
+                    Some(&msg),
+                );
+            }
+            return;
+        };
+        let scale = match &self.wl.store.get(id).body {
+            WorkloadBody::Deployment(d) => Scale {
+                spec_replicas: d.replicas,
+                status_replicas: d.status.replicas,
+            },
+            WorkloadBody::ReplicaSet(r) => Scale {
+                spec_replicas: r.replicas,
+                status_replicas: r.status.replicas,
+            },
+            _ => return,
+        };
+        let ids = self.selected_pods(id);
+        let pods: Vec<PodInfo> = ids.iter().map(|p| self.pod_info(*p)).collect();
+        let keys: Vec<(String, String)> = ids
+            .iter()
+            .map(|p| {
+                let m = &self.pods[p.0 as usize].meta;
+                (m.key(), m.name.clone())
+            })
+            .collect();
+        let client = WorldMetrics {
+            server: &self.hpa.metrics,
+            pods: &keys,
+            hpa: &obj,
+            now: self.now,
+        };
+        let demand = demand_milli_replicas(&obj.spec, &pods, &client);
+        let now = self.now;
+        let cfg = self.hpa.config;
+        let h = &mut self.hpa.hpas[i];
+        if let Some(d) = demand {
+            h.history.push(DemandSample {
+                at: now,
+                milli_replicas: d,
+            });
+            if h.history.len() > HISTORY_LEN {
+                h.history.remove(0);
+            }
+        }
+        let view = PolicyView {
+            now,
+            config: &cfg,
+            spec: &obj.spec,
+            scale,
+            pods: &pods,
+            metrics: &client,
+            history: &h.history,
+        };
+        let out = h.policy.sync(&view);
+        h.status = out.status;
+        h.desired = out.desired;
+        h.synced = true;
+        for e in &out.events {
+            let msg = format!("{} {}", obj.describe(), e.message);
+            let kind = if e.warning { "HPAWarning" } else { "HPAEvent" };
+            self.log_event(kind, None, None, Some(&e.reason), Some(&msg));
+        }
+        if out.desired != scale.spec_replicas {
+            self.set_scale(id, out.desired);
+        }
+    }
+
+    /// Writes `spec.replicas` through the scale subresource.
+    fn set_scale(&mut self, id: WorkloadId, replicas: i32) {
+        let w = self.wl.store.get_mut(id);
+        let changed = match &mut w.body {
+            WorkloadBody::Deployment(d) => std::mem::replace(&mut d.replicas, replicas) != replicas,
+            WorkloadBody::ReplicaSet(r) => std::mem::replace(&mut r.replicas, replicas) != replicas,
+            _ => false,
+        };
+        if changed {
+            w.generation += 1;
+            self.enqueue_workload(id, Duration::ZERO);
+        }
+    }
+
+    /// `hpa.csv` rows at a sample: one per HPA and metric.
+    pub(super) fn sample_hpas(&mut self, t_us: u64) {
+        for h in &self.hpa.hpas {
+            if !h.synced || h.removed {
+                continue;
+            }
+            let base = HpaRow {
+                t_us,
+                namespace: h.obj.namespace.clone(),
+                name: h.obj.name.clone(),
+                current_replicas: h.status.current_replicas,
+                desired_replicas: h.desired,
+                metric: String::new(),
+                current_value: None,
+                target_value: 0,
+            };
+            for m in &h.obj.spec.metrics {
+                let label = m.label();
+                let cur = h
+                    .status
+                    .current_metrics
+                    .iter()
+                    .find(|s| s.label == label)
+                    .map(|s| s.current);
+                self.hpa.rows.push(HpaRow {
+                    metric: label,
+                    current_value: cur,
+                    target_value: m.target_value(),
+                    ..base.clone()
+                });
+            }
+        }
+    }
+}
+
+/// The usage the metrics pipeline reads: each Ready pod's share of its
+/// HPA target's offered load, split equally over its containers; memory
+/// at the request.
+struct ShareSource<'a> {
+    shares: &'a std::collections::BTreeMap<String, i64>,
+    counts: &'a std::collections::BTreeMap<String, usize>,
+    mem: &'a std::collections::BTreeMap<(String, String), i64>,
+}
+
+impl UsageSource for ShareSource<'_> {
+    fn cpu_m(&self, pod: &str, _c: &str, _t: SimTime) -> Option<i64> {
+        let n = self.counts.get(pod).copied().unwrap_or(1) as i64;
+        Some(self.shares.get(pod).copied().unwrap_or(0) / n)
+    }
+    fn memory_bytes(&self, pod: &str, c: &str, _t: SimTime) -> Option<i64> {
+        Some(
+            self.mem
+                .get(&(pod.to_string(), c.to_string()))
+                .copied()
+                .unwrap_or(0),
+        )
+    }
+}
+
+/// The metrics APIs as one HPA sees them.
+struct WorldMetrics<'a> {
+    server: &'a MetricsServer,
+    /// (namespace/name, name) of the target's pods.
+    pods: &'a [(String, String)],
+    hpa: &'a HpaObject,
+    now: SimTime,
+}
+
+impl MetricsClient for WorldMetrics<'_> {
+    fn resource_metric(&self, r: ResourceName, container: Option<&str>) -> FetchedPodMetrics {
+        self.server.resource_metrics(self.pods, r, container)
+    }
+    fn pods_metric(&self, name: &str) -> FetchedPodMetrics {
+        Err(format!(
+            "custom metric {name}: custom metrics are not simulated yet (they come with the traffic model)"
+        ))
+    }
+    fn object_metric(
+        &self,
+        kind: &str,
+        name: &str,
+        metric: &str,
+    ) -> Result<(i64, SimTime), String> {
+        Err(format!(
+            "metric {metric} of {kind} {name}: object metrics are not simulated yet (they come with the traffic model)"
+        ))
+    }
+    fn external_metric(&self, name: &str) -> Result<(Vec<i64>, SimTime), String> {
+        match self.hpa.external.get(name) {
+            Some(s) => Ok((vec![s.value_at(self.now)], self.now)),
+            None => Err(format!(
+                "no series for external metric {name} (annotation kubesim.dev/external-{name})"
+            )),
+        }
+    }
+}
+
+impl World {
+    /// Starts the cluster autoscaler when a pool is a node group.
+    pub(super) fn start_cluster_autoscaler(&mut self) {
+        use crate::autoscaler::cluster::{new_expander, NodeGroup};
+        use crate::model::meta::ObjectMeta;
+        let pools: Vec<_> = self
+            .scenario
+            .node_pools
+            .iter()
+            .filter(|p| p.autoscaling.is_some())
+            .cloned()
+            .collect();
+        if pools.is_empty() {
+            return;
+        }
+        let groups: Vec<NodeGroup> = pools
+            .iter()
+            .filter_map(|p| {
+                let a = p.autoscaling.as_ref()?;
+                let mut labels = p.labels.clone();
+                crate::scenario::default_node_labels(&mut labels, &format!("{}-template", p.name));
+                let mut n = crate::model::Node::new(
+                    ObjectMeta {
+                        name: format!("{}-template", p.name),
+                        labels,
+                        ..Default::default()
+                    },
+                    p.capacity.clone(),
+                    p.allocatable.clone(),
+                );
+                n.taints = p.taints.clone();
+                Some(NodeGroup {
+                    name: p.name.clone(),
+                    min: a.min_size,
+                    max: a.max_size,
+                    template: n,
+                    provisioning_delay: a.provisioning_delay,
+                    price_milli_per_hour: a.price_milli_per_hour,
+                    priority: a.priority,
+                })
+            })
+            .collect();
+        let settings = self.scenario.cluster_autoscaler.clone();
+        let rng = crate::engine::SimRng::derive(self.rng.seed(), "cluster-autoscaler/expander");
+        let Ok(expander) = new_expander(&settings.expander, rng) else {
+            return;
+        };
+        let n = groups.len();
+        self.hpa.ca = Some(ClusterAutoscaler {
+            groups,
+            expander,
+            settings,
+            tracker: Default::default(),
+            upcoming: vec![0; n],
+            last_scale_up: None,
+            deleting: Default::default(),
+            node_us: vec![0; n],
+            last_account: self.now,
+            rows: Vec::new(),
+            pending: 0,
+        });
+        self.push(self.now, Event::CaLoop);
+    }
+
+    fn group_nodes(&self, group: &str) -> Vec<crate::model::NodeId> {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.present && n.pool.as_deref() == Some(group))
+            .map(|(i, _)| crate::model::NodeId(i as u32))
+            .collect()
+    }
+
+    /// `Event::CaLoop`: one cluster-autoscaler loop.
+    pub(super) fn ca_loop(&mut self) {
+        use crate::autoscaler::cluster::{fits, plan_scale_up, pods_can_move, utilization_percent};
+        let Some(mut ca) = self.hpa.ca.take() else {
+            return;
+        };
+        // Cost: node time per group since the last loop.
+        let dt = self.now.since(ca.last_account).as_micros() as u128;
+        for (i, g) in ca.groups.iter().enumerate() {
+            ca.node_us[i] += dt * self.group_nodes(&g.name).len() as u128;
+        }
+        ca.last_account = self.now;
+        // Nodes drained for removal go once empty.
+        let done: Vec<String> = ca
+            .deleting
+            .iter()
+            .filter(|name| {
+                self.node_index.get(*name).copied().is_none_or(|id| {
+                    self.pods_on(id)
+                        .iter()
+                        .all(|p| self.pods[p.0 as usize].phase().is_terminal())
+                })
+            })
+            .cloned()
+            .collect();
+        for name in done {
+            ca.deleting.remove(&name);
+            let msg = format!("cluster autoscaler removed node {name}");
+            self.log_event("ScaleDown", None, None, Some("ScaleDownEmpty"), Some(&msg));
+            self.remove_node(&name);
+        }
+        // Scale-up for unschedulable pods.
+        let pending: Vec<PodId> = (0..self.pods.len())
+            .filter(|&i| {
+                let p = &self.pods[i];
+                self.pod_rt[i].live
+                    && p.status.node.is_none()
+                    && p.phase() == PodPhase::Pending
+                    && !p.is_terminating()
+                    && p.status.reason == "Unschedulable"
+            })
+            .map(|i| PodId(i as u32))
+            .collect();
+        ca.pending = pending.len() as u32;
+        let mut pods: Vec<&crate::model::Pod> =
+            pending.iter().map(|p| &self.pods[p.0 as usize]).collect();
+        // Pods that fit on the nodes there are (upstream's
+        // filterOutSchedulable: the scheduler will place them) or on nodes
+        // already coming up wait for them.
+        let mut existing: Vec<crate::model::Node> = self
+            .nodes
+            .iter()
+            .filter(|n| {
+                n.present && !n.unschedulable && n.is_ready() && !ca.deleting.contains(&n.meta.name)
+            })
+            .cloned()
+            .collect();
+        pods.retain(|p| match existing.iter_mut().find(|n| fits(p, n)) {
+            Some(n) => {
+                n.add_pod(PodId(u32::MAX), p);
+                false
+            }
+            None => true,
+        });
+        for (i, g) in ca.groups.iter().enumerate() {
+            let mut upcoming: Vec<crate::model::Node> =
+                vec![g.template.clone(); ca.upcoming[i] as usize];
+            pods.retain(|p| match upcoming.iter_mut().find(|n| fits(p, n)) {
+                Some(n) => {
+                    n.add_pod(PodId(u32::MAX), p);
+                    false
+                }
+                None => true,
+            });
+        }
+        let mut scale_up = None;
+        if !pods.is_empty() {
+            let sizes: Vec<u32> = ca
+                .groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| self.group_nodes(&g.name).len() as u32 + ca.upcoming[i])
+                .collect();
+            scale_up = plan_scale_up(&ca.groups, &sizes, &pods, ca.expander.as_mut());
+        }
+        if let Some(o) = scale_up {
+            let g = &ca.groups[o.group];
+            ca.upcoming[o.group] += o.nodes;
+            ca.last_scale_up = Some(self.now);
+            let msg = format!(
+                "cluster autoscaler: node group {} +{} nodes for {} pods (expander {})",
+                g.name,
+                o.nodes,
+                o.pods.len(),
+                ca.expander.name()
+            );
+            let at = self.now.after(g.provisioning_delay);
+            self.log_event("ScaleUp", None, None, Some("TriggeredScaleUp"), Some(&msg));
+            for _ in 0..o.nodes {
+                self.push(at, Event::CaNodeUp(o.group as u32));
+            }
+        }
+        // Scale-down of unneeded nodes.
+        let cooled = ca
+            .last_scale_up
+            .is_none_or(|t| self.now.since(t) >= ca.settings.scale_down_delay_after_add);
+        let mut unneeded = Vec::new();
+        if pending.is_empty() {
+            for g in &ca.groups {
+                for id in self.group_nodes(&g.name) {
+                    let n = &self.nodes[id.0 as usize];
+                    if ca.deleting.contains(&n.meta.name) || n.unschedulable || !n.is_ready() {
+                        continue;
+                    }
+                    if utilization_percent(n) >= ca.settings.utilization_threshold_percent {
+                        continue;
+                    }
+                    let on: Vec<&crate::model::Pod> = self
+                        .pods_on(id)
+                        .iter()
+                        .map(|p| &self.pods[p.0 as usize])
+                        .filter(|p| !p.phase().is_terminal())
+                        .collect();
+                    let others: Vec<crate::model::Node> = self
+                        .nodes
+                        .iter()
+                        .filter(|o| {
+                            o.present
+                                && o.meta.name != n.meta.name
+                                && !o.unschedulable
+                                && o.is_ready()
+                                && !ca.deleting.contains(&o.meta.name)
+                        })
+                        .cloned()
+                        .collect();
+                    if pods_can_move(&on, &others) {
+                        unneeded.push(n.meta.name.clone());
+                    }
+                }
+            }
+        }
+        let removable =
+            ca.tracker
+                .update(self.now, &unneeded, ca.settings.scale_down_unneeded_time);
+        if cooled {
+            // Empty nodes go together; a node with pods is drained one at
+            // a time (upstream's --max-drain-parallelism=1), and only when
+            // no other drain is under way.
+            let busy = |w: &World, name: &str| {
+                w.node_index.get(name).is_some_and(|id| {
+                    w.pods_on(*id)
+                        .iter()
+                        .any(|p| !w.pods[p.0 as usize].phase().is_terminal())
+                })
+            };
+            let mut draining_busy = ca.deleting.iter().any(|d| busy(self, d));
+            for name in removable {
+                if busy(self, &name) {
+                    if draining_busy {
+                        continue;
+                    }
+                    draining_busy = true;
+                }
+                let Some(gi) = ca
+                    .groups
+                    .iter()
+                    .position(|g| name.starts_with(&format!("{}-", g.name)))
+                else {
+                    continue;
+                };
+                let g = &ca.groups[gi];
+                let present = self.group_nodes(&g.name).len() as u32;
+                let going = ca
+                    .deleting
+                    .iter()
+                    .filter(|d| d.starts_with(&format!("{}-", g.name)))
+                    .count() as u32;
+                if present.saturating_sub(going) <= g.min {
+                    continue;
+                }
+                ca.deleting.insert(name.clone());
+                let msg = format!("cluster autoscaler: node {name} unneeded, draining it");
+                self.log_event("ScaleDown", None, None, Some("ScaleDown"), Some(&msg));
+                self.drain(&name);
+            }
+        }
+        let next = self.now.after(ca.settings.scan_interval);
+        self.hpa.ca = Some(ca);
+        self.push(next, Event::CaLoop);
+    }
+
+    /// `Event::CaNodeUp(g)`: a node of group `g` finished provisioning.
+    pub(super) fn ca_node_up(&mut self, g: u32) {
+        let Some(ca) = self.hpa.ca.as_mut() else {
+            return;
+        };
+        let Some(group) = ca.groups.get(g as usize) else {
+            return;
+        };
+        let name = group.name.clone();
+        ca.upcoming[g as usize] = ca.upcoming[g as usize].saturating_sub(1);
+        self.add_pool_nodes(&name, 1);
+    }
+
+    /// `node_groups.csv` rows at a sample.
+    pub(super) fn sample_node_groups(&mut self, t_us: u64) {
+        let Some(ca) = self.hpa.ca.as_ref() else {
+            return;
+        };
+        let mut rows = Vec::new();
+        for (i, g) in ca.groups.iter().enumerate() {
+            let nodes = self.group_nodes(&g.name).len() as u32;
+            let node_seconds = (ca.node_us[i] / 1_000_000) as u64;
+            rows.push(NodeGroupRow {
+                t_us,
+                group: g.name.clone(),
+                nodes,
+                upcoming: ca.upcoming[i],
+                pending_pods: ca.pending,
+                cost_milli: crate::autoscaler::cluster::cost_milli(
+                    node_seconds,
+                    g.price_milli_per_hour,
+                ),
+            });
+        }
+        if let Some(ca) = self.hpa.ca.as_mut() {
+            ca.rows.extend(rows);
+        }
+    }
+}
