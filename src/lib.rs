@@ -3,8 +3,10 @@
 
 pub mod cluster;
 pub mod engine;
+pub mod experiment;
 pub mod model;
 pub mod output;
+pub mod plot;
 pub mod runner;
 pub mod scenario;
 pub mod scheduler;

@@ -1,8 +1,12 @@
 //! Command-line interface: one function per subcommand; the only place
 //! where `anyhow` meets the user.
 
+mod compare;
 mod explain;
+mod plot;
+mod progress;
 mod run;
+mod sweep;
 mod validate;
 
 use std::process::ExitCode;
@@ -28,6 +32,14 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Explain a pod's scheduling attempt: each node's verdict and scores.
     Explain(explain::ExplainArgs),
+    /// Run a scenario under several policies and seeds; table with 95% CIs.
+    Compare(compare::CompareArgs),
+    /// Run a grid of scenarios × overrides × policies × seeds (or one shard of it).
+    Sweep(sweep::SweepArgs),
+    /// Merge the shards of a sweep into one runs.csv and summary.csv.
+    Merge(sweep::MergeArgs),
+    /// Draw every plot that applies to a run's (or a comparison's) results.
+    Plot(plot::PlotArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -36,6 +48,10 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => validate::validate(a),
         Command::Explain(a) => explain::explain(a),
+        Command::Compare(a) => compare::compare(a),
+        Command::Sweep(a) => sweep::sweep(a),
+        Command::Merge(a) => sweep::merge(a),
+        Command::Plot(a) => plot::plot(a),
     };
     match r {
         Ok(code) => code,

@@ -1,0 +1,3 @@
+//! Run plots.
+use std::path::{Path, PathBuf};
+pub fn draw(_dir: &Path) -> Result<Vec<PathBuf>, super::PlotError> { Ok(Vec::new()) }
