@@ -83,6 +83,18 @@ pub struct Summary {
     pub restarts: u64,
     pub evictions: u64,
     pub admission_rejections: u64,
+    /// Victims deleted by preemption.
+    pub preemptions: u64,
+    /// Scheduling-queue length over the samples.
+    pub queue_length: super::metrics::QueueLength,
+    /// Utilization by requests.
+    pub utilization: super::metrics::Utilization,
+    /// Resource stranding (fragmentation).
+    pub stranding: super::metrics::Stranding,
+    /// Creation to completion of pods that succeeded.
+    pub job_completion: Percentiles,
+    /// Σ node lifetimes in the cluster, seconds (node-hours × 3600).
+    pub node_seconds: u64,
 }
 
 impl Summary {
@@ -142,12 +154,23 @@ impl Summary {
             restarts: r.counters.restarts,
             evictions: r.counters.evictions,
             admission_rejections: r.counters.admission_rejections,
+            preemptions: r.counters.preemptions,
+            queue_length: super::metrics::queue_length(r),
+            utilization: super::metrics::utilization(r),
+            stranding: super::metrics::stranding(r),
+            job_completion: Percentiles::of(super::metrics::job_completion_times(r)),
+            node_seconds: super::metrics::node_seconds(r),
         }
     }
 }
 
 fn d(us: u64) -> String {
     Duration::from_micros(us).to_string()
+}
+
+/// Parts per million as a percentage with one decimal (integer rounding down).
+fn pct(ppm: u64) -> String {
+    format!("{}.{}%", ppm / 10_000, ppm % 10_000 / 1000)
 }
 
 /// The table printed after a run.
@@ -207,6 +230,34 @@ impl fmt::Display for Summary {
             (
                 "restarts / evictions",
                 format!("{} / {}", self.restarts, self.evictions),
+            ),
+            (
+                "preemptions",
+                format!(
+                    "{}  (queue length mean {}.{:03}, max {})",
+                    self.preemptions,
+                    self.queue_length.mean_milli / 1000,
+                    self.queue_length.mean_milli % 1000,
+                    self.queue_length.max
+                ),
+            ),
+            (
+                "utilization (requests)",
+                format!(
+                    "CPU {}  memory {}  (stranded: CPU {}, memory {})",
+                    pct(self.utilization.cpu_requested_ppm),
+                    pct(self.utilization.memory_requested_ppm),
+                    pct(self.stranding.cpu_ppm),
+                    pct(self.stranding.memory_ppm)
+                ),
+            ),
+            (
+                "node-hours",
+                format!(
+                    "{}.{:02}",
+                    self.node_seconds / 3600,
+                    self.node_seconds % 3600 * 100 / 3600
+                ),
             ),
             (
                 "events",
