@@ -9,7 +9,6 @@ use clap::Args;
 use kubesim::experiment::sweep::{self, resolve_shard};
 use kubesim::experiment::ExecOptions;
 
-use super::compare::parse_until;
 use super::progress;
 
 #[derive(Args)]
@@ -56,8 +55,8 @@ pub fn sweep(a: SweepArgs) -> anyhow::Result<ExitCode> {
     });
     let opts = ExecOptions {
         jobs: a.jobs.unwrap_or(0),
-        until: parse_until(&sw.until)?,
-        until_text: sw.until.clone(),
+        until: None,
+        until_text: None,
         base_dir: sw.base_dir.clone(),
         keep_latencies: false,
         results_dir: None,

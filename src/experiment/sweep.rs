@@ -302,6 +302,12 @@ pub fn run(
     let skipped = mine.len() - todo.len();
     on_start(todo.len());
     opts.base_dir = sweep.base_dir.clone();
+    if let Some(u) = &sweep.until {
+        let d = crate::engine::Duration::parse(u)
+            .map_err(|e| ExperimentError::Invalid(format!("{}: until: {e}", sweep.file.display())))?;
+        opts.until = Some(crate::engine::SimTime::ZERO.after(d));
+        opts.until_text = Some(u.clone());
+    }
     if full_results {
         opts.results_dir = Some(runs_dir.clone());
     }

@@ -67,12 +67,14 @@ pub fn draw_cluster(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let gib = 1024.0 * 1024.0 * 1024.0;
     type Series = (String, Vec<(f64, f64)>, bool);
     let scale = |v: &[(u64, f64)], k: f64| -> Vec<(f64, f64)> {
-        v.iter().map(|(t, y)| (*t as f64 / div, y / k)).collect()
+        super::style::steps(v.iter().map(|(t, y)| (*t as f64 / div, y / k)).collect())
     };
     let scale_i = |v: &[(u64, i64)], k: f64| -> Vec<(f64, f64)> {
-        v.iter()
-            .map(|(t, y)| (*t as f64 / div, *y as f64 / k))
-            .collect()
+        super::style::steps(
+            v.iter()
+                .map(|(t, y)| (*t as f64 / div, *y as f64 / k))
+                .collect(),
+        )
     };
     let mut cpu: Vec<Series> = vec![
         ("requested".into(), scale(&cpu_req, 1000.0), false),
@@ -348,7 +350,7 @@ fn draw_heat(out: &Path, name: &str, title: &str, h: &Heat) -> Result<Vec<PathBu
         cb.configure_mesh()
             .disable_mesh()
             .disable_x_axis()
-            .y_desc("% of allocatable")
+            .y_desc("% of the node's CPU")
             .y_labels(6)
             .label_style(("sans-serif", TICK_SIZE - 2))
             .axis_desc_style(("sans-serif", TICK_SIZE))

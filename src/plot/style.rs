@@ -74,6 +74,19 @@ pub fn heat(v: f64) -> RGBColor {
     RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
+/// Sampled state as a step function: each value holds until the next
+/// sample.
+pub fn steps(v: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    let mut out = Vec::with_capacity(v.len() * 2);
+    for (i, p) in v.iter().enumerate() {
+        if i > 0 {
+            out.push((p.0, v[i - 1].1));
+        }
+        out.push(*p);
+    }
+    out
+}
+
 /// `{e:?}` of a drawing error.
 pub fn de<E: std::fmt::Debug>(e: E) -> String {
     format!("{e:?}")

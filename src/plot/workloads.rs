@@ -21,11 +21,13 @@ fn safe(s: &str) -> String {
 
 /// Time-series of one column for the rows matching `keep`.
 fn series(t: &Table, ct: usize, col: usize, keep: &dyn Fn(&[String]) -> bool, div: f64) -> Vec<(f64, f64)> {
-    t.rows
-        .iter()
-        .filter(|r| keep(r))
-        .filter_map(|r| Some((int(r, ct)? as f64 / div, int(r, col)? as f64)))
-        .collect()
+    super::style::steps(
+        t.rows
+            .iter()
+            .filter(|r| keep(r))
+            .filter_map(|r| Some((int(r, ct)? as f64 / div, int(r, col)? as f64)))
+            .collect(),
+    )
 }
 
 struct Line {

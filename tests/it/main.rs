@@ -3,6 +3,7 @@
 
 mod cli;
 mod determinism;
+mod experiments;
 mod golden;
 mod gpu;
 mod invariants;
