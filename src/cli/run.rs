@@ -45,6 +45,9 @@ pub struct RunArgs {
     /// Draw the plots (PNG and SVG) into DIR/plots/.
     #[arg(long)]
     pub plot: bool,
+    /// Print summary.json on stdout instead of the table (for scripts).
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
@@ -103,7 +106,9 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
     let (_, summary) =
         run_to_dir(sc, &spec, &dir).with_context(|| format!("running {}", a.file.display()))?;
-    if !a.quiet {
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else if !a.quiet {
         println!("{summary}");
         if check_determinism {
             println!("  determinism check      passed (two runs, identical event logs)");
@@ -113,7 +118,7 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
     if a.plot {
         let plots = kubesim::plot::run::draw(&dir)
             .with_context(|| format!("drawing the plots of {}", dir.display()))?;
-        if !a.quiet {
+        if !a.quiet && !a.json {
             println!("  plots                  {} file(s) in {}", plots.len(), dir.join("plots").display());
         }
     }

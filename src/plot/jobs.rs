@@ -57,7 +57,7 @@ pub fn draw_cdfs(
             ch.configure_mesh()
                 .x_desc("latency (ms, log scale)")
                 .y_desc("% of pods ≤ x")
-                .light_line_style(BLACK.mix(0.04))
+                .light_line_style(TRANSPARENT)
                 .x_label_formatter(&|x| {
                     if *x >= 1.0 {
                         format!("{x:.0}")
