@@ -94,7 +94,9 @@ pub fn compare(a: CompareArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("--policy {}", p.label))?;
     }
     let seeds = match &a.seeds {
-        Some(s) => parse_seeds(s).map_err(anyhow::Error::msg).context("--seeds")?,
+        Some(s) => parse_seeds(s)
+            .map_err(anyhow::Error::msg)
+            .context("--seeds")?,
         None => vec![sc.seed],
     };
     let out = a

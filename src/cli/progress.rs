@@ -155,7 +155,13 @@ pub fn table_json(t: &Table) -> serde_json::Value {
             let mut m = serde_json::Map::new();
             for (h, c) in t.header.iter().zip(r) {
                 let v = match c.parse::<f64>() {
-                    Ok(x) if x.is_finite() && !matches!(h.as_str(), "scenario" | "overrides" | "policy" | "metric" | "event_digest") => {
+                    Ok(x)
+                        if x.is_finite()
+                            && !matches!(
+                                h.as_str(),
+                                "scenario" | "overrides" | "policy" | "metric" | "event_digest"
+                            ) =>
+                    {
                         serde_json::Number::from_f64(x)
                             .map(serde_json::Value::Number)
                             .unwrap_or(serde_json::Value::Null)

@@ -119,7 +119,11 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         let plots = kubesim::plot::run::draw(&dir)
             .with_context(|| format!("drawing the plots of {}", dir.display()))?;
         if !a.quiet && !a.json {
-            println!("  plots                  {} file(s) in {}", plots.len(), dir.join("plots").display());
+            println!(
+                "  plots                  {} file(s) in {}",
+                plots.len(),
+                dir.join("plots").display()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

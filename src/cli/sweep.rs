@@ -43,8 +43,7 @@ pub struct SweepArgs {
 pub fn sweep(a: SweepArgs) -> anyhow::Result<ExitCode> {
     let sw = sweep::load(&a.file)?;
     let env = |k: &str| std::env::var(k).ok();
-    let shard =
-        resolve_shard(a.shard.as_deref(), a.shards, &env).map_err(anyhow::Error::msg)?;
+    let shard = resolve_shard(a.shard.as_deref(), a.shards, &env).map_err(anyhow::Error::msg)?;
     let out = a.out.clone().unwrap_or_else(|| {
         PathBuf::from("results").join(
             a.file

@@ -83,7 +83,9 @@ pub fn compare(
     on_done: &(dyn Fn(&RunDef) + Sync),
 ) -> Result<CompareReport, ExperimentError> {
     if policies.is_empty() {
-        return Err(ExperimentError::Invalid("give at least one --policy".into()));
+        return Err(ExperimentError::Invalid(
+            "give at least one --policy".into(),
+        ));
     }
     let plan = Plan::grid(
         &[file.to_string_lossy().into_owned()],
@@ -115,7 +117,11 @@ pub fn compare(
         source,
     })?;
     let mut written = Vec::new();
-    for (name, t) in [("runs.csv", &runs), ("summary.csv", &summary), ("cdf.csv", &cdf)] {
+    for (name, t) in [
+        ("runs.csv", &runs),
+        ("summary.csv", &summary),
+        ("cdf.csv", &cdf),
+    ] {
         let p = out.join(name);
         t.write(&p)?;
         written.push(p);

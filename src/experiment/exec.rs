@@ -130,6 +130,7 @@ fn run_one(def: &RunDef, sc: &Scenario, opts: &ExecOptions) -> Result<Outcome, S
 
 /// Runs `runs` and returns one result per run, in the order given.
 /// `on_done` is called (from worker threads) as each run finishes.
+#[allow(clippy::result_large_err)] // failures are rare; boxing buys nothing here
 pub fn execute(
     runs: &[RunDef],
     opts: &ExecOptions,
@@ -139,10 +140,9 @@ pub fn execute(
     let mut variants: BTreeMap<(String, Vec<String>), Result<Scenario, String>> = BTreeMap::new();
     for r in runs {
         let k = (r.scenario.clone(), r.overrides.clone());
-        if !variants.contains_key(&k) {
-            let v = load_variant(&opts.base_dir, &r.scenario, &r.overrides);
-            variants.insert(k, v);
-        }
+        variants
+            .entry(k)
+            .or_insert_with(|| load_variant(&opts.base_dir, &r.scenario, &r.overrides));
     }
     let work = |def: &RunDef| -> Result<Outcome, RunFailure> {
         let fail = |message: String| RunFailure {
@@ -161,7 +161,9 @@ pub fn execute(
                         .cloned()
                         .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
                         .unwrap_or_else(|| "panic".into());
-                    Err(fail(format!("kubesim panicked (a bug, please report): {m}")))
+                    Err(fail(format!(
+                        "kubesim panicked (a bug, please report): {m}"
+                    )))
                 }
             },
             Some(Err(m)) => Err(fail(m.clone())),

@@ -131,11 +131,7 @@ pub fn merge(dirs: &[PathBuf]) -> Result<(Table, Table), ExperimentError> {
         .collect();
     let missing: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].is_none()).collect();
     if !missing.is_empty() {
-        let mut msg = format!(
-            "{} of {} runs are missing",
-            missing.len(),
-            first.runs_total
-        );
+        let mut msg = format!("{} of {} runs are missing", missing.len(), first.runs_total);
         if !missing_shards.is_empty() {
             msg.push_str(&format!(
                 "; shard(s) without output: {}",

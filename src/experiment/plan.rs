@@ -74,8 +74,7 @@ impl RunDef {
 }
 
 fn shell_quote(s: &str) -> String {
-    if s
-        .chars()
+    if s.chars()
         .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+[]".contains(c))
         && !s.is_empty()
     {

@@ -39,6 +39,9 @@ struct AxisM {
     values: Vec<serde_json::Value>,
 }
 
+/// A `runs.csv` row with its header.
+type Row = (Vec<String>, Vec<String>);
+
 /// A loaded sweep file.
 #[derive(Clone, Debug)]
 pub struct Sweep {
@@ -77,7 +80,11 @@ pub fn load(file: &Path) -> Result<Sweep, ExperimentError> {
         perr(format!(
             "line {}: {}: {}",
             e.loc.map(|l| l.line).unwrap_or(0),
-            if e.path.is_empty() { "(document)" } else { &e.path },
+            if e.path.is_empty() {
+                "(document)"
+            } else {
+                &e.path
+            },
             e.message
         ))
     })?;
@@ -96,7 +103,10 @@ pub fn load(file: &Path) -> Result<Sweep, ExperimentError> {
     let seeds = match &m.seeds {
         serde_json::Value::Array(a) => a
             .iter()
-            .map(|v| v.as_u64().ok_or_else(|| format!("seed {v} is not a non-negative integer")))
+            .map(|v| {
+                v.as_u64()
+                    .ok_or_else(|| format!("seed {v} is not a non-negative integer"))
+            })
             .collect::<Result<Vec<u64>, _>>()
             .and_then(|v| parse_seeds(&v.iter().map(u64::to_string).collect::<Vec<_>>().join(","))),
         other => parse_seeds(&value_text(other)),
@@ -142,8 +152,14 @@ impl Shard {
         let (i, n) = s
             .split_once('/')
             .ok_or_else(|| format!("--shard {s:?}: expected I/N, e.g. 0/4"))?;
-        let index: usize = i.trim().parse().map_err(|_| format!("--shard {s:?}: bad index"))?;
-        let count: usize = n.trim().parse().map_err(|_| format!("--shard {s:?}: bad count"))?;
+        let index: usize = i
+            .trim()
+            .parse()
+            .map_err(|_| format!("--shard {s:?}: bad index"))?;
+        let count: usize = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("--shard {s:?}: bad count"))?;
         if count == 0 || index >= count {
             return Err(format!("--shard {s:?}: need 0 <= I < N"));
         }
@@ -291,7 +307,7 @@ pub fn run(
         Some(s) => sweep.plan.shard(s.index, s.count),
         None => sweep.plan.runs.clone(),
     };
-    let mut rows: Vec<(usize, (Vec<String>, Vec<String>))> = Vec::new();
+    let mut rows: Vec<(usize, Row)> = Vec::new();
     let mut todo = Vec::new();
     for def in &mine {
         match read_record(out, def) {
@@ -303,8 +319,9 @@ pub fn run(
     on_start(todo.len());
     opts.base_dir = sweep.base_dir.clone();
     if let Some(u) = &sweep.until {
-        let d = crate::engine::Duration::parse(u)
-            .map_err(|e| ExperimentError::Invalid(format!("{}: until: {e}", sweep.file.display())))?;
+        let d = crate::engine::Duration::parse(u).map_err(|e| {
+            ExperimentError::Invalid(format!("{}: until: {e}", sweep.file.display()))
+        })?;
         opts.until = Some(crate::engine::SimTime::ZERO.after(d));
         opts.until_text = Some(u.clone());
     }
@@ -325,13 +342,16 @@ pub fn run(
                 write_atomic(&record_path(out, &o.def), |w| {
                     std::io::Write::write_all(w, &bytes)
                 })?;
-                rows.push((o.def.index, run_row(&o.def, &rec.event_digest, &rec.metrics)));
+                rows.push((
+                    o.def.index,
+                    run_row(&o.def, &rec.event_digest, &rec.metrics),
+                ));
             }
             Err(f) => failures.push(f),
         }
     }
-    let runs = runs_table(rows.into_iter().map(|(_, r)| r).collect())
-        .map_err(ExperimentError::Invalid)?;
+    let runs =
+        runs_table(rows.into_iter().map(|(_, r)| r).collect()).map_err(ExperimentError::Invalid)?;
     let mut written = Vec::new();
     match shard {
         None => {
@@ -385,7 +405,12 @@ mod tests {
     use super::*;
 
     fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
     }
 
     #[test]
@@ -413,7 +438,10 @@ mod tests {
             resolve_shard(None, None, &slurm).unwrap(),
             Some(Shard { index: 2, count: 5 })
         );
-        let slurm0 = env(&[("SLURM_ARRAY_TASK_ID", "5"), ("SLURM_ARRAY_TASK_COUNT", "5")]);
+        let slurm0 = env(&[
+            ("SLURM_ARRAY_TASK_ID", "5"),
+            ("SLURM_ARRAY_TASK_COUNT", "5"),
+        ]);
         assert!(resolve_shard(None, None, &slurm0).is_err());
     }
 }

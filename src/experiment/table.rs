@@ -113,7 +113,11 @@ impl Table {
 }
 
 /// One `runs.csv` row for a finished run.
-pub fn run_row(def: &RunDef, digest: &str, metrics: &[(String, i64)]) -> (Vec<String>, Vec<String>) {
+pub fn run_row(
+    def: &RunDef,
+    digest: &str,
+    metrics: &[(String, i64)],
+) -> (Vec<String>, Vec<String>) {
     let mut header: Vec<String> = KEY_COLUMNS.iter().map(|s| s.to_string()).collect();
     let mut row = vec![
         def.index.to_string(),
@@ -156,7 +160,15 @@ pub fn runs_table(rows: Vec<(Vec<String>, Vec<String>)>) -> Result<Table, String
 
 /// Columns of `summary.csv`.
 pub const SUMMARY_COLUMNS: [&str; 10] = [
-    "scenario", "overrides", "policy", "metric", "n", "mean", "sd", "ci95_lo", "ci95_hi",
+    "scenario",
+    "overrides",
+    "policy",
+    "metric",
+    "n",
+    "mean",
+    "sd",
+    "ci95_lo",
+    "ci95_hi",
     "median",
 ];
 
@@ -166,7 +178,10 @@ pub fn summary_table(runs: &Table) -> Result<Table, String> {
     let key = [1usize, 2, 3];
     let mut groups: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
     for (i, r) in runs.rows.iter().enumerate() {
-        let k: Vec<String> = key.iter().map(|&c| r.get(c).cloned().unwrap_or_default()).collect();
+        let k: Vec<String> = key
+            .iter()
+            .map(|&c| r.get(c).cloned().unwrap_or_default())
+            .collect();
         match groups.iter_mut().find(|(g, _)| *g == k) {
             Some((_, v)) => v.push(i),
             None => groups.push((k, vec![i])),

@@ -11,13 +11,13 @@ use crate::model::PodPhase;
 /// Scheduling-queue length (active + unschedulable pods) over the samples.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct QueueLength {
-    /// Mean over samples × 1000 (floor).
+    /// Time-weighted mean over samples × 1000 (floor).
     pub mean_milli: u64,
     pub max: u64,
 }
 
-/// Requested / allocatable over the run (Σ requested / Σ allocatable over
-/// the samples, parts per million).
+/// Requested / allocatable over the run (time-weighted Σ requested /
+/// Σ allocatable over the samples, parts per million).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Utilization {
     pub cpu_requested_ppm: u64,
@@ -25,8 +25,8 @@ pub struct Utilization {
 }
 
 /// Resource stranding: free capacity a typical pod cannot use because the
-/// node lacks the other resource (Σ over samples and nodes of stranded /
-/// Σ allocatable, parts per million). The typical pod requests the median
+/// node lacks the other resource (time-weighted Σ over samples and nodes of
+/// stranded / Σ allocatable, parts per million). The typical pod requests the median
 /// CPU and the median memory of the run's pods.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Stranding {
@@ -38,20 +38,46 @@ pub struct Stranding {
     pub typical_pod_memory_bytes: i64,
 }
 
+/// The weight of each sample: the time until the next one (the state holds
+/// until then; the engine skips idle stretches, so samples are not equally
+/// spaced), the last one until the end of the run. If every weight is 0
+/// (a single sample at the end), all weigh 1.
+pub fn sample_weights(r: &RunResult) -> Vec<i128> {
+    let end = r.end_time.as_micros();
+    let mut w: Vec<i128> = r
+        .samples
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let next = r
+                .samples
+                .get(i + 1)
+                .map(|n| n.t_us)
+                .unwrap_or(end.max(s.t_us));
+            i128::from(next.saturating_sub(s.t_us))
+        })
+        .collect();
+    if w.iter().all(|x| *x == 0) {
+        w.iter_mut().for_each(|x| *x = 1);
+    }
+    w
+}
+
 pub fn queue_length(r: &RunResult) -> QueueLength {
-    let n = r.samples.len() as u64;
-    if n == 0 {
+    if r.samples.is_empty() {
         return QueueLength::default();
     }
-    let mut sum = 0u128;
+    let w = sample_weights(r);
+    let mut sum = 0i128;
     let mut max = 0u64;
-    for s in &r.samples {
+    for (s, w) in r.samples.iter().zip(&w) {
         let q = s.queue_active + s.queue_unschedulable;
-        sum += u128::from(q);
+        sum += i128::from(q) * w;
         max = max.max(q);
     }
+    let total: i128 = w.iter().sum();
     QueueLength {
-        mean_milli: (sum * 1000 / u128::from(n)) as u64,
+        mean_milli: (sum * 1000 / total.max(1)) as u64,
         max,
     }
 }
@@ -66,11 +92,11 @@ fn ppm(num: i128, den: i128) -> u64 {
 
 pub fn utilization(r: &RunResult) -> Utilization {
     let (mut rc, mut ac, mut rm, mut am) = (0i128, 0i128, 0i128, 0i128);
-    for s in &r.samples {
-        rc += i128::from(s.cpu_requested_m);
-        ac += i128::from(s.cpu_allocatable_m);
-        rm += i128::from(s.memory_requested_bytes);
-        am += i128::from(s.memory_allocatable_bytes);
+    for (s, w) in r.samples.iter().zip(sample_weights(r)) {
+        rc += i128::from(s.cpu_requested_m) * w;
+        ac += i128::from(s.cpu_allocatable_m) * w;
+        rm += i128::from(s.memory_requested_bytes) * w;
+        am += i128::from(s.memory_allocatable_bytes) * w;
     }
     Utilization {
         cpu_requested_ppm: ppm(rc, ac),
@@ -133,14 +159,26 @@ fn holdings(r: &RunResult) -> Vec<(u64, usize, i64, i64)> {
 }
 
 pub fn stranding(r: &RunResult) -> Stranding {
-    let cpu = median(r.pods.iter().map(|p| p.requests.cpu_m).filter(|c| *c > 0).collect());
-    let mem = median(r.pods.iter().map(|p| p.requests.memory).filter(|m| *m > 0).collect());
+    let cpu = median(
+        r.pods
+            .iter()
+            .map(|p| p.requests.cpu_m)
+            .filter(|c| *c > 0)
+            .collect(),
+    );
+    let mem = median(
+        r.pods
+            .iter()
+            .map(|p| p.requests.memory)
+            .filter(|m| *m > 0)
+            .collect(),
+    );
     let windows = node_windows(r);
     let ev = holdings(r);
     let mut used = vec![(0i64, 0i64); r.nodes.len()];
     let mut k = 0;
     let (mut sc, mut sm, mut ac, mut am) = (0i128, 0i128, 0i128, 0i128);
-    for s in &r.samples {
+    for (s, w) in r.samples.iter().zip(sample_weights(r)) {
         while k < ev.len() && ev[k].0 <= s.t_us {
             let (_, i, c, m) = ev[k];
             if let Some(u) = used.get_mut(i) {
@@ -156,13 +194,13 @@ pub fn stranding(r: &RunResult) -> Stranding {
             }
             let free_c = (n.allocatable.cpu_m - used[i].0).max(0);
             let free_m = (n.allocatable.memory - used[i].1).max(0);
-            ac += i128::from(n.allocatable.cpu_m);
-            am += i128::from(n.allocatable.memory);
+            ac += i128::from(n.allocatable.cpu_m) * w;
+            am += i128::from(n.allocatable.memory) * w;
             if mem > 0 && free_m < mem {
-                sc += i128::from(free_c);
+                sc += i128::from(free_c) * w;
             }
             if cpu > 0 && free_c < cpu {
-                sm += i128::from(free_m);
+                sm += i128::from(free_m) * w;
             }
         }
     }

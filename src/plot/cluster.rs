@@ -138,12 +138,16 @@ pub fn draw_cluster(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
                     ch.draw_series(DashedLineSeries::new(pts.iter().copied(), 8, 5, st))
                         .map_err(de)?
                         .label(name.as_str())
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(2)));
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(2))
+                        });
                 } else {
                     ch.draw_series(LineSeries::new(pts.iter().copied(), st))
                         .map_err(de)?
                         .label(name.as_str())
-                        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
+                        .legend(move |(x, y)| {
+                            PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3))
+                        });
                 }
             }
             ch.configure_series_labels()
@@ -214,14 +218,33 @@ fn heat_from_pods(dir: &Path) -> Result<Option<Heat>, PlotError> {
     let (Some(pods), Some(nodes), Some(ts)) = (read(&pp)?, read(&np)?, read(&tp)?) else {
         return Ok(None);
     };
-    let nc = Cols { t: &nodes, path: &np };
+    let nc = Cols {
+        t: &nodes,
+        path: &np,
+    };
     let (cname, calloc) = (nc.idx("name")?, nc.idx("cpu_allocatable_m")?);
-    let names: Vec<String> = nodes.rows.iter().map(|r| text(r, cname).to_string()).collect();
-    let alloc: Vec<i64> = nodes.rows.iter().map(|r| int(r, calloc).unwrap_or(0)).collect();
+    let names: Vec<String> = nodes
+        .rows
+        .iter()
+        .map(|r| text(r, cname).to_string())
+        .collect();
+    let alloc: Vec<i64> = nodes
+        .rows
+        .iter()
+        .map(|r| int(r, calloc).unwrap_or(0))
+        .collect();
     let tc = Cols { t: &ts, path: &tp };
     let ct = tc.idx("t_us")?;
-    let times: Vec<u64> = ts.rows.iter().filter_map(|r| int(r, ct)).map(|t| t as u64).collect();
-    let pc = Cols { t: &pods, path: &pp };
+    let times: Vec<u64> = ts
+        .rows
+        .iter()
+        .filter_map(|r| int(r, ct))
+        .map(|t| t as u64)
+        .collect();
+    let pc = Cols {
+        t: &pods,
+        path: &pp,
+    };
     let (pn, pcpu, psch, pbound, pfin, pdel) = (
         pc.idx("node")?,
         pc.idx("cpu_request_m")?,
@@ -314,7 +337,7 @@ fn draw_heat(out: &Path, name: &str, title: &str, h: &Heat) -> Result<Vec<PathBu
                 let k = (*y - 0.5).round();
                 if ((*y - 0.5) - k).abs() < 1e-6 && k >= 0.0 && (k as usize) < names_ref.len() {
                     let i = names_ref.len() - 1 - k as usize;
-                    if i % label_every == 0 {
+                    if i.is_multiple_of(label_every) {
                         return names_ref[i].clone();
                     }
                 }
@@ -331,12 +354,13 @@ fn draw_heat(out: &Path, name: &str, title: &str, h: &Heat) -> Result<Vec<PathBu
                     continue;
                 }
                 let t0 = h.times[ti] as f64 / div;
-                let t1 = h.times.get(ti + 1).map(|t| *t as f64 / div).unwrap_or(x_end);
+                let t1 = h
+                    .times
+                    .get(ti + 1)
+                    .map(|t| *t as f64 / div)
+                    .unwrap_or(x_end);
                 let y = (shown - 1 - ni) as f64;
-                cells.push(Rectangle::new(
-                    [(t0, y), (t1, y + 1.0)],
-                    heat(*x).filled(),
-                ));
+                cells.push(Rectangle::new([(t0, y), (t1, y + 1.0)], heat(*x).filled()));
             }
         }
         ch.draw_series(cells).map_err(de)?;
@@ -374,13 +398,23 @@ pub fn draw_heatmaps(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> 
     match read(&up)? {
         Some(u) => {
             let h = heat_from_usage(&u, &up, "cpu_requested_m", "cpu_capacity_m")?;
-            files.extend(draw_heat(out, "heatmap-requests", "CPU requested by node", &h)?);
+            files.extend(draw_heat(
+                out,
+                "heatmap-requests",
+                "CPU requested by node",
+                &h,
+            )?);
             let h = heat_from_usage(&u, &up, "cpu_used_m", "cpu_capacity_m")?;
             files.extend(draw_heat(out, "heatmap-usage", "CPU used by node", &h)?);
         }
         None => {
             if let Some(h) = heat_from_pods(dir)? {
-                files.extend(draw_heat(out, "heatmap-requests", "CPU requested by node", &h)?);
+                files.extend(draw_heat(
+                    out,
+                    "heatmap-requests",
+                    "CPU requested by node",
+                    &h,
+                )?);
             }
         }
     }

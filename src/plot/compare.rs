@@ -11,10 +11,20 @@ use super::PlotError;
 
 /// The metrics of the bar chart: (summary.csv metric, title, unit, divisor).
 pub const BAR_METRICS: [(&str, &str, &str, f64); 6] = [
-    ("scheduling_latency.p99_us", "Scheduling latency p99", "ms", 1e3),
+    (
+        "scheduling_latency.p99_us",
+        "Scheduling latency p99",
+        "ms",
+        1e3,
+    ),
     ("startup_latency.p99_us", "Start-up latency p99", "s", 1e6),
     ("makespan_us", "Makespan", "min", 6e7),
-    ("utilization.cpu_requested_ppm", "CPU requested / allocatable", "%", 1e4),
+    (
+        "utilization.cpu_requested_ppm",
+        "CPU requested / allocatable",
+        "%",
+        1e4,
+    ),
     ("stranding.cpu_ppm", "Stranded CPU", "% of allocatable", 1e4),
     ("pods.never_scheduled", "Pods never scheduled", "pods", 1.0),
 ];
@@ -73,7 +83,9 @@ fn draw_bars(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
         return Ok(Vec::new());
     }
     // Per metric: (mean, lo, hi) per group.
-    let mut data: Vec<(&str, &str, f64, Vec<(f64, f64, f64)>)> = Vec::new();
+    // (title, unit, divisor, (mean, lo, hi) per group)
+    type Bars<'a> = (&'a str, &'a str, f64, Vec<(f64, f64, f64)>);
+    let mut data: Vec<Bars> = Vec::new();
     for (m, title, unit, div) in BAR_METRICS {
         let vals: Vec<(f64, f64, f64)> = groups
             .iter()
@@ -81,7 +93,13 @@ fn draw_bars(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
                 s.rows
                     .iter()
                     .find(|r| text(r, cm) == m && label(r) == *g)
-                    .map(|r| (f(text(r, cmean)) / div, f(text(r, clo)) / div, f(text(r, chi)) / div))
+                    .map(|r| {
+                        (
+                            f(text(r, cmean)) / div,
+                            f(text(r, clo)) / div,
+                            f(text(r, chi)) / div,
+                        )
+                    })
                     .unwrap_or((f64::NAN, f64::NAN, f64::NAN))
             })
             .collect();
@@ -99,7 +117,10 @@ fn draw_bars(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let legend_h = 30 + 22 * n.div_ceil(3) as u32;
     figure!(out, "compare-bars", (WIDTH + 200, h + legend_h), |root| {
         let root = root
-            .titled("Policy comparison: mean with 95% confidence interval", ("sans-serif", TITLE_SIZE + 2))
+            .titled(
+                "Policy comparison: mean with 95% confidence interval",
+                ("sans-serif", TITLE_SIZE + 2),
+            )
             .map_err(de)?;
         let (plots, legend) = root.split_vertically(h - 40);
         let areas = plots.split_evenly((rows, cols));
@@ -126,9 +147,17 @@ fn draw_bars(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
                 .axis_desc_style(("sans-serif", LABEL_SIZE))
                 .draw()
                 .map_err(de)?;
-            ch.draw_series(vals.iter().enumerate().filter(|(_, v)| v.0.is_finite()).map(|(i, v)| {
-                Rectangle::new([(i as f64 + 0.15, 0.0), (i as f64 + 0.85, v.0)], color(i).filled())
-            }))
+            ch.draw_series(
+                vals.iter()
+                    .enumerate()
+                    .filter(|(_, v)| v.0.is_finite())
+                    .map(|(i, v)| {
+                        Rectangle::new(
+                            [(i as f64 + 0.15, 0.0), (i as f64 + 0.85, v.0)],
+                            color(i).filled(),
+                        )
+                    }),
+            )
             .map_err(de)?;
             ch.draw_series(
                 vals.iter()
@@ -139,8 +168,14 @@ fn draw_bars(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
                         let (lo, hi) = (v.1.max(0.0), v.2);
                         [
                             PathElement::new(vec![(x, lo), (x, hi)], BLACK.stroke_width(2)),
-                            PathElement::new(vec![(x - 0.1, lo), (x + 0.1, lo)], BLACK.stroke_width(2)),
-                            PathElement::new(vec![(x - 0.1, hi), (x + 0.1, hi)], BLACK.stroke_width(2)),
+                            PathElement::new(
+                                vec![(x - 0.1, lo), (x + 0.1, lo)],
+                                BLACK.stroke_width(2),
+                            ),
+                            PathElement::new(
+                                vec![(x - 0.1, hi), (x + 0.1, hi)],
+                                BLACK.stroke_width(2),
+                            ),
                         ]
                     }),
             )
@@ -152,10 +187,17 @@ fn draw_bars(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
             let x = 40 + (i % per_row) as i32 * ((WIDTH as i32 + 160) / per_row as i32);
             let y = 10 + (i / per_row) as i32 * 22;
             legend
-                .draw(&Rectangle::new([(x, y), (x + 18, y + 14)], color(i).filled()))
+                .draw(&Rectangle::new(
+                    [(x, y), (x + 18, y + 14)],
+                    color(i).filled(),
+                ))
                 .map_err(de)?;
             legend
-                .draw(&Text::new(g.clone(), (x + 26, y), ("sans-serif", TICK_SIZE + 1)))
+                .draw(&Text::new(
+                    g.clone(),
+                    (x + 26, y),
+                    ("sans-serif", TICK_SIZE + 1),
+                ))
                 .map_err(de)?;
         }
         Ok::<(), String>(())?;
@@ -169,9 +211,15 @@ fn draw_cdf(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
     };
     let c = Cols { t: &t, path: &cp };
     let (cpol, cm, cv) = (c.idx("policy")?, c.idx("metric")?, c.idx("value_us")?);
-    let mut panels: Vec<(String, Vec<(String, Vec<f64>)>)> = vec![
-        ("Scheduling latency (creation → binding), all seeds pooled".into(), Vec::new()),
-        ("Start-up latency (creation → Running), all seeds pooled".into(), Vec::new()),
+    let mut panels: Vec<super::jobs::CdfPanel> = vec![
+        (
+            "Scheduling latency (creation → binding), all seeds pooled".into(),
+            Vec::new(),
+        ),
+        (
+            "Start-up latency (creation → Running), all seeds pooled".into(),
+            Vec::new(),
+        ),
     ];
     for r in &t.rows {
         let pi = match text(r, cm) {

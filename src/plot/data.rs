@@ -15,10 +15,12 @@ pub fn read(path: &Path) -> Result<Option<Table>, PlotError> {
         path: path.to_path_buf(),
         message: e.to_string(),
     })?;
-    Table::parse(&bytes).map(Some).map_err(|message| PlotError::Read {
-        path: path.to_path_buf(),
-        message,
-    })
+    Table::parse(&bytes)
+        .map(Some)
+        .map_err(|message| PlotError::Read {
+            path: path.to_path_buf(),
+            message,
+        })
 }
 
 /// Column accessor that reports a missing column with the file name.

@@ -8,6 +8,9 @@ use super::data::{int, read, text, Cols};
 use super::style::{color, de, time_unit, LABEL_SIZE, TICK_SIZE, TITLE_SIZE, WIDTH};
 use super::PlotError;
 
+/// CDF panels: (title, [(series label, sorted values)]).
+pub type CdfPanel = (String, Vec<(String, Vec<f64>)>);
+
 /// Step-CDF points (x, %) of sorted values.
 pub fn cdf_points(v: &[f64]) -> Vec<(f64, f64)> {
     let n = v.len() as f64;
@@ -24,10 +27,10 @@ pub fn draw_cdfs(
     out: &Path,
     name: &str,
     title: &str,
-    panels: &[(String, Vec<(String, Vec<f64>)>)],
+    panels: &[CdfPanel],
     show_n: bool,
 ) -> Result<Vec<PathBuf>, PlotError> {
-    let panels: Vec<&(String, Vec<(String, Vec<f64>)>)> = panels
+    let panels: Vec<&CdfPanel> = panels
         .iter()
         .filter(|p| p.1.iter().any(|s| !s.1.is_empty()))
         .collect();
@@ -36,11 +39,17 @@ pub fn draw_cdfs(
     }
     let h = 80 + 380 * panels.len() as u32;
     figure!(out, name, (WIDTH, h), |root| {
-        let root = root.titled(title, ("sans-serif", TITLE_SIZE + 4)).map_err(de)?;
+        let root = root
+            .titled(title, ("sans-serif", TITLE_SIZE + 4))
+            .map_err(de)?;
         let areas = root.split_evenly((panels.len(), 1));
         for (area, (ptitle, series)) in areas.iter().zip(&panels) {
             let all: Vec<f64> = series.iter().flat_map(|s| s.1.iter().copied()).collect();
-            let lo = all.iter().copied().filter(|x| *x > 0.0).fold(f64::MAX, f64::min);
+            let lo = all
+                .iter()
+                .copied()
+                .filter(|x| *x > 0.0)
+                .fold(f64::MAX, f64::min);
             let lo = if lo == f64::MAX { 0.001 } else { lo };
             let hi = all.iter().copied().fold(lo, f64::max);
             // Whole decades, at least one.
@@ -88,7 +97,9 @@ pub fn draw_cdfs(
                     } else {
                         label.clone()
                     })
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3))
+                    });
             }
             ch.configure_series_labels()
                 .position(SeriesLabelPosition::LowerRight)
@@ -109,8 +120,15 @@ pub fn draw_latency(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let Some(pods) = read(&pp)? else {
         return Ok(Vec::new());
     };
-    let c = Cols { t: &pods, path: &pp };
-    let (cc, cb, cs) = (c.idx("created_us")?, c.idx("bound_us")?, c.idx("started_us")?);
+    let c = Cols {
+        t: &pods,
+        path: &pp,
+    };
+    let (cc, cb, cs) = (
+        c.idx("created_us")?,
+        c.idx("bound_us")?,
+        c.idx("started_us")?,
+    );
     let mut sched = Vec::new();
     let mut start = Vec::new();
     for r in &pods.rows {
@@ -195,7 +213,10 @@ pub fn draw_jobs(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
         let Some(pods) = read(&pp)? else {
             return Ok(Vec::new());
         };
-        let c = Cols { t: &pods, path: &pp };
+        let c = Cols {
+            t: &pods,
+            path: &pp,
+        };
         let (cns, cn, cph, cc, cs, cf) = (
             c.idx("namespace")?,
             c.idx("name")?,
@@ -230,7 +251,11 @@ pub fn draw_jobs(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let title = format!(
         "{what} completion: {} completed{}, median creation → completion {}",
         total,
-        if total > n { format!(" (first {n} shown)") } else { String::new() },
+        if total > n {
+            format!(" (first {n} shown)")
+        } else {
+            String::new()
+        },
         crate::engine::Duration::from_micros(med)
     );
     let h = (160 + n as u32 * 22).clamp(360, 1600);
@@ -317,19 +342,32 @@ pub fn draw_gantt(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let (Some(pods), Some(nodes)) = (read(&pp)?, read(&np)?) else {
         return Ok(Vec::new());
     };
-    if nodes.rows.is_empty() || nodes.rows.len() > GANTT_MAX_NODES || pods.rows.len() > GANTT_MAX_PODS {
+    if nodes.rows.is_empty()
+        || nodes.rows.len() > GANTT_MAX_NODES
+        || pods.rows.len() > GANTT_MAX_PODS
+    {
         return Ok(Vec::new());
     }
-    let nc = Cols { t: &nodes, path: &np };
+    let nc = Cols {
+        t: &nodes,
+        path: &np,
+    };
     let cname = nc.idx("name")?;
-    let names: Vec<String> = nodes.rows.iter().map(|r| text(r, cname).to_string()).collect();
+    let names: Vec<String> = nodes
+        .rows
+        .iter()
+        .map(|r| text(r, cname).to_string())
+        .collect();
     let end = read(&tp)?
         .and_then(|t| {
             let c = t.col("t_us")?;
             t.rows.iter().filter_map(|r| int(r, c)).max()
         })
         .unwrap_or(0);
-    let pc = Cols { t: &pods, path: &pp };
+    let pc = Cols {
+        t: &pods,
+        path: &pp,
+    };
     let (cn, cpn, cb, cs, cf, cd) = (
         pc.idx("node")?,
         pc.idx("name")?,
@@ -358,11 +396,9 @@ pub fn draw_gantt(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let mut lane_count = vec![1usize; names.len()];
     for i in 0..bars.len() {
         let mut lane = 0;
-        while bars[..i]
-            .iter()
-            .enumerate()
-            .any(|(j, o)| o.0 == bars[i].0 && lanes[j] == lane && o.2 < bars[i].4 && bars[i].2 < o.4)
-        {
+        while bars[..i].iter().enumerate().any(|(j, o)| {
+            o.0 == bars[i].0 && lanes[j] == lane && o.2 < bars[i].4 && bars[i].2 < o.4
+        }) {
             lane += 1;
         }
         lanes[i] = lane;
@@ -373,7 +409,10 @@ pub fn draw_gantt(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let h = (200 + rows as u32 * 60).clamp(400, 1600);
     figure!(out, "gantt", (WIDTH, h), |root| {
         let mut ch = ChartBuilder::on(&root)
-            .caption("Pods per node (bound → end; pale: before Running)", ("sans-serif", TITLE_SIZE - 2))
+            .caption(
+                "Pods per node (bound → end; pale: before Running)",
+                ("sans-serif", TITLE_SIZE - 2),
+            )
             .margin(12)
             .x_label_area_size(45)
             .y_label_area_size(120)
@@ -407,11 +446,17 @@ pub fn draw_gantt(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
             let c = color(i);
             let s = s.unwrap_or(*e).clamp(*b, *e);
             shapes.push(Rectangle::new(
-                [(*b as f64 / div, y0 + 0.04 * hgt), (s as f64 / div, y0 + 0.96 * hgt)],
+                [
+                    (*b as f64 / div, y0 + 0.04 * hgt),
+                    (s as f64 / div, y0 + 0.96 * hgt),
+                ],
                 c.mix(0.35).filled(),
             ));
             shapes.push(Rectangle::new(
-                [(s as f64 / div, y0 + 0.04 * hgt), (*e as f64 / div, y0 + 0.96 * hgt)],
+                [
+                    (s as f64 / div, y0 + 0.04 * hgt),
+                    (*e as f64 / div, y0 + 0.96 * hgt),
+                ],
                 c.filled(),
             ));
             texts.push(Text::new(

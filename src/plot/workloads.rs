@@ -15,12 +15,24 @@ pub const MAX_OBJECTS: usize = 8;
 
 fn safe(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
 /// Time-series of one column for the rows matching `keep`.
-fn series(t: &Table, ct: usize, col: usize, keep: &dyn Fn(&[String]) -> bool, div: f64) -> Vec<(f64, f64)> {
+fn series(
+    t: &Table,
+    ct: usize,
+    col: usize,
+    keep: &dyn Fn(&[String]) -> bool,
+    div: f64,
+) -> Vec<(f64, f64)> {
     super::style::steps(
         t.rows
             .iter()
@@ -33,11 +45,10 @@ fn series(t: &Table, ct: usize, col: usize, keep: &dyn Fn(&[String]) -> bool, di
 struct Line {
     label: String,
     pts: Vec<(f64, f64)>,
-    color: RGB,
+    color: RGBColor,
     style: Style,
 }
 
-type RGB = plotters::style::RGBColor;
 use plotters::style::RGBColor;
 
 #[derive(Clone, Copy, PartialEq)]
@@ -65,7 +76,9 @@ fn draw_panels(
 ) -> Result<Vec<PathBuf>, PlotError> {
     let h = 90 + 400 * panels.len() as u32;
     figure!(out, name, (WIDTH, h), |root| {
-        let root = root.titled(title, ("sans-serif", TITLE_SIZE + 2)).map_err(de)?;
+        let root = root
+            .titled(title, ("sans-serif", TITLE_SIZE + 2))
+            .map_err(de)?;
         let areas = root.split_evenly((panels.len(), 1));
         for (area, p) in areas.iter().zip(panels) {
             let y_max = p
@@ -190,7 +203,8 @@ pub fn draw_rollouts(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> 
     let ev = events(dir, &["RolloutStarted", "RolloutComplete"]);
     let mut files = Vec::new();
     for (ns, name) in deployments.iter().take(MAX_OBJECTS) {
-        let is_dep = |r: &[String]| text(r, ck) == "Deployment" && text(r, cns) == ns && text(r, cn) == name;
+        let is_dep =
+            |r: &[String]| text(r, ck) == "Deployment" && text(r, cns) == ns && text(r, cn) == name;
         let prefix = format!("{name}-");
         let mut revisions: Vec<(String, String)> = Vec::new(); // (revision, rs name)
         for r in w.rows.iter().filter(|r| {
@@ -204,7 +218,9 @@ pub fn draw_rollouts(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> 
         revisions.sort_by_key(|(rev, n)| (rev.parse::<u64>().unwrap_or(u64::MAX), n.clone()));
         let mut per_rs = Vec::new();
         for (i, (rev, rs)) in revisions.iter().enumerate() {
-            let is_rs = |r: &[String]| text(r, ck) == "ReplicaSet" && text(r, cns) == ns && text(r, cn) == rs;
+            let is_rs = |r: &[String]| {
+                text(r, ck) == "ReplicaSet" && text(r, cns) == ns && text(r, cn) == rs
+            };
             let col = color(i);
             let label = if rev.is_empty() {
                 rs.clone()
@@ -276,11 +292,18 @@ pub fn draw_rollouts(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> 
         let key = format!("Deployment {ns}/{name}");
         let marks: Vec<(f64, String)> = ev
             .iter()
-            .filter(|(_, _, m)| m.starts_with(&key) && m[key.len()..].chars().next().is_none_or(|c| c == ' '))
+            .filter(|(_, _, m)| {
+                m.starts_with(&key) && m[key.len()..].chars().next().is_none_or(|c| c == ' ')
+            })
             .map(|(t, ty, _)| {
                 (
                     *t as f64 / div,
-                    if ty == "RolloutStarted" { " update start" } else { " update end" }.to_string(),
+                    if ty == "RolloutStarted" {
+                        " update start"
+                    } else {
+                        " update end"
+                    }
+                    .to_string(),
                 )
             })
             .collect();
@@ -500,7 +523,14 @@ pub fn draw_services(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> 
             .filter_map(|r| {
                 let (t, ok, bad) = (int(r, ct)?, int(r, cserved)?, int(r, cfailed)?);
                 let tot = ok + bad;
-                Some((t as f64 / div, if tot > 0 { bad as f64 * 100.0 / tot as f64 } else { 0.0 }))
+                Some((
+                    t as f64 / div,
+                    if tot > 0 {
+                        bad as f64 * 100.0 / tot as f64
+                    } else {
+                        0.0
+                    },
+                ))
             })
             .collect();
         panels.push(Panel {

@@ -187,7 +187,11 @@ pub fn apply_path(root: &mut Node, path: &[Seg], value: &Node) -> Result<(), (Lo
                         loc,
                         format!(
                             "{} is not a mapping, so it has no key {k:?}",
-                            if walked.is_empty() { "the document" } else { &walked }
+                            if walked.is_empty() {
+                                "the document"
+                            } else {
+                                &walked
+                            }
                         ),
                     ));
                 };
@@ -214,7 +218,11 @@ pub fn apply_path(root: &mut Node, path: &[Seg], value: &Node) -> Result<(), (Lo
                         loc,
                         format!(
                             "{} is not a list, so it has no item [{n}]",
-                            if walked.is_empty() { "the document" } else { &walked }
+                            if walked.is_empty() {
+                                "the document"
+                            } else {
+                                &walked
+                            }
                         ),
                     ));
                 };
@@ -242,7 +250,11 @@ pub fn apply_path(root: &mut Node, path: &[Seg], value: &Node) -> Result<(), (Lo
 pub fn apply_all(trees: &mut [Node], sets: &[SetOverride], file: &Path) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
     for s in sets {
-        let want_kind = s.target.as_ref().map(|t| t.0.as_str()).unwrap_or("Scenario");
+        let want_kind = s
+            .target
+            .as_ref()
+            .map(|t| t.0.as_str())
+            .unwrap_or("Scenario");
         let doc = trees.iter_mut().find(|t| {
             t.get("kind").and_then(|k| k.as_str()) == Some(want_kind)
                 && match &s.target {
@@ -336,11 +348,21 @@ mod tests {
         assert!(e.1.contains("spec.pools has 1 item(s)"), "{}", e.1);
         let s = SetOverride::parse("spec.pools[0].count.x=1").unwrap();
         let e = apply_path(&mut t, &s.path, &s.value).unwrap_err();
-        assert!(e.1.contains("spec.pools[0].count is not a mapping"), "{}", e.1);
+        assert!(
+            e.1.contains("spec.pools[0].count is not a mapping"),
+            "{}",
+            e.1
+        );
         let s = SetOverride::parse("spec.extra.deep=abc").unwrap();
         apply_path(&mut t, &s.path, &s.value).unwrap();
         assert_eq!(
-            t.get("spec").unwrap().get("extra").unwrap().get("deep").unwrap().as_str(),
+            t.get("spec")
+                .unwrap()
+                .get("extra")
+                .unwrap()
+                .get("deep")
+                .unwrap()
+                .as_str(),
             Some("abc")
         );
         assert!(SetOverride::parse("novalue").is_err());

@@ -35,12 +35,34 @@ fn compare_is_identical_for_any_jobs() {
     let file = repo("scenarios/quickstart.yaml");
     let a = tempfile::tempdir().expect("tmp");
     let b = tempfile::tempdir().expect("tmp");
-    let r1 = compare(&file, &[], &policies(), &[1, 2, 3], &opts(1), a.path(), &|_| {}).expect("compare");
-    let r2 = compare(&file, &[], &policies(), &[1, 2, 3], &opts(2), b.path(), &|_| {}).expect("compare");
+    let r1 = compare(
+        &file,
+        &[],
+        &policies(),
+        &[1, 2, 3],
+        &opts(1),
+        a.path(),
+        &|_| {},
+    )
+    .expect("compare");
+    let r2 = compare(
+        &file,
+        &[],
+        &policies(),
+        &[1, 2, 3],
+        &opts(2),
+        b.path(),
+        &|_| {},
+    )
+    .expect("compare");
     assert!(r1.failures.is_empty() && r2.failures.is_empty());
     assert_eq!(r1.runs.rows.len(), 6);
     for f in ["runs.csv", "summary.csv", "cdf.csv"] {
-        assert_eq!(read(&a.path().join(f)), read(&b.path().join(f)), "{f} differs");
+        assert_eq!(
+            read(&a.path().join(f)),
+            read(&b.path().join(f)),
+            "{f} differs"
+        );
     }
     // Seeds differ between runs of one policy (the table is not constant).
     let digests: std::collections::BTreeSet<&String> = r1.runs.rows.iter().map(|r| &r[5]).collect();
@@ -79,8 +101,16 @@ fn shards_merge_into_the_unsharded_table() {
     // Shards in two directories, as on two machines.
     let (d0, d1) = (tmp.path().join("m0"), tmp.path().join("m1"));
     for (i, d) in [(0, &d0), (1, &d1), (2, &d1)] {
-        let r = sweep::run(&sw, d, Some(Shard { index: i, count: 3 }), opts(1), false, &|_| {}, &|_| {})
-            .expect("shard");
+        let r = sweep::run(
+            &sw,
+            d,
+            Some(Shard { index: i, count: 3 }),
+            opts(1),
+            false,
+            &|_| {},
+            &|_| {},
+        )
+        .expect("shard");
         assert!(r.failures.is_empty());
     }
     let (runs, summary) = merge::merge(&[d0.clone(), d1.clone()]).expect("merge");
@@ -122,7 +152,9 @@ fn resume_skips_finished_runs() {
     assert_eq!(count.load(Ordering::SeqCst), 12, "no run executed again");
     assert_eq!(read(&out.join("runs.csv")), table);
     // Remove one run's record: only that run runs again.
-    let rec = out.join("runs").join(format!("{}.json", sw.plan.runs[5].id()));
+    let rec = out
+        .join("runs")
+        .join(format!("{}.json", sw.plan.runs[5].id()));
     std::fs::remove_file(&rec).expect("remove record");
     let third = sweep::run(&sw, &out, None, opts(2), false, &|_| {}, &done).expect("third");
     assert_eq!((third.ran, third.skipped), (1, 11));
@@ -135,15 +167,31 @@ fn a_failing_run_is_named_and_does_not_lose_the_others() {
     let tmp = tempfile::tempdir().expect("tmp");
     let sw = sweep::load(&sweep_file(tmp.path(), true)).expect("sweep");
     let out = tmp.path().join("out");
-    let r = sweep::run(&sw, &out, Some(Shard { index: 0, count: 1 }), opts(2), false, &|_| {}, &|_| {})
-        .expect("sweep runs");
+    let r = sweep::run(
+        &sw,
+        &out,
+        Some(Shard { index: 0, count: 1 }),
+        opts(2),
+        false,
+        &|_| {},
+        &|_| {},
+    )
+    .expect("sweep runs");
     assert_eq!(r.failures.len(), 6, "the count=abc half fails");
     assert_eq!(r.runs.rows.len(), 6, "the count=3 half is kept");
     let msg = r.failures[0].to_string();
-    assert!(msg.contains("overrides [spec.cluster.nodePools[0].count=abc]"), "{msg}");
+    assert!(
+        msg.contains("overrides [spec.cluster.nodePools[0].count=abc]"),
+        "{msg}"
+    );
     assert!(msg.contains("policy default, seed 1"), "{msg}");
     assert!(msg.contains("reproduce it alone: kubesim run "), "{msg}");
-    assert!(msg.contains("--set spec.cluster.nodePools[0].count=abc --policy default --seed 1 --until 10m"), "{msg}");
+    assert!(
+        msg.contains(
+            "--set spec.cluster.nodePools[0].count=abc --policy default --seed 1 --until 10m"
+        ),
+        "{msg}"
+    );
     // The merge refuses the incomplete sweep and repeats why.
     let e = merge::merge(&[out]).expect_err("incomplete");
     assert!(e.to_string().contains("6 of 12 runs are missing"), "{e}");
@@ -156,9 +204,15 @@ fn a_bad_override_path_is_an_error_naming_it() {
     use kubesim::scenario::{load_file_with, LoadOptions};
     let file = repo("scenarios/quickstart.yaml");
     for (set, want) in [
-        ("spec.cluster.nodePools[7].count=1", "index [7] is out of range"),
+        (
+            "spec.cluster.nodePools[7].count=1",
+            "index [7] is out of range",
+        ),
         ("spec.cluster.nodePoolz[0].count=1", "not a list"),
-        ("spec.cluster.nodePools[0].cuont=1", "kubesim has no such field"),
+        (
+            "spec.cluster.nodePools[0].cuont=1",
+            "kubesim has no such field",
+        ),
         ("Pod/nope:spec.priority=1", "no Pod document named \"nope\""),
     ] {
         let s = SetOverride::parse(set).expect("parse");
@@ -184,7 +238,11 @@ fn assert_renders(files: &[PathBuf], name: &str) {
             assert_eq!(&b[..8], b"\x89PNG\r\n\x1a\n", "{}", p.display());
         } else {
             let s = String::from_utf8_lossy(&b);
-            assert!(s.contains("<svg") && s.trim_end().ends_with("</svg>"), "{}", p.display());
+            assert!(
+                s.contains("<svg") && s.trim_end().ends_with("</svg>"),
+                "{}",
+                p.display()
+            );
             assert!(s.contains("<text"), "{} has no text", p.display());
         }
     }
@@ -194,27 +252,107 @@ fn assert_renders(files: &[PathBuf], name: &str) {
 fn plots_render() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path().join("run");
-    kubesim::runner::run_to_dir(crate::load("scenarios/quickstart.yaml"), &crate::spec(None), &dir)
-        .expect("run");
+    kubesim::runner::run_to_dir(
+        crate::load("scenarios/quickstart.yaml"),
+        &crate::spec(None),
+        &dir,
+    )
+    .expect("run");
     let files = kubesim::plot::run::draw(&dir).expect("plots");
     for n in ["cluster", "heatmap-requests", "latency", "jobs", "gantt"] {
         assert_renders(&files, n);
     }
     // Files other components write: drawn only when present.
-    assert!(!files.iter().any(|f| f.to_string_lossy().contains("rollout")));
-    for f in ["workloads.csv", "hpa.csv", "services.csv", "node_usage.csv", "events.jsonl"] {
+    assert!(!files
+        .iter()
+        .any(|f| f.to_string_lossy().contains("rollout")));
+    for f in [
+        "workloads.csv",
+        "hpa.csv",
+        "services.csv",
+        "node_usage.csv",
+        "events.jsonl",
+    ] {
         std::fs::copy(repo("tests/data/plots").join(f), dir.join(f)).expect("fixture");
     }
     let files = kubesim::plot::run::draw(&dir).expect("plots with fixtures");
-    for n in ["rollout-default-web", "hpa-default-web", "services", "heatmap-usage", "jobs"] {
+    for n in [
+        "rollout-default-web",
+        "hpa-default-web",
+        "services",
+        "heatmap-usage",
+        "jobs",
+    ] {
         assert_renders(&files, n);
     }
 
     // Comparison plots.
     let cmp = tmp.path().join("cmp");
-    compare(&repo("scenarios/quickstart.yaml"), &[], &policies(), &[1, 2], &opts(2), &cmp, &|_| {})
-        .expect("compare");
+    compare(
+        &repo("scenarios/quickstart.yaml"),
+        &[],
+        &policies(),
+        &[1, 2],
+        &opts(2),
+        &cmp,
+        &|_| {},
+    )
+    .expect("compare");
     let files = kubesim::plot::compare::draw(&cmp).expect("compare plots");
     assert_renders(&files, "compare-bars");
     assert_renders(&files, "compare-cdf");
+}
+
+#[test]
+fn stranding_counts_cpu_left_on_memory_full_nodes() {
+    // One node, 4 CPU / 4Gi; two pods of 500m / 2Gi fill its memory, so
+    // 3 of its 4 CPUs are stranded while both run (the typical pod is
+    // 500m / 2Gi and cannot land there).
+    let sc = crate::load_text(
+        r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: strand}
+spec:
+  seed: 1
+  duration: 10m
+  sampleInterval: 1m
+  cluster:
+    nodePools:
+    - name: pool
+      count: 1
+      capacity: {cpu: "4", memory: 4Gi, pods: "110"}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a}
+spec:
+  containers:
+  - {name: c, image: x, resources: {requests: {cpu: 500m, memory: 2Gi}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b}
+spec:
+  containers:
+  - {name: c, image: x, resources: {requests: {cpu: 500m, memory: 2Gi}}}
+"#,
+    );
+    let r = crate::run(sc);
+    let s = kubesim::output::Summary::of(&r);
+    assert_eq!(s.stranding.typical_pod_cpu_m, 500);
+    assert_eq!(s.stranding.typical_pod_memory_bytes, 2 << 30);
+    // The engine skips the idle stretch: samples at 0 (one pod assumed,
+    // 2Gi free: nothing stranded), 1m and 10m (both running). Weighted by
+    // the time each holds (60 s, 540 s, 0 s): 3000 of 4000 millicores
+    // stranded for 540 of 600 s.
+    let t: Vec<u64> = r.samples.iter().map(|s| s.t_us).collect();
+    assert_eq!(t, vec![0, 60_000_000, 600_000_000]);
+    assert_eq!(s.stranding.cpu_ppm, 750_000 * 540 / 600);
+    assert_eq!(s.stranding.memory_ppm, 0);
+    assert_eq!(
+        s.utilization.memory_requested_ppm,
+        (500_000 * 60 + 1_000_000 * 540) / 600
+    );
+    assert_eq!(s.node_seconds, 600);
 }
