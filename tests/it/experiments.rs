@@ -356,3 +356,93 @@ spec:
     );
     assert_eq!(s.node_seconds, 600);
 }
+
+#[test]
+fn example_sweep_files_load() {
+    let sw = sweep::load(&repo("examples/sweeps/quickstart-sweep.yaml")).expect("quickstart sweep");
+    assert_eq!(sw.plan.runs.len(), 16);
+    let sw = sweep::load(&repo("examples/sweeps/k8s-sweep.yaml")).expect("k8s sweep");
+    assert_eq!(sw.plan.runs.len(), 120);
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bad = tmp.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "scenarios: [a.yaml]\npolicies: [default]\nseeds: 1..2\nsedes: 3\n",
+    )
+    .expect("write");
+    let e = sweep::load(&bad).expect_err("unknown field");
+    assert!(e.to_string().contains("sedes"), "{e}");
+}
+
+/// The command line: shards chosen by JOB_COMPLETION_INDEX and by a
+/// 1-based Slurm array merge into the unsharded table; --json is JSON.
+#[test]
+fn cli_shards_from_batch_environments_merge() {
+    use std::process::Command;
+    let bin = env!("CARGO_BIN_EXE_kubesim");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let file = sweep_file(tmp.path(), false);
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = Command::new(bin);
+        c.args(args);
+        for k in [
+            "JOB_COMPLETION_INDEX",
+            "SLURM_ARRAY_TASK_ID",
+            "SLURM_ARRAY_TASK_MIN",
+            "SLURM_ARRAY_TASK_COUNT",
+        ] {
+            c.env_remove(k);
+        }
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let o = c.output().expect("kubesim runs");
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let f = file.to_str().expect("utf8 path");
+    let whole = tmp.path().join("whole");
+    let out = run(
+        &[
+            "sweep",
+            f,
+            "--out",
+            whole.to_str().expect("p"),
+            "--json",
+            "-j",
+            "2",
+        ],
+        &[],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).expect("--json prints JSON");
+    assert_eq!(v["ran"], 12);
+    let k8s = tmp.path().join("k8s");
+    let k = k8s.to_str().expect("p");
+    for i in ["0", "1"] {
+        run(
+            &["sweep", f, "--out", k, "--shards", "3", "-q"],
+            &[("JOB_COMPLETION_INDEX", i)],
+        );
+    }
+    // The third shard from a Slurm array numbered 1..3 (task 3 = shard 2).
+    run(
+        &["sweep", f, "--out", k, "-q"],
+        &[
+            ("SLURM_ARRAY_TASK_ID", "3"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+        ],
+    );
+    let merged = tmp.path().join("merged");
+    run(
+        &["merge", k, "--out", merged.to_str().expect("p"), "-q"],
+        &[],
+    );
+    for t in ["runs.csv", "summary.csv"] {
+        assert_eq!(read(&merged.join(t)), read(&whole.join(t)), "{t}");
+    }
+}
