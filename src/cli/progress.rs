@@ -129,7 +129,7 @@ pub fn summary_text(summary: &Table) -> String {
                 Some(r) => {
                     let mean: f64 = r[cmean].parse().unwrap_or(f64::NAN);
                     let hi: f64 = r[chi].parse().unwrap_or(f64::NAN);
-                    if hi.is_finite() {
+                    if hi.is_finite() && hi > mean {
                         format!("{} ± {}", show(mean, unit), show(hi - mean, unit))
                     } else {
                         show(mean, unit)
