@@ -21,6 +21,20 @@ pub fn bar(n: usize, quiet: bool, what: &str) -> ProgressBar {
     pb
 }
 
+/// A spinner while one run simulates (terminal stderr only, not quiet).
+pub fn spinner(quiet: bool, what: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::new_spinner();
+    if let Ok(st) = ProgressStyle::with_template("{spinner} {msg} [{elapsed_precise}]") {
+        pb.set_style(st);
+    }
+    pb.set_message(what.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    pb
+}
+
 /// The metrics the printed table shows (all are in summary.csv).
 pub const TABLE_METRICS: [(&str, &str, Unit); 8] = [
     ("scheduling_latency.p50_us", "sched p50", Unit::Us),

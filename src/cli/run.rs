@@ -104,8 +104,10 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
-    let (_, summary) =
-        run_to_dir(sc, &spec, &dir).with_context(|| format!("running {}", a.file.display()))?;
+    let pb = super::progress::spinner(a.quiet || a.json, &format!("simulating {}", sc.name));
+    let ran = run_to_dir(sc, &spec, &dir);
+    pb.finish_and_clear();
+    let (_, summary) = ran.with_context(|| format!("running {}", a.file.display()))?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else if !a.quiet {
