@@ -7,10 +7,12 @@ pub mod controllers;
 pub mod engine;
 #[cfg(target_os = "linux")]
 pub mod linux;
+pub mod experiment;
 pub mod model;
 pub mod node;
 pub mod output;
 pub mod realcmp;
+pub mod plot;
 pub mod runner;
 pub mod scenario;
 pub mod scheduler;

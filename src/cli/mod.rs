@@ -1,9 +1,13 @@
 //! Command-line interface: one function per subcommand; the only place
 //! where `anyhow` meets the user.
 
+mod compare;
 mod explain;
 mod linux;
+mod plot;
+mod progress;
 mod run;
+mod sweep;
 mod validate;
 
 use std::process::ExitCode;
@@ -36,6 +40,14 @@ enum Command {
     Replay(linux::ReplayArgs),
     /// Compare a simulated run with its real replay, per container.
     CompareReal(linux::CompareArgs),
+    /// Run a scenario under several policies and seeds; table with 95% CIs.
+    Compare(compare::CompareArgs),
+    /// Run a grid of scenarios × overrides × policies × seeds (or one shard of it).
+    Sweep(sweep::SweepArgs),
+    /// Merge the shards of a sweep into one runs.csv and summary.csv.
+    Merge(sweep::MergeArgs),
+    /// Draw every plot that applies to a run's (or a comparison's) results.
+    Plot(plot::PlotArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -47,6 +59,10 @@ pub fn main() -> ExitCode {
         Command::Burn(a) => linux::burn(a),
         Command::Replay(a) => linux::replay(a),
         Command::CompareReal(a) => linux::compare_real(a),
+        Command::Compare(a) => compare::compare(a),
+        Command::Sweep(a) => sweep::sweep(a),
+        Command::Merge(a) => sweep::merge(a),
+        Command::Plot(a) => plot::plot(a),
     };
     match r {
         Ok(code) => code,

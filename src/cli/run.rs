@@ -34,10 +34,35 @@ pub struct RunArgs {
     /// Record every scheduling decision in explain.jsonl.
     #[arg(long)]
     pub explain: bool,
+    /// Override a scenario field, `[Kind/name:]path=value` (repeat); see
+    /// docs/experiments.md.
+    #[arg(long = "set")]
+    pub sets: Vec<String>,
+    /// Run under this policy instead of the scenario's: a scheduling
+    /// policy, a profile name, or parts joined by `+` (docs/experiments.md).
+    #[arg(long)]
+    pub policy: Option<String>,
+    /// Draw the plots (PNG and SVG) into DIR/plots/.
+    #[arg(long)]
+    pub plot: bool,
+    /// Print summary.json on stdout instead of the table (for scripts).
+    #[arg(long)]
+    pub json: bool,
 }
 
 pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
-    let sc = match load_file(&a.file, LoadOptions { strict: a.strict }) {
+    let sets = a
+        .sets
+        .iter()
+        .map(|s| kubesim::scenario::set::SetOverride::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
+    let loaded = if sets.is_empty() {
+        load_file(&a.file, LoadOptions { strict: a.strict })
+    } else {
+        kubesim::scenario::load_file_with(&a.file, LoadOptions { strict: a.strict }, &sets)
+    };
+    let mut sc = match loaded {
         Ok(sc) => sc,
         Err(LoadError::Invalid(d)) => {
             eprintln!("{d}");
@@ -46,6 +71,12 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
+    if let Some(p) = &a.policy {
+        kubesim::experiment::Policy::parse(p)
+            .and_then(|pol| pol.apply(&mut sc))
+            .map_err(anyhow::Error::msg)
+            .context("--policy")?;
+    }
     if !a.quiet {
         for w in &sc.warnings.0 {
             eprintln!("{w}");
@@ -73,14 +104,29 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
-    let (_, summary) =
-        run_to_dir(sc, &spec, &dir).with_context(|| format!("running {}", a.file.display()))?;
-    if !a.quiet {
+    let pb = super::progress::spinner(a.quiet || a.json, &format!("simulating {}", sc.name));
+    let ran = run_to_dir(sc, &spec, &dir);
+    pb.finish_and_clear();
+    let (_, summary) = ran.with_context(|| format!("running {}", a.file.display()))?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else if !a.quiet {
         println!("{summary}");
         if check_determinism {
             println!("  determinism check      passed (two runs, identical event logs)");
         }
         println!("  results                {}", dir.display());
+    }
+    if a.plot {
+        let plots = kubesim::plot::run::draw(&dir)
+            .with_context(|| format!("drawing the plots of {}", dir.display()))?;
+        if !a.quiet && !a.json {
+            println!(
+                "  plots                  {} file(s) in {}",
+                plots.len(),
+                dir.join("plots").display()
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@
 //! Invariant: output is a pure function of the run result: integers only,
 //! fixed column order, no wall-clock time.
 
+pub mod metrics;
 pub mod summary;
 
 use std::fs::{self, File};

@@ -99,6 +99,18 @@ pub struct Summary {
     /// (node-hours × price, thousandths); omitted without node groups.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub node_groups: Vec<NodeGroupCost>,
+    /// Victims deleted by preemption.
+    pub preemptions: u64,
+    /// Scheduling-queue length over the samples.
+    pub queue_length: super::metrics::QueueLength,
+    /// Utilization by requests.
+    pub utilization: super::metrics::Utilization,
+    /// Resource stranding (fragmentation).
+    pub stranding: super::metrics::Stranding,
+    /// Creation to completion of pods that succeeded.
+    pub job_completion: Percentiles,
+    /// Σ node lifetimes in the cluster, seconds (node-hours × 3600).
+    pub node_seconds: u64,
 }
 
 /// One node group's cost in the summary.
@@ -185,6 +197,12 @@ impl Summary {
             },
             admission_rejections: r.counters.admission_rejections,
             node_groups: node_group_costs(&r.node_groups),
+            preemptions: r.counters.preemptions,
+            queue_length: super::metrics::queue_length(r),
+            utilization: super::metrics::utilization(r),
+            stranding: super::metrics::stranding(r),
+            job_completion: Percentiles::of(super::metrics::job_completion_times(r)),
+            node_seconds: super::metrics::node_seconds(r),
         }
     }
 }
@@ -207,6 +225,11 @@ fn node_group_costs(rows: &[crate::cluster::NodeGroupRow]) -> Vec<NodeGroupCost>
 
 fn d(us: u64) -> String {
     Duration::from_micros(us).to_string()
+}
+
+/// Parts per million as a percentage with one decimal (integer rounding down).
+fn pct(ppm: u64) -> String {
+    format!("{}.{}%", ppm / 10_000, ppm % 10_000 / 1000)
 }
 
 /// The table printed after a run.
@@ -266,6 +289,34 @@ impl fmt::Display for Summary {
             (
                 "restarts / evictions",
                 format!("{} / {}", self.restarts, self.evictions),
+            ),
+            (
+                "preemptions",
+                format!(
+                    "{}  (queue length mean {}.{:03}, max {})",
+                    self.preemptions,
+                    self.queue_length.mean_milli / 1000,
+                    self.queue_length.mean_milli % 1000,
+                    self.queue_length.max
+                ),
+            ),
+            (
+                "utilization (requests)",
+                format!(
+                    "CPU {}  memory {}  (stranded: CPU {}, memory {})",
+                    pct(self.utilization.cpu_requested_ppm),
+                    pct(self.utilization.memory_requested_ppm),
+                    pct(self.stranding.cpu_ppm),
+                    pct(self.stranding.memory_ppm)
+                ),
+            ),
+            (
+                "node-hours",
+                format!(
+                    "{}.{:02}",
+                    self.node_seconds / 3600,
+                    self.node_seconds % 3600 * 100 / 3600
+                ),
             ),
             (
                 "events",

@@ -200,6 +200,17 @@ fn unused_field_message(path: &str) -> String {
 }
 
 pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario, Diagnostics> {
+    load_with(src, file, opts, &[])
+}
+
+/// [`load`] with `--set` overrides applied to the parsed documents first
+/// (see `set.rs`); an unknown field an override introduces is an error.
+pub(super) fn load_with(
+    src: &str,
+    file: &Path,
+    opts: LoadOptions,
+    sets: &[super::set::SetOverride],
+) -> Result<Scenario, Diagnostics> {
     let mut sink = Sink {
         file: file.to_path_buf(),
         diags: Vec::new(),
@@ -233,6 +244,12 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
                 object: String::new(),
                 message: format!("YAML syntax error: {msg}"),
             }),
+        }
+    }
+    if !sets.is_empty() && !sink.diags.iter().any(|d| d.severity == Severity::Error) {
+        let d = super::set::apply_all(&mut trees, sets, file);
+        if !d.is_empty() {
+            return Err(Diagnostics(d));
         }
     }
 
@@ -442,6 +459,19 @@ pub(super) fn load(src: &str, file: &Path, opts: LoadOptions) -> Result<Scenario
     );
 
     let mut diags = Diagnostics(sink.diags);
+    for d in diags.0.iter_mut() {
+        if let Some(s) = sets.iter().find(|s| s.covers(&d.path)) {
+            if d.severity == Severity::Warning {
+                d.severity = Severity::Error;
+                d.message = format!(
+                    "override {:?}: kubesim has no such field (check the path)",
+                    s.text
+                );
+            } else if !d.message.starts_with("override ") {
+                d.message = format!("override {:?}: {}", s.text, d.message);
+            }
+        }
+    }
     diags.sort();
     if diags.has_errors() {
         return Err(diags);

@@ -13,6 +13,7 @@ mod hpa;
 pub mod manifest;
 mod schedconfig;
 mod workloads;
+pub mod set;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
@@ -346,4 +347,18 @@ pub fn load_file(path: &Path, opts: LoadOptions) -> Result<Scenario, LoadError> 
 /// default scenario name.
 pub fn load_str(src: &str, path: &Path, opts: LoadOptions) -> Result<Scenario, LoadError> {
     convert::load(src, path, opts).map_err(LoadError::Invalid)
+}
+
+/// Reads and validates a scenario file with `--set` overrides applied
+/// (`set.rs`); errors name the override.
+pub fn load_file_with(
+    path: &Path,
+    opts: LoadOptions,
+    sets: &[set::SetOverride],
+) -> Result<Scenario, LoadError> {
+    let src = std::fs::read_to_string(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    convert::load_with(&src, path, opts, sets).map_err(LoadError::Invalid)
 }

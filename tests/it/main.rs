@@ -6,6 +6,7 @@ mod autoscaling;
 mod cli;
 mod controllers;
 mod determinism;
+mod experiments;
 mod golden;
 mod gpu;
 mod invariants;
