@@ -8,3 +8,4 @@ pub mod output;
 pub mod runner;
 pub mod scenario;
 pub mod scheduler;
+pub mod trace;
