@@ -3,6 +3,7 @@
 
 mod explain;
 mod run;
+mod trace;
 mod validate;
 
 use std::process::ExitCode;
@@ -28,6 +29,8 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Explain a pod's scheduling attempt: each node's verdict and scores.
     Explain(explain::ExplainArgs),
+    /// Import traces (docs/traces.md).
+    Trace(trace::TraceArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -36,6 +39,7 @@ pub fn main() -> ExitCode {
         Command::Run(a) => run::run(a),
         Command::Validate(a) => validate::validate(a),
         Command::Explain(a) => explain::explain(a),
+        Command::Trace(a) => trace::trace(a),
     };
     match r {
         Ok(code) => code,

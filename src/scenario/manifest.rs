@@ -345,6 +345,32 @@ pub struct ScenarioSpecM {
     pub scheduler: SchedulerM,
     #[serde(default)]
     pub timeline: Vec<TimelineEntryM>,
+    #[serde(default)]
+    pub traces: Vec<TraceRefM>,
+}
+
+/// A trace replayed by the scenario (`spec.traces[]`, docs/traces.md).
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceRefM {
+    pub format: Option<String>,
+    pub path: Option<String>,
+    #[serde(default)]
+    pub paths: Vec<String>,
+    pub load_factor: Option<Scalar>,
+    pub time_compression: Option<Scalar>,
+    pub sample: Option<TraceSampleM>,
+    /// A Philly-style runtime file: durations for pods without one.
+    pub durations: Option<String>,
+    pub with_times: Option<bool>,
+    pub skip_bad_rows: Option<bool>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceSampleM {
+    pub fraction: Option<Scalar>,
+    pub seed: Option<u64>,
 }
 
 /// Defaults of the simulation-only pod behaviour (overridden per pod by

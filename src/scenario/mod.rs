@@ -10,6 +10,7 @@ mod convert;
 pub mod diag;
 pub mod manifest;
 mod schedconfig;
+mod traces;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
