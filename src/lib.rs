@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod engine;
+pub mod fgd;
 pub mod model;
 pub mod output;
 pub mod runner;

@@ -2,6 +2,7 @@
 //! where `anyhow` meets the user.
 
 mod explain;
+mod fgd;
 mod run;
 mod trace;
 mod validate;
@@ -31,6 +32,8 @@ enum Command {
     Explain(explain::ExplainArgs),
     /// Import traces (docs/traces.md).
     Trace(trace::TraceArgs),
+    /// Reproduce the FGD study on an openb workload (docs/fgd.md).
+    Fgd(fgd::FgdArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -40,6 +43,7 @@ pub fn main() -> ExitCode {
         Command::Validate(a) => validate::validate(a),
         Command::Explain(a) => explain::explain(a),
         Command::Trace(a) => trace::trace(a),
+        Command::Fgd(a) => fgd::fgd(a),
     };
     match r {
         Ok(code) => code,
