@@ -280,6 +280,10 @@ pub(crate) fn read_csv(
         field: e.field,
         message: e.message,
     };
+    // The csv crate places a record that follows a `\r\n` terminator at
+    // the `\n`, one line early: count those lines ourselves.
+    let crlf = openb::first_line(path)?.ends_with("\r\n");
+    let mut first_record = true;
     let mut rec = csv::StringRecord::new();
     loop {
         let line_hint = rdr.position().line();
@@ -308,7 +312,11 @@ pub(crate) fn read_csv(
                 continue;
             }
         }
-        let line = rec.position().map_or(line_hint, |p| p.line());
+        let mut line = rec.position().map_or(line_hint, |p| p.line());
+        if crlf && !first_record {
+            line += 1;
+        }
+        first_record = false;
         if !have_header {
             cols = rec.iter().map(|s| s.trim().to_string()).collect();
             if let Header::Required(req) = header {

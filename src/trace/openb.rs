@@ -194,5 +194,9 @@ mod tests {
         assert_eq!(t.nodes.len(), 1);
         assert_eq!((t.stats.rows, t.stats.skipped), (3, 2));
         assert!(t.stats.errors[1].to_string().contains(":4: expected 5 fields, found 3"));
+        // The same with CRLF line ends (the v2017 files have them).
+        let f = tmp("sn,cpu_milli,memory_mib,gpu,model\r\nn0,64000,1024,2,P100\r\nn1,lots,1024,2,P100\r\n");
+        let e = import(f.path(), &ImportOptions::default()).unwrap_err().to_string();
+        assert!(e.contains(":3: column cpu_milli: expected an integer"), "{e}");
     }
 }

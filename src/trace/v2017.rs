@@ -12,7 +12,8 @@
 //!   for tasks and machines alike.
 //! - Arrival = `max(task_create_time, 0)` (a time ≤ 0 is before the
 //!   trace); run time = `task_end_time − arrival` when the task ended
-//!   (`task_end_time > 0`), otherwise it runs to the end.
+//!   (`task_end_time > 0`; 0 if the end precedes the create time, as for
+//!   one task of the trace), otherwise it runs to the end.
 //! - `server_event` `add` rows give nodes `v2017-m<machine_id>` with
 //!   `number_of_cpus` cores; other event types are counted as ignored.
 //!
@@ -122,11 +123,10 @@ fn task(r: &super::Row) -> Result<TracePod, FieldErr> {
     }
     let arrival = create.max(0);
     p.arrival = secs(arrival, "task_create_time")?;
+    // The trace has an end one second before its create time (task
+    // 55241): such a task runs for zero time.
     if end > 0 {
-        if end < arrival {
-            return Err(FieldErr::at("task_end_time", "earlier than task_create_time"));
-        }
-        p.duration = Some(secs(end - arrival, "task_end_time")?);
+        p.duration = Some(secs((end - arrival).max(0), "task_end_time")?);
     }
     Ok(p)
 }

@@ -8,6 +8,7 @@ mod gpu;
 mod invariants;
 mod scenarios;
 mod scheduler;
+mod traces;
 mod validation;
 
 use std::path::{Path, PathBuf};
