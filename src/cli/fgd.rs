@@ -49,7 +49,11 @@ fn parse_seeds(s: &str) -> anyhow::Result<Vec<u64>> {
         return Ok((a..=b).collect());
     }
     s.split(',')
-        .map(|x| x.trim().parse::<u64>().with_context(|| format!("--seeds: {x:?}")))
+        .map(|x| {
+            x.trim()
+                .parse::<u64>()
+                .with_context(|| format!("--seeds: {x:?}"))
+        })
         .collect()
 }
 
@@ -76,7 +80,12 @@ pub fn fgd(a: FgdArgs) -> anyhow::Result<ExitCode> {
     let n = trace::import(Format::AlibabaGpuV2023, std::slice::from_ref(&nodes), &opts)
         .with_context(|| format!("node list {}", nodes.display()))?;
     let p = trace::import(Format::AlibabaGpuV2023, std::slice::from_ref(&pods), &opts)
-        .with_context(|| format!("pod list {} (is --traces or KUBESIM_TRACES right?)", pods.display()))?;
+        .with_context(|| {
+            format!(
+                "pod list {} (is --traces or KUBESIM_TRACES right?)",
+                pods.display()
+            )
+        })?;
     let w = Workload {
         nodes: n.nodes,
         pods: p.pods,
@@ -96,8 +105,12 @@ pub fn fgd(a: FgdArgs) -> anyhow::Result<ExitCode> {
     let tune = trace::parse_scaled(&a.tune, 1_000_000)
         .ok()
         .filter(|t| (0..=10_000_000).contains(t))
-        .ok_or_else(|| anyhow::anyhow!("--tune: expected a number between 0 and 10, found {:?}", a.tune))?
-        as u64;
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--tune: expected a number between 0 and 10, found {:?}",
+                a.tune
+            )
+        })? as u64;
     let stem = pods
         .file_stem()
         .map(|s| s.to_string_lossy().replace("openb_pod_list_", ""))
@@ -158,7 +171,10 @@ pub fn fgd(a: FgdArgs) -> anyhow::Result<ExitCode> {
     report::write(&out, &groups)?;
     eprintln!("results in {}", out.display());
     // A short table at arrived = 100% (the paper's bar figures).
-    println!("{:<15} {:>22} {:>22}", "policy", "unalloc% @100 (mean±sd)", "frag ratio% @100");
+    println!(
+        "{:<15} {:>22} {:>22}",
+        "policy", "unalloc% @100 (mean±sd)", "frag ratio% @100"
+    );
     for g in &groups {
         let lv: Vec<report::Levels> = g.runs.iter().map(|r| report::levels(r)).collect();
         let u: Vec<f64> = lv.iter().filter_map(|l| l.unalloc[100]).collect();

@@ -67,9 +67,14 @@ pub struct ImportArgs {
 
 fn ppm(v: &Option<String>, what: &str, max: u64) -> anyhow::Result<u64> {
     let Some(s) = v else { return Ok(PPM) };
-    let x = trace::parse_scaled(s, i128::from(PPM)).map_err(anyhow::Error::msg).context(what.to_string())?;
+    let x = trace::parse_scaled(s, i128::from(PPM))
+        .map_err(anyhow::Error::msg)
+        .context(what.to_string())?;
     if x <= 0 || x as u64 > max {
-        anyhow::bail!("{what}: must be greater than 0 and at most {}, found {s:?}", max / PPM);
+        anyhow::bail!(
+            "{what}: must be greater than 0 and at most {}, found {s:?}",
+            max / PPM
+        );
     }
     Ok(x as u64)
 }

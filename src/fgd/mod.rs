@@ -569,7 +569,11 @@ mod tests {
         let mut w = small();
         w.pods = (0..40)
             .map(|i| {
-                let mut p = pod(&format!("p{i:02}"), [1, 1, 2, 1][i % 4], [500, 1000, 1000, 250][i % 4]);
+                let mut p = pod(
+                    &format!("p{i:02}"),
+                    [1, 1, 2, 1][i % 4],
+                    [500, 1000, 1000, 250][i % 4],
+                );
                 p.requests.cpu_m = [1000, 4000, 8000][i % 3];
                 if i % 7 == 0 {
                     p.gpu = None;

@@ -56,7 +56,10 @@ pub fn levels(r: &RunOutput) -> Levels {
     for l in 0..=MAX_LEVEL as i64 {
         let mut sel: Vec<&(i64, f64, f64, Option<f64>)> = ev.iter().filter(|e| e.0 == l).collect();
         if sel.is_empty() {
-            sel = ev.iter().filter(|e| (l - 1..=l + 1).contains(&e.0)).collect();
+            sel = ev
+                .iter()
+                .filter(|e| (l - 1..=l + 1).contains(&e.0))
+                .collect();
         }
         if sel.is_empty() {
             continue;
@@ -135,12 +138,20 @@ fn agg(levels: &[Levels], l: usize, m: fn(&Levels) -> &Vec<Option<f64>>) -> Opti
 pub fn write(dir: &Path, groups: &[PolicyRuns]) -> Result<(), OutputError> {
     let io = |path: &Path| {
         let p = path.to_path_buf();
-        move |source| OutputError::Io { path: p.clone(), source }
+        move |source| OutputError::Io {
+            path: p.clone(),
+            source,
+        }
     };
     std::fs::create_dir_all(dir).map_err(io(dir))?;
     let per: Vec<(Policy, Vec<(u64, Levels)>)> = groups
         .iter()
-        .map(|g| (g.policy, g.runs.iter().map(|r| (r.seed, levels(r))).collect()))
+        .map(|g| {
+            (
+                g.policy,
+                g.runs.iter().map(|r| (r.seed, levels(r))).collect(),
+            )
+        })
         .collect();
 
     let mut s = String::from("policy,arrived_pct,seeds,unalloc_mean,unalloc_sd,unalloc_median,unalloc_p25,unalloc_p75,frag_amount_mean,frag_amount_sd,frag_amount_median,frag_amount_p25,frag_amount_p75,frag_ratio_mean,frag_ratio_sd,frag_ratio_median,frag_ratio_p25,frag_ratio_p75\n");
@@ -208,7 +219,13 @@ pub fn write(dir: &Path, groups: &[PolicyRuns]) -> Result<(), OutputError> {
     write_atomic(&dir.join("runs.csv"), |w| w.write_all(s.as_bytes()))?;
 
     let names: Vec<&str> = groups.iter().map(|g| g.policy.name()).collect();
-    let plot = |title: &str, ylabel: &str, xr: &str, col_med: usize, col_lo: usize, col_hi: usize, out: &str| {
+    let plot = |title: &str,
+                ylabel: &str,
+                xr: &str,
+                col_med: usize,
+                col_lo: usize,
+                col_hi: usize,
+                out: &str| {
         let mut g = format!(
             "# gnuplot script: gnuplot {out}.gp (reads levels.csv; writes {out}.svg)\n\
              set datafile separator ','\nset terminal svg size 800,500\nset output '{out}.svg'\n\
@@ -229,12 +246,38 @@ pub fn write(dir: &Path, groups: &[PolicyRuns]) -> Result<(), OutputError> {
     };
     // levels.csv columns: 1 policy, 2 level, 3 seeds, 4-8 unalloc
     // (mean, sd, median, p25, p75), 9-13 frag amount, 14-18 frag ratio.
-    let fig9a = plot("Unallocated GPUs (median, 25-75% band)", "Unallocated GPU (%)", "75:120", 6, 7, 8, "fig9a");
+    let fig9a = plot(
+        "Unallocated GPUs (median, 25-75% band)",
+        "Unallocated GPU (%)",
+        "75:120",
+        6,
+        7,
+        8,
+        "fig9a",
+    );
     write_atomic(&dir.join("fig9a.gp"), |w| w.write_all(fig9a.as_bytes()))?;
-    let fig7 = plot("GPU fragmentation ratio (median, 25-75% band)", "Fragmentation ratio (%)", "0:130", 16, 17, 18, "fig7");
+    let fig7 = plot(
+        "GPU fragmentation ratio (median, 25-75% band)",
+        "Fragmentation ratio (%)",
+        "0:130",
+        16,
+        17,
+        18,
+        "fig7",
+    );
     write_atomic(&dir.join("fig7.gp"), |w| w.write_all(fig7.as_bytes()))?;
-    let fig7b = plot("GPU fragmentation amount (median, 25-75% band)", "Fragmented GPUs (% of capacity)", "0:130", 11, 12, 13, "fig7-amount");
-    write_atomic(&dir.join("fig7-amount.gp"), |w| w.write_all(fig7b.as_bytes()))?;
+    let fig7b = plot(
+        "GPU fragmentation amount (median, 25-75% band)",
+        "Fragmented GPUs (% of capacity)",
+        "0:130",
+        11,
+        12,
+        13,
+        "fig7-amount",
+    );
+    write_atomic(&dir.join("fig7-amount.gp"), |w| {
+        w.write_all(fig7b.as_bytes())
+    })?;
     Ok(())
 }
 

@@ -15,11 +15,11 @@ pub mod yaml;
 
 use std::path::{Path, PathBuf};
 
+pub use convert::is_dns_subdomain;
 pub use convert::{
     add_default_toleration_seconds, default_node_labels, ANN_EXIT_CODE, ANN_RUN, ANN_SHUTDOWN,
     ANN_STARTUP, BUILTIN_NAMESPACES,
 };
-pub use convert::is_dns_subdomain;
 pub use diag::{Diagnostic, Diagnostics, Severity};
 
 use crate::engine::{Duration, SimTime};

@@ -66,7 +66,10 @@ pub(super) fn expand_into(
         let mut paths: Vec<PathBuf> = r.path.iter().map(|s| base.join(s)).collect();
         paths.extend(r.paths.iter().map(|s| base.join(s)));
         if paths.is_empty() {
-            doc.err(&format!("{p}.path"), "required: the trace file (path or paths)");
+            doc.err(
+                &format!("{p}.path"),
+                "required: the trace file (path or paths)",
+            );
             continue;
         }
         let mut opts = ReplayOptions::default();
@@ -125,7 +128,11 @@ pub(super) fn expand_into(
                     "skipped {} malformed row(s) of {}; first: {}",
                     t.stats.skipped,
                     t.stats.rows,
-                    t.stats.errors.first().map(|e| e.to_string()).unwrap_or_default()
+                    t.stats
+                        .errors
+                        .first()
+                        .map(|e| e.to_string())
+                        .unwrap_or_default()
                 ),
             );
         }

@@ -67,12 +67,21 @@ fn instance(r: &super::Row) -> Result<TracePod, FieldErr> {
     let sn = r.get("instance_sn")?;
     let name = sn.replace('_', "-").to_ascii_lowercase();
     if name.is_empty() || !crate::scenario::is_dns_subdomain(&name) {
-        return Err(FieldErr::at("instance_sn", format!("not usable as a pod name: {sn:?}")));
+        return Err(FieldErr::at(
+            "instance_sn",
+            format!("not usable as a pod name: {sn:?}"),
+        ));
     }
     let role = r.get("role")?;
     let app = r.get("app_name")?;
-    let mut req = Resources::new(nonneg(r, "cpu_request", 1000)?, nonneg(r, "memory_request", GIB as i128)?);
-    let mut lim = Resources::new(nonneg(r, "cpu_limit", 1000)?, nonneg(r, "memory_limit", GIB as i128)?);
+    let mut req = Resources::new(
+        nonneg(r, "cpu_request", 1000)?,
+        nonneg(r, "memory_request", GIB as i128)?,
+    );
+    let mut lim = Resources::new(
+        nonneg(r, "cpu_limit", 1000)?,
+        nonneg(r, "memory_limit", GIB as i128)?,
+    );
     if lim.cpu_m < req.cpu_m || lim.memory < req.memory {
         return Err(FieldErr::row("a limit is below its request"));
     }
@@ -83,7 +92,10 @@ fn instance(r: &super::Row) -> Result<TracePod, FieldErr> {
     }
     let rdma = nonneg(r, "rdma_request", 1)?;
     if nonneg(r, "rdma_limit", 1)? != rdma {
-        return Err(FieldErr::at("rdma_limit", "must equal rdma_request (an extended resource)"));
+        return Err(FieldErr::at(
+            "rdma_limit",
+            "must equal rdma_request (an extended resource)",
+        ));
     }
     if rdma > 0 {
         req.set(RDMA, rdma);
@@ -110,17 +122,25 @@ fn instance(r: &super::Row) -> Result<TracePod, FieldErr> {
     }
     for (k, v) in &p.labels {
         if crate::model::labels::validate_label_value(v).is_err() {
-            return Err(FieldErr::row(format!("label {k}={v:?} is not a valid label value")));
+            return Err(FieldErr::row(format!(
+                "label {k}={v:?} is not a valid label value"
+            )));
         }
     }
     let max = r.int("max_instance_per_node")?;
-    p.annotations.insert(ANN_MAX_PER_NODE.into(), max.to_string());
+    p.annotations
+        .insert(ANN_MAX_PER_NODE.into(), max.to_string());
     let created = r.scaled_opt("creation_time", super::SECOND)?.unwrap_or(0);
     p.arrival = secs(created, "creation_time")?;
-    let start = r.scaled_opt("scheduled_time", super::SECOND)?.unwrap_or(created);
+    let start = r
+        .scaled_opt("scheduled_time", super::SECOND)?
+        .unwrap_or(created);
     if let Some(del) = r.scaled_opt("deletion_time", super::SECOND)? {
         if del < start {
-            return Err(FieldErr::at("deletion_time", "earlier than the creation or scheduled time"));
+            return Err(FieldErr::at(
+                "deletion_time",
+                "earlier than the creation or scheduled time",
+            ));
         }
         p.duration = Some(secs(del - start, "deletion_time")?);
     }

@@ -84,7 +84,10 @@ fn quantity(r: &super::Row, c: &str, cpu: bool) -> Result<Option<i64>, FieldErr>
     let q = Quantity::parse(v).map_err(|e| FieldErr::at(c, e.to_string()))?;
     let x = if cpu { q.milli_value() } else { q.value() };
     if x < 0 || q.milli_value() < 0 {
-        return Err(FieldErr::at(c, format!("must not be negative, found {v:?}")));
+        return Err(FieldErr::at(
+            c,
+            format!("must not be negative, found {v:?}"),
+        ));
     }
     Ok(Some(x))
 }
@@ -95,7 +98,10 @@ fn row(r: &super::Row, n: u64) -> Result<TracePod, FieldErr> {
         Some(s) => s.to_string(),
     };
     if !crate::scenario::is_dns_subdomain(&name) {
-        return Err(FieldErr::at("name", format!("{name:?} is not a valid pod name (RFC 1123 subdomain)")));
+        return Err(FieldErr::at(
+            "name",
+            format!("{name:?} is not a valid pod name (RFC 1123 subdomain)"),
+        ));
     }
     let mut req = Resources::default();
     let mut lim = Resources::default();
@@ -106,10 +112,16 @@ fn row(r: &super::Row, n: u64) -> Result<TracePod, FieldErr> {
     lim.cpu_m = cpu_l.unwrap_or(0);
     lim.memory = mem_l.unwrap_or(0);
     if cpu_l.is_some_and(|l| l < req.cpu_m) {
-        return Err(FieldErr::at("cpu_request", "must be less than or equal to cpu_limit"));
+        return Err(FieldErr::at(
+            "cpu_request",
+            "must be less than or equal to cpu_limit",
+        ));
     }
     if mem_l.is_some_and(|l| l < req.memory) {
-        return Err(FieldErr::at("memory_request", "must be less than or equal to memory_limit"));
+        return Err(FieldErr::at(
+            "memory_request",
+            "must be less than or equal to memory_limit",
+        ));
     }
     let mut p = TracePod::new(name, req);
     p.limits = lim;
@@ -137,13 +149,16 @@ fn row(r: &super::Row, n: u64) -> Result<TracePod, FieldErr> {
     } else if r.opt("gpu_milli").is_some_and(|s| !s.is_empty())
         || r.opt("gpu_model").is_some_and(|s| !s.is_empty())
     {
-        return Err(FieldErr::at("gpu_count", "required with gpu_milli or gpu_model"));
+        return Err(FieldErr::at(
+            "gpu_count",
+            "required with gpu_milli or gpu_model",
+        ));
     }
     if let Some(ls) = r.opt("labels").filter(|s| !s.is_empty()) {
         for kv in ls.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            let (k, v) = kv
-                .split_once('=')
-                .ok_or_else(|| FieldErr::at("labels", format!("expected key=value, found {kv:?}")))?;
+            let (k, v) = kv.split_once('=').ok_or_else(|| {
+                FieldErr::at("labels", format!("expected key=value, found {kv:?}"))
+            })?;
             let (k, v) = (k.trim(), v.trim());
             crate::model::labels::validate_label_key(k)
                 .map_err(|e| FieldErr::at("labels", format!("{k:?}: {e}")))?;
@@ -157,10 +172,20 @@ fn row(r: &super::Row, n: u64) -> Result<TracePod, FieldErr> {
             .parse::<i32>()
             .ok()
             .filter(|v| *v <= 1_000_000_000)
-            .ok_or_else(|| FieldErr::at("priority", format!("expected an integer up to 1000000000, found {pr:?}")))?;
+            .ok_or_else(|| {
+                FieldErr::at(
+                    "priority",
+                    format!("expected an integer up to 1000000000, found {pr:?}"),
+                )
+            })?;
     }
-    if r.opt("namespace").is_some_and(|s| !s.is_empty() && s != "default") {
-        return Err(FieldErr::at("namespace", "only the default namespace is supported"));
+    if r.opt("namespace")
+        .is_some_and(|s| !s.is_empty() && s != "default")
+    {
+        return Err(FieldErr::at(
+            "namespace",
+            "only the default namespace is supported",
+        ));
     }
     Ok(p)
 }

@@ -150,7 +150,11 @@ impl Trace {
 /// Imports the files of a trace. Which file is what is told by its
 /// columns or name (see each format's module); files may be given in any
 /// order.
-pub fn import(format: Format, paths: &[PathBuf], opts: &ImportOptions) -> Result<Trace, TraceError> {
+pub fn import(
+    format: Format,
+    paths: &[PathBuf],
+    opts: &ImportOptions,
+) -> Result<Trace, TraceError> {
     if paths.is_empty() {
         return Err(TraceError::Invalid("no input file given".into()));
     }
@@ -168,7 +172,10 @@ pub fn import(format: Format, paths: &[PathBuf], opts: &ImportOptions) -> Result
     let mut names = std::collections::BTreeSet::new();
     for n in &t.nodes {
         if !names.insert(n.name.as_str()) {
-            return Err(TraceError::Invalid(format!("node {} appears twice", n.name)));
+            return Err(TraceError::Invalid(format!(
+                "node {} appears twice",
+                n.name
+            )));
         }
     }
     let mut names = std::collections::BTreeSet::new();
@@ -375,10 +382,7 @@ pub fn parse_scaled(s: &str, scale: i128) -> Result<i64, String> {
         _ => (false, t),
     };
     let (mant, exp) = match t.find(['e', 'E']) {
-        Some(i) => (
-            &t[..i],
-            t[i + 1..].parse::<i32>().map_err(|_| bad())?,
-        ),
+        Some(i) => (&t[..i], t[i + 1..].parse::<i32>().map_err(|_| bad())?),
         None => (t, 0),
     };
     let (ip, fp) = match mant.split_once('.') {
@@ -438,7 +442,15 @@ mod tests {
         assert_eq!(parse_scaled("1e-3", 1_000_000), Ok(1000));
         assert_eq!(parse_scaled(".5", 10), Ok(5));
         assert_eq!(parse_scaled("120.0", GIB as i128), Ok(120 * GIB));
-        for bad in ["", "x", "1.2.3", "1e", "--1", "1e999", "99999999999999999999999"] {
+        for bad in [
+            "",
+            "x",
+            "1.2.3",
+            "1e",
+            "--1",
+            "1e999",
+            "99999999999999999999999",
+        ] {
             assert!(parse_scaled(bad, 1_000_000).is_err(), "{bad}");
         }
     }

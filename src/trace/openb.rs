@@ -17,7 +17,9 @@
 
 use std::path::Path;
 
-use super::{read_csv, secs, FieldErr, Header, ImportOptions, Trace, TraceError, TraceNode, TracePod, MIB};
+use super::{
+    read_csv, secs, FieldErr, Header, ImportOptions, Trace, TraceError, TraceNode, TracePod, MIB,
+};
 use crate::model::gpu::{self, GpuRequest, GPU_MILLI};
 use crate::model::Resources;
 
@@ -81,7 +83,10 @@ fn node(r: &super::Row) -> Result<TraceNode, FieldErr> {
     let count = gpu::parse_count(r.get("gpu")?).map_err(|e| FieldErr::at("gpu", e))?;
     let model = r.get("model")?;
     if model.contains('|') {
-        return Err(FieldErr::at("model", format!("one model expected, found {model:?}")));
+        return Err(FieldErr::at(
+            "model",
+            format!("one model expected, found {model:?}"),
+        ));
     }
     let mut capacity = Resources::new(cpu, mem);
     capacity.pods = NODE_MAX_PODS;
@@ -108,7 +113,10 @@ fn pod(r: &super::Row, with_times: bool) -> Result<TracePod, FieldErr> {
     let mut p = TracePod::new(name, Resources::new(cpu, mem));
     if num > 0 {
         if milli == 0 {
-            return Err(FieldErr::at("gpu_milli", "must be 1 or more when num_gpu > 0"));
+            return Err(FieldErr::at(
+                "gpu_milli",
+                "must be 1 or more when num_gpu > 0",
+            ));
         }
         p.gpu = Some(GpuRequest {
             num_gpu: num,
@@ -184,8 +192,13 @@ mod tests {
     #[test]
     fn bad_rows_name_file_line_and_column() {
         let f = tmp("sn,cpu_milli,memory_mib,gpu,model\nn0,64000,1024,2,P100\nn1,lots,1024,2,P100\nn2,1,1\n");
-        let e = import(f.path(), &ImportOptions::default()).unwrap_err().to_string();
-        assert!(e.contains(":3: column cpu_milli: expected an integer"), "{e}");
+        let e = import(f.path(), &ImportOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(":3: column cpu_milli: expected an integer"),
+            "{e}"
+        );
         let opts = ImportOptions {
             skip_bad_rows: true,
             ..Default::default()
@@ -193,10 +206,19 @@ mod tests {
         let t = import(f.path(), &opts).unwrap();
         assert_eq!(t.nodes.len(), 1);
         assert_eq!((t.stats.rows, t.stats.skipped), (3, 2));
-        assert!(t.stats.errors[1].to_string().contains(":4: expected 5 fields, found 3"));
+        assert!(t.stats.errors[1]
+            .to_string()
+            .contains(":4: expected 5 fields, found 3"));
         // The same with CRLF line ends (the v2017 files have them).
-        let f = tmp("sn,cpu_milli,memory_mib,gpu,model\r\nn0,64000,1024,2,P100\r\nn1,lots,1024,2,P100\r\n");
-        let e = import(f.path(), &ImportOptions::default()).unwrap_err().to_string();
-        assert!(e.contains(":3: column cpu_milli: expected an integer"), "{e}");
+        let f = tmp(
+            "sn,cpu_milli,memory_mib,gpu,model\r\nn0,64000,1024,2,P100\r\nn1,lots,1024,2,P100\r\n",
+        );
+        let e = import(f.path(), &ImportOptions::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains(":3: column cpu_milli: expected an integer"),
+            "{e}"
+        );
     }
 }

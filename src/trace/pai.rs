@@ -32,7 +32,10 @@ pub fn import(path: &Path, opts: &ImportOptions) -> Result<Trace, TraceError> {
         }
         let ty = r.get("gpu_type")?;
         if ty.is_empty() || ty.contains('|') {
-            return Err(FieldErr::at("gpu_type", format!("one type expected, found {ty:?}")));
+            return Err(FieldErr::at(
+                "gpu_type",
+                format!("one type expected, found {ty:?}"),
+            ));
         }
         let cpu = r.scaled("cap_cpu", 1000)?;
         let mem = r.scaled("cap_mem", GIB as i128)?;

@@ -102,7 +102,11 @@ pub fn expand(trace: &Trace, opts: &ReplayOptions, defaults: &PodBehavior) -> Ex
                 if opts.sample_fraction_ppm < PPM && sample.below(PPM) >= opts.sample_fraction_ppm {
                     continue;
                 }
-                let name = if c == 0 { base.clone() } else { format!("{base}-x{c}") };
+                let name = if c == 0 {
+                    base.clone()
+                } else {
+                    format!("{base}-x{c}")
+                };
                 let mut d = tp.duration;
                 if d.is_none() {
                     if let Some(dist) = &opts.durations {

@@ -23,7 +23,9 @@
 
 use std::path::Path;
 
-use super::{read_csv, secs, FieldErr, Header, ImportOptions, Trace, TraceError, TraceNode, TracePod, GIB};
+use super::{
+    read_csv, secs, FieldErr, Header, ImportOptions, Trace, TraceError, TraceNode, TracePod, GIB,
+};
 use crate::model::Resources;
 
 /// The bytes of a normalised memory of 1.0 (kubesim's assumption).
@@ -90,8 +92,12 @@ fn task(r: &super::Row) -> Result<TracePod, FieldErr> {
     let job = r.int("job_id")?;
     let id = r.int("task_id")?;
     let n = r.int("number_of_instances")?;
-    let replicas = u32::try_from(n)
-        .map_err(|_| FieldErr::at("number_of_instances", format!("must be 0 or more, found {n}")))?;
+    let replicas = u32::try_from(n).map_err(|_| {
+        FieldErr::at(
+            "number_of_instances",
+            format!("must be 0 or more, found {n}"),
+        )
+    })?;
     let cpu = match r.scaled_opt("number_of_cpus_requested_per_instance_in_the_task", 10)? {
         None => 0,
         Some(v) if v >= 0 => v,

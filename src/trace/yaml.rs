@@ -25,7 +25,10 @@ fn resource_map(r: &Resources, with_pods: bool) -> Value {
         m.insert(MEMORY.into(), json!(r.memory.to_string()));
     }
     if r.ephemeral_storage != 0 {
-        m.insert(EPHEMERAL_STORAGE.into(), json!(r.ephemeral_storage.to_string()));
+        m.insert(
+            EPHEMERAL_STORAGE.into(),
+            json!(r.ephemeral_storage.to_string()),
+        );
     }
     if with_pods {
         m.insert(PODS.into(), json!(r.pods.to_string()));
@@ -91,7 +94,8 @@ pub fn node_manifest(tn: &TraceNode) -> Value {
 
 fn key(k: &str) -> String {
     if !k.is_empty()
-        && k.bytes().all(|b| b.is_ascii_alphanumeric() || b"_./-".contains(&b))
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_./-".contains(&b))
         && !k.starts_with(['-', '.'])
     {
         k.to_string()
@@ -184,6 +188,9 @@ pub fn scenario_yaml(name: &str, seed: u64, trace: &Trace, ex: &Expanded) -> Str
 }
 
 /// The annotations of a pod built from `tp` (re-exported for tests).
-pub fn annotations_of(tp: &TracePod, run: Option<Duration>) -> std::collections::BTreeMap<String, String> {
+pub fn annotations_of(
+    tp: &TracePod,
+    run: Option<Duration>,
+) -> std::collections::BTreeMap<String, String> {
     pod_annotations(tp, run)
 }

@@ -39,29 +39,52 @@ fn imp(format: Format, files: &[PathBuf], with_times: bool) -> Trace {
 }
 
 fn gpus(t: &Trace) -> u64 {
-    t.nodes.iter().map(|n| u64::from(n.gpus.as_ref().map_or(0, |g| g.0))).sum()
+    t.nodes
+        .iter()
+        .map(|n| u64::from(n.gpus.as_ref().map_or(0, |g| g.0)))
+        .sum()
 }
 
 #[test]
 fn openb_node_lists() {
     let Some(d) = traces_dir() else { return };
     let o = d.join("alibaba-gpu-v2023-openb");
-    let t = imp(Format::AlibabaGpuV2023, &[o.join("openb_node_list_gpu_node.csv")], false);
+    let t = imp(
+        Format::AlibabaGpuV2023,
+        &[o.join("openb_node_list_gpu_node.csv")],
+        false,
+    );
     assert_eq!(t.nodes.len(), 1213);
     assert_eq!(gpus(&t), 6212);
-    assert_eq!(t.nodes.iter().map(|n| n.capacity.cpu_m).sum::<i64>(), 107_018_000);
+    assert_eq!(
+        t.nodes.iter().map(|n| n.capacity.cpu_m).sum::<i64>(),
+        107_018_000
+    );
     assert_eq!(
         t.nodes.iter().map(|n| n.capacity.memory).sum::<i64>(),
         503_828_480 * trace::MIB
     );
     let by_model = |m: &str| {
-        let ns: Vec<_> = t.nodes.iter().filter(|n| n.gpus.as_ref().is_some_and(|g| g.1 == m)).collect();
-        (ns.len(), ns.iter().map(|n| n.gpus.as_ref().map_or(0, |g| g.0)).sum::<u32>())
+        let ns: Vec<_> = t
+            .nodes
+            .iter()
+            .filter(|n| n.gpus.as_ref().is_some_and(|g| g.1 == m))
+            .collect();
+        (
+            ns.len(),
+            ns.iter()
+                .map(|n| n.gpus.as_ref().map_or(0, |g| g.0))
+                .sum::<u32>(),
+        )
     };
     assert_eq!(by_model("G2"), (549, 4392));
     assert_eq!(by_model("T4"), (404, 842));
     assert_eq!(by_model("A10"), (2, 2));
-    let all = imp(Format::AlibabaGpuV2023, &[o.join("openb_node_list_all_node.csv")], false);
+    let all = imp(
+        Format::AlibabaGpuV2023,
+        &[o.join("openb_node_list_all_node.csv")],
+        false,
+    );
     assert_eq!(all.nodes.len(), 1523);
     assert_eq!(gpus(&all), 6212);
     assert_eq!(all.nodes.iter().filter(|n| n.gpus.is_none()).count(), 310);
@@ -71,13 +94,34 @@ fn openb_node_lists() {
 fn openb_pod_lists() {
     let Some(d) = traces_dir() else { return };
     let o = d.join("alibaba-gpu-v2023-openb");
-    let t = imp(Format::AlibabaGpuV2023, &[o.join("openb_pod_list_default.csv")], true);
+    let t = imp(
+        Format::AlibabaGpuV2023,
+        &[o.join("openb_pod_list_default.csv")],
+        true,
+    );
     assert_eq!(t.pods.len(), 8152);
-    let count = |k: u32| t.pods.iter().filter(|p| p.gpu.as_ref().map_or(0, |g| g.num_gpu) == k).count();
-    assert_eq!([count(0), count(1), count(2), count(4), count(8)], [1088, 6989, 16, 15, 44]);
-    let sharing = t.pods.iter().filter(|p| p.gpu.as_ref().is_some_and(|g| g.is_sharing())).count();
+    let count = |k: u32| {
+        t.pods
+            .iter()
+            .filter(|p| p.gpu.as_ref().map_or(0, |g| g.num_gpu) == k)
+            .count()
+    };
+    assert_eq!(
+        [count(0), count(1), count(2), count(4), count(8)],
+        [1088, 6989, 16, 15, 44]
+    );
+    let sharing = t
+        .pods
+        .iter()
+        .filter(|p| p.gpu.as_ref().is_some_and(|g| g.is_sharing()))
+        .count();
     assert_eq!(sharing, 3078);
-    let total: i64 = t.pods.iter().filter_map(|p| p.gpu.as_ref()).map(|g| g.total_milli()).sum();
+    let total: i64 = t
+        .pods
+        .iter()
+        .filter_map(|p| p.gpu.as_ref())
+        .map(|g| g.total_milli())
+        .sum();
     assert_eq!(total, 6_086_800);
     // 897 pods were never scheduled; the others have run times.
     assert!(t.pods.iter().filter(|p| p.duration.is_some()).count() > 7000);
@@ -88,21 +132,55 @@ fn openb_pod_lists() {
         exit_code: 0,
         shutdown: Duration::ZERO,
     };
-    let pods: Vec<_> = t.pods.iter().map(|p| replay::pod(p, p.name.clone(), None, &beh)).collect();
+    let pods: Vec<_> = t
+        .pods
+        .iter()
+        .map(|p| replay::pod(p, p.name.clone(), None, &beh))
+        .collect();
     assert_eq!(gpu::shape_counts(&pods).len(), 91);
     assert_eq!(gpu::typical_pods(&pods).pods.len(), 35);
     // gpuspec files set models; multigpu files have five columns.
-    let s = imp(Format::AlibabaGpuV2023, &[o.join("openb_pod_list_gpuspec10.csv")], false);
-    assert_eq!(s.pods.iter().filter(|p| p.gpu.as_ref().is_some_and(|g| !g.models.is_empty())).count(), 732);
-    let m = imp(Format::AlibabaGpuV2023, &[o.join("openb_pod_list_multigpu20.csv")], false);
+    let s = imp(
+        Format::AlibabaGpuV2023,
+        &[o.join("openb_pod_list_gpuspec10.csv")],
+        false,
+    );
+    assert_eq!(
+        s.pods
+            .iter()
+            .filter(|p| p.gpu.as_ref().is_some_and(|g| !g.models.is_empty()))
+            .count(),
+        732
+    );
+    let m = imp(
+        Format::AlibabaGpuV2023,
+        &[o.join("openb_pod_list_multigpu20.csv")],
+        false,
+    );
     assert_eq!(m.pods.len(), 8324);
-    assert_eq!(m.pods.iter().filter(|p| p.gpu.as_ref().is_some_and(|g| g.num_gpu > 1)).count(), 247);
+    assert_eq!(
+        m.pods
+            .iter()
+            .filter(|p| p.gpu.as_ref().is_some_and(|g| g.num_gpu > 1))
+            .count(),
+        247
+    );
     // Times asked of a file without them: an error naming file, line and column.
-    let opts = ImportOptions { skip_bad_rows: false, with_times: true };
-    let e = trace::import(Format::AlibabaGpuV2023, &[o.join("openb_pod_list_multigpu20.csv")], &opts)
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("openb_pod_list_multigpu20.csv:2: column creation_time"), "{e}");
+    let opts = ImportOptions {
+        skip_bad_rows: false,
+        with_times: true,
+    };
+    let e = trace::import(
+        Format::AlibabaGpuV2023,
+        &[o.join("openb_pod_list_multigpu20.csv")],
+        &opts,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("openb_pod_list_multigpu20.csv:2: column creation_time"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -114,29 +192,70 @@ fn dlrm_v2017_pai_and_philly() {
         true,
     );
     assert_eq!(t.pods.len(), 23_871);
-    let role = |r: &str| t.pods.iter().filter(|p| p.labels.get("alibaba.com/role").map(String::as_str) == Some(r)).count();
+    let role = |r: &str| {
+        t.pods
+            .iter()
+            .filter(|p| p.labels.get("alibaba.com/role").map(String::as_str) == Some(r))
+            .count()
+    };
     assert_eq!((role("CN"), role("HN")), (16_485, 7_386));
     assert_eq!(t.pods.iter().filter(|p| p.gpu.is_some()).count(), 7_386);
-    assert_eq!(t.pods.iter().filter(|p| p.duration.is_none()).count(), 8_878);
-    assert!(t.pods.iter().all(|p| p.requests.get(trace::dlrm::RDMA) >= 1));
+    assert_eq!(
+        t.pods.iter().filter(|p| p.duration.is_none()).count(),
+        8_878
+    );
+    assert!(t
+        .pods
+        .iter()
+        .all(|p| p.requests.get(trace::dlrm::RDMA) >= 1));
 
     let v = d.join("alibaba-v2017-batch");
-    let t = imp(Format::AlibabaV2017, &[v.join("batch_task.csv"), v.join("server_event.csv")], true);
+    let t = imp(
+        Format::AlibabaV2017,
+        &[v.join("batch_task.csv"), v.join("server_event.csv")],
+        true,
+    );
     assert_eq!(t.pods.len(), 80_553);
-    assert_eq!(t.pods.iter().map(|p| u64::from(p.replicas)).sum::<u64>(), 11_909_321);
-    assert_eq!(t.pods.iter().filter(|p| p.requests.cpu_m == 0).count(), 9_017);
+    assert_eq!(
+        t.pods.iter().map(|p| u64::from(p.replicas)).sum::<u64>(),
+        11_909_321
+    );
+    assert_eq!(
+        t.pods.iter().filter(|p| p.requests.cpu_m == 0).count(),
+        9_017
+    );
     assert_eq!(t.nodes.len(), 1_313);
     assert!(t.nodes.iter().all(|n| n.capacity.cpu_m == 64_000));
     assert_eq!(t.stats.ignored.get("server_event softerror"), Some(&39));
 
     let p = d.join("alibaba-gpu-v2020-pai-samples");
-    let t = imp(Format::AlibabaPaiMachines, &[p.join("pai_machine_spec.csv")], true);
+    let t = imp(
+        Format::AlibabaPaiMachines,
+        &[p.join("pai_machine_spec.csv")],
+        true,
+    );
     assert_eq!(t.nodes.len(), 1_897);
     assert_eq!(gpus(&t), 6_742);
-    let ty = |m: &str| t.nodes.iter().filter(|n| n.labels.get(trace::pai::LABEL_GPU_TYPE).map(String::as_str) == Some(m)).count();
-    assert_eq!([ty("CPU"), ty("MISC"), ty("P100"), ty("T4"), ty("V100"), ty("V100M32")], [83, 280, 798, 497, 104, 135]);
+    let ty = |m: &str| {
+        t.nodes
+            .iter()
+            .filter(|n| n.labels.get(trace::pai::LABEL_GPU_TYPE).map(String::as_str) == Some(m))
+            .count()
+    };
+    assert_eq!(
+        [
+            ty("CPU"),
+            ty("MISC"),
+            ty("P100"),
+            ty("T4"),
+            ty("V100"),
+            ty("V100M32")
+        ],
+        [83, 280, 798, 497, 104, 135]
+    );
 
-    let (dist, stats) = philly::import(&p.join("philly_runtime.csv"), &ImportOptions::default()).unwrap();
+    let (dist, stats) =
+        philly::import(&p.join("philly_runtime.csv"), &ImportOptions::default()).unwrap();
     assert_eq!(stats.rows, 83_154);
     assert_eq!(dist.values.len(), 83_154);
     assert_eq!(dist.percentile(25), Some(Duration::from_secs(131)));
@@ -145,13 +264,18 @@ fn dlrm_v2017_pai_and_philly() {
 }
 
 /// The pods and nodes a loaded scenario holds, in order.
-fn objects(sc: &kubesim::scenario::Scenario) -> (Vec<kubesim::model::Node>, Vec<kubesim::model::Pod>) {
+fn objects(
+    sc: &kubesim::scenario::Scenario,
+) -> (Vec<kubesim::model::Node>, Vec<kubesim::model::Pod>) {
     let mut nodes = vec![];
     let mut pods = vec![];
-    let all = sc.objects.iter().chain(sc.timeline.iter().filter_map(|a| match &a.action {
-        Action::Apply(o) => Some(o),
-        _ => None,
-    }));
+    let all = sc
+        .objects
+        .iter()
+        .chain(sc.timeline.iter().filter_map(|a| match &a.action {
+            Action::Apply(o) => Some(o),
+            _ => None,
+        }));
     for o in all {
         match o {
             Object::Node(n) => nodes.push((**n).clone()),
@@ -179,10 +303,22 @@ fn openb_round_trip_import_load_same_objects() {
         let s = std::fs::read_to_string(o.join(f)).unwrap();
         s.lines().take(n + 1).collect::<Vec<_>>().join("\n") + "\n"
     };
-    let nodes = write(tmp.path(), "nodes.csv", &head("openb_node_list_gpu_node.csv", 40));
-    let pods = write(tmp.path(), "pods.csv", &head("openb_pod_list_gpuspec33.csv", 300));
+    let nodes = write(
+        tmp.path(),
+        "nodes.csv",
+        &head("openb_node_list_gpu_node.csv", 40),
+    );
+    let pods = write(
+        tmp.path(),
+        "pods.csv",
+        &head("openb_pod_list_gpuspec33.csv", 300),
+    );
     let t = imp(Format::AlibabaGpuV2023, &[nodes, pods], true);
-    let ex = replay::expand(&t, &replay::ReplayOptions::default(), &super::load_text("").pod_defaults);
+    let ex = replay::expand(
+        &t,
+        &replay::ReplayOptions::default(),
+        &super::load_text("").pod_defaults,
+    );
     let text = trace::yaml::scenario_yaml("rt", 1, &t, &ex);
     let sc = load_str(&text, Path::new("rt.yaml"), LoadOptions { strict: true })
         .unwrap_or_else(|e| panic!("{e}"));
@@ -194,7 +330,12 @@ fn openb_round_trip_import_load_same_objects() {
     assert_eq!(lp, direct);
     // Arrival times survive too.
     let at: Vec<_> = sc.timeline.iter().map(|a| a.at).collect();
-    let mut want: Vec<_> = ex.pods.iter().map(|(t, _)| *t).filter(|t| t.as_micros() > 0).collect();
+    let mut want: Vec<_> = ex
+        .pods
+        .iter()
+        .map(|(t, _)| *t)
+        .filter(|t| t.as_micros() > 0)
+        .collect();
     want.sort();
     assert_eq!(at, want);
 }
@@ -215,16 +356,31 @@ fn generic_csv_round_trip_and_malformed_rows() {
     assert_eq!(t.pods[0].requests.cpu_m, 500);
     assert_eq!(t.pods[0].limits.memory, 2 << 30);
     assert_eq!(t.pods[1].arrival, Duration::from_millis(1500));
-    assert_eq!(t.pods[2].requests.cpu_m, 250, "a limit alone sets the request");
-    let ex = replay::expand(&t, &replay::ReplayOptions::default(), &super::load_text("").pod_defaults);
+    assert_eq!(
+        t.pods[2].requests.cpu_m, 250,
+        "a limit alone sets the request"
+    );
+    let ex = replay::expand(
+        &t,
+        &replay::ReplayOptions::default(),
+        &super::load_text("").pod_defaults,
+    );
     assert_eq!(ex.priority_classes.len(), 2);
     let text = trace::yaml::scenario_yaml("generic", 3, &t, &ex);
-    let sc = load_str(&text, Path::new("g.yaml"), LoadOptions { strict: true }).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let sc = load_str(&text, Path::new("g.yaml"), LoadOptions { strict: true })
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
     let (_, lp) = objects(&sc);
     let mut direct: Vec<_> = ex.pods.iter().map(|(_, p)| p.clone()).collect();
     direct.sort_by(|a, b| a.meta.name.cmp(&b.meta.name));
     assert_eq!(lp, direct);
-    assert_eq!(lp.iter().find(|p| p.meta.name == "late").unwrap().spec.priority, -5);
+    assert_eq!(
+        lp.iter()
+            .find(|p| p.meta.name == "late")
+            .unwrap()
+            .spec
+            .priority,
+        -5
+    );
 
     // Malformed rows: file and line, or skipped and counted.
     let bad = write(
@@ -232,22 +388,40 @@ fn generic_csv_round_trip_and_malformed_rows() {
         "bad.csv",
         "name,arrival,cpu_request,labels\nok,0,1,\nBad_Name,0,1,\nx,soon,1,\ny,0,1.5.5,\nz,0,1,novalue\nw,0,1\n",
     );
-    let e = trace::import(Format::Generic, std::slice::from_ref(&bad), &ImportOptions::default())
-        .unwrap_err()
-        .to_string();
+    let e = trace::import(
+        Format::Generic,
+        std::slice::from_ref(&bad),
+        &ImportOptions::default(),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("bad.csv:3: column name:"), "{e}");
-    let opts = ImportOptions { skip_bad_rows: true, with_times: true };
+    let opts = ImportOptions {
+        skip_bad_rows: true,
+        with_times: true,
+    };
     let t = trace::import(Format::Generic, std::slice::from_ref(&bad), &opts).unwrap();
     assert_eq!((t.pods.len(), t.stats.rows, t.stats.skipped), (1, 6, 5));
     let msgs: Vec<String> = t.stats.errors.iter().map(|e| e.to_string()).collect();
     assert!(msgs[1].contains("bad.csv:4: column arrival:"), "{msgs:?}");
-    assert!(msgs[2].contains("bad.csv:5: column cpu_request:"), "{msgs:?}");
+    assert!(
+        msgs[2].contains("bad.csv:5: column cpu_request:"),
+        "{msgs:?}"
+    );
     assert!(msgs[3].contains("bad.csv:6: column labels:"), "{msgs:?}");
-    assert!(msgs[4].contains("bad.csv:7: expected 4 fields, found 3"), "{msgs:?}");
+    assert!(
+        msgs[4].contains("bad.csv:7: expected 4 fields, found 3"),
+        "{msgs:?}"
+    );
     // An unknown column is a header error.
     let typo = write(tmp.path(), "typo.csv", "name,cpu_requets\na,1\n");
-    let e = trace::import(Format::Generic, &[typo], &ImportOptions::default()).unwrap_err().to_string();
-    assert!(e.contains("typo.csv:1: column cpu_requets: unknown column"), "{e}");
+    let e = trace::import(Format::Generic, &[typo], &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("typo.csv:1: column cpu_requets: unknown column"),
+        "{e}"
+    );
     // Garbage bytes never panic.
     let junk = tmp.path().join("junk.csv");
     std::fs::write(&junk, b"name,arrival\n\xff\xfe,\"unterminated\n").unwrap();
@@ -278,18 +452,43 @@ fn scenario_replays_a_trace_directly() {
     let c = pods.iter().find(|p| p.meta.name == "c").unwrap();
     assert_eq!(c.behavior.run, Some(Duration::from_secs(10)));
     let r = kubesim::runner::run_in_memory(sc, &super::spec(None)).unwrap();
-    assert!(r.pods.iter().all(|p| p.phase() == kubesim::model::PodPhase::Succeeded), "{:?}", r.pods.iter().map(|p| (p.meta.name.clone(), p.phase())).collect::<Vec<_>>());
+    assert!(
+        r.pods
+            .iter()
+            .all(|p| p.phase() == kubesim::model::PodPhase::Succeeded),
+        "{:?}",
+        r.pods
+            .iter()
+            .map(|p| (p.meta.name.clone(), p.phase()))
+            .collect::<Vec<_>>()
+    );
 
     // Errors point at the entry and name the trace file and line.
-    write(tmp.path(), "broken.csv", "name,arrival\nok,0\nnope,yesterday\n");
+    write(
+        tmp.path(),
+        "broken.csv",
+        "name,arrival\nok,0\nnope,yesterday\n",
+    );
     let bad = sc_text.replace("jobs.csv", "broken.csv");
     let file = write(tmp.path(), "bad.yaml", &bad);
-    let e = load_file(&file, LoadOptions::default()).unwrap_err().to_string();
-    assert!(e.contains("spec.traces[0].path") && e.contains("broken.csv:3: column arrival"), "{e}");
-    let bad = sc_text.replace("timeCompression: 2", "timeCompression: -1").replace("format: generic", "format: nope");
+    let e = load_file(&file, LoadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("spec.traces[0].path") && e.contains("broken.csv:3: column arrival"),
+        "{e}"
+    );
+    let bad = sc_text
+        .replace("timeCompression: 2", "timeCompression: -1")
+        .replace("format: generic", "format: nope");
     let file = write(tmp.path(), "bad2.yaml", &bad);
-    let e = load_file(&file, LoadOptions::default()).unwrap_err().to_string();
-    assert!(e.contains("spec.traces[0].format") && e.contains("unknown trace format"), "{e}");
+    let e = load_file(&file, LoadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("spec.traces[0].format") && e.contains("unknown trace format"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -303,14 +502,21 @@ fn sampling_and_load_factor_are_seeded() {
     let t = imp(Format::Generic, &[f], true);
     let beh = super::load_text("").pod_defaults;
     let run = |lf: u64, frac: u64, seed: u64| {
-        let o = replay::ReplayOptions { load_factor_ppm: lf, sample_fraction_ppm: frac, seed, ..Default::default() };
+        let o = replay::ReplayOptions {
+            load_factor_ppm: lf,
+            sample_fraction_ppm: frac,
+            seed,
+            ..Default::default()
+        };
         replay::expand(&t, &o, &beh).pods.len()
     };
     let half = run(replay::PPM, replay::PPM / 2, 1);
     assert!((400..600).contains(&half), "{half}");
     assert_eq!(half, run(replay::PPM, replay::PPM / 2, 1));
     // Another seed keeps another sample.
-    let other: Vec<usize> = (2..6).map(|s| run(replay::PPM, replay::PPM / 2, s)).collect();
+    let other: Vec<usize> = (2..6)
+        .map(|s| run(replay::PPM, replay::PPM / 2, s))
+        .collect();
     assert!(other.iter().any(|&n| n != half), "{half} {other:?}");
     assert_eq!(run(2 * replay::PPM, replay::PPM, 1), 2000);
     let x = run(replay::PPM * 3 / 2, replay::PPM, 1);
@@ -321,8 +527,16 @@ fn sampling_and_load_factor_are_seeded() {
 fn fgd_study_invariants_on_openb_default() {
     let Some(d) = traces_dir() else { return };
     let o = d.join("alibaba-gpu-v2023-openb");
-    let n = imp(Format::AlibabaGpuV2023, &[o.join("openb_node_list_gpu_node.csv")], false);
-    let p = imp(Format::AlibabaGpuV2023, &[o.join("openb_pod_list_default.csv")], false);
+    let n = imp(
+        Format::AlibabaGpuV2023,
+        &[o.join("openb_node_list_gpu_node.csv")],
+        false,
+    );
+    let p = imp(
+        Format::AlibabaGpuV2023,
+        &[o.join("openb_pod_list_default.csv")],
+        false,
+    );
     // A third of the nodes and of the pods (every third row) keeps the
     // test quick in debug builds; it gives the full trace's numbers
     // (docs/fgd.md).
@@ -332,20 +546,35 @@ fn fgd_study_invariants_on_openb_default() {
     };
     assert_eq!((w.nodes.len(), w.pods.len()), (405, 2718));
     let mut unalloc_100 = vec![];
-    for pol in [Policy::DotProd, Policy::GpuClustering, Policy::GpuPacking, Policy::BestFit, Policy::Fgd] {
+    for pol in [
+        Policy::DotProd,
+        Policy::GpuClustering,
+        Policy::GpuPacking,
+        Policy::BestFit,
+        Policy::Fgd,
+    ] {
         let r = fgd::run(&w, pol, 42, fgd::TUNE_PPM);
         let cap = r.capacity_milli;
         assert_eq!(r.originals, 2718);
         // Inflation stops within 7 GPUs above 130%.
         let last = r.points.last().unwrap();
-        assert!(last.arrived_milli > cap * 13 / 10 - 1000 && last.arrived_milli <= cap * 13 / 10 + 7000, "{pol:?} {last:?}");
+        assert!(
+            last.arrived_milli > cap * 13 / 10 - 1000 && last.arrived_milli <= cap * 13 / 10 + 7000,
+            "{pol:?} {last:?}"
+        );
         // Every pod fits below ~90% arrived: unallocated = 100 − arrived there.
         let first_fail = r.first_gpu_failure().unwrap_or(i64::MAX);
-        assert!(first_fail > cap * 88 / 100, "{pol:?}: first failure at {first_fail} of {cap}");
+        assert!(
+            first_fail > cap * 88 / 100,
+            "{pol:?}: first failure at {first_fail} of {cap}"
+        );
         let lv = report::levels(&r);
         for l in 0..=85 {
             let u = lv.unalloc[l].unwrap();
-            assert!((u - (100.0 - l as f64)).abs() <= 0.6, "{pol:?} level {l}: unalloc {u}");
+            assert!(
+                (u - (100.0 - l as f64)).abs() <= 0.6,
+                "{pol:?} level {l}: unalloc {u}"
+            );
         }
         // Past capacity some GPUs stay unallocated, and they are fragmented.
         assert!(lv.unalloc[130].unwrap() > 0.0);
@@ -354,5 +583,8 @@ fn fgd_study_invariants_on_openb_default() {
     }
     // FGD leaves the fewest GPUs unallocated.
     let fgd_u = unalloc_100[4];
-    assert!(unalloc_100[..4].iter().all(|u| *u > fgd_u), "{unalloc_100:?}");
+    assert!(
+        unalloc_100[..4].iter().all(|u| *u > fgd_u),
+        "{unalloc_100:?}"
+    );
 }
