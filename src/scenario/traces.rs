@@ -136,7 +136,7 @@ pub(super) fn expand_into(
                 ),
             );
         }
-        let ex = replay::expand(&t, &opts, defaults);
+        let ex = replay::expand_owned(t, &opts, defaults);
         let origin = paths
             .first()
             .map(|x| x.display().to_string())

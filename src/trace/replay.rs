@@ -80,26 +80,72 @@ fn scale(d: Duration, compression_ppm: u64) -> Duration {
 
 /// Applies the knobs and builds the objects.
 pub fn expand(trace: &Trace, opts: &ReplayOptions, defaults: &PodBehavior) -> Expanded {
-    let mut load = SimRng::derive(opts.seed, "trace-load");
-    let mut sample = SimRng::derive(opts.seed, "trace-sample");
-    let mut durs = SimRng::derive(opts.seed, "trace-durations");
-    let whole = opts.load_factor_ppm / PPM;
-    let frac = opts.load_factor_ppm % PPM;
+    let mut x = Expander::new(opts);
     let mut out = Expanded {
         nodes: trace.nodes.iter().map(node).collect(),
         ..Default::default()
     };
-    let mut classes = BTreeMap::new();
     for tp in &trace.pods {
+        x.pod(tp, opts, defaults, &mut out.pods);
+    }
+    out.priority_classes = x.classes.into_values().collect();
+    out
+}
+
+/// Like [`expand`], consuming the trace: each trace pod is dropped once
+/// its pods are built, so a large trace is not held twice.
+pub fn expand_owned(trace: Trace, opts: &ReplayOptions, defaults: &PodBehavior) -> Expanded {
+    let mut x = Expander::new(opts);
+    let mut out = Expanded {
+        nodes: trace.nodes.iter().map(node).collect(),
+        ..Default::default()
+    };
+    for tp in trace.pods {
+        x.pod(&tp, opts, defaults, &mut out.pods);
+    }
+    out.priority_classes = x.classes.into_values().collect();
+    out
+}
+
+struct Expander {
+    load: SimRng,
+    sample: SimRng,
+    durs: SimRng,
+    whole: u64,
+    frac: u64,
+    classes: BTreeMap<i32, PriorityClass>,
+}
+
+impl Expander {
+    fn new(opts: &ReplayOptions) -> Expander {
+        Expander {
+            load: SimRng::derive(opts.seed, "trace-load"),
+            sample: SimRng::derive(opts.seed, "trace-sample"),
+            durs: SimRng::derive(opts.seed, "trace-durations"),
+            whole: opts.load_factor_ppm / PPM,
+            frac: opts.load_factor_ppm % PPM,
+            classes: BTreeMap::new(),
+        }
+    }
+
+    fn pod(
+        &mut self,
+        tp: &TracePod,
+        opts: &ReplayOptions,
+        defaults: &PodBehavior,
+        out: &mut Vec<(SimTime, Pod)>,
+    ) {
         for r in 0..tp.replicas {
             let base = if tp.replicas == 1 {
                 tp.name.clone()
             } else {
                 format!("{}-{r}", tp.name)
             };
-            let copies = whole + u64::from(frac > 0 && load.below(PPM) < frac);
+            let copies = self.whole + u64::from(self.frac > 0 && self.load.below(PPM) < self.frac);
             for c in 0..copies {
-                if opts.sample_fraction_ppm < PPM && sample.below(PPM) >= opts.sample_fraction_ppm {
+                if opts.sample_fraction_ppm < PPM
+                    && self.sample.below(PPM) >= opts.sample_fraction_ppm
+                {
                     continue;
                 }
                 let name = if c == 0 {
@@ -110,25 +156,25 @@ pub fn expand(trace: &Trace, opts: &ReplayOptions, defaults: &PodBehavior) -> Ex
                 let mut d = tp.duration;
                 if d.is_none() {
                     if let Some(dist) = &opts.durations {
-                        d = dist.sample(&mut durs);
+                        d = dist.sample(&mut self.durs);
                     }
                 }
                 let d = d.map(|d| scale(d, opts.time_compression_ppm));
                 let at = SimTime::ZERO.after(scale(tp.arrival, opts.time_compression_ppm));
                 if tp.priority != 0 {
-                    classes.entry(tp.priority).or_insert_with(|| PriorityClass {
-                        name: priority_class_name(tp.priority),
-                        value: tp.priority,
-                        global_default: false,
-                        preempt_lower: true,
-                    });
+                    self.classes
+                        .entry(tp.priority)
+                        .or_insert_with(|| PriorityClass {
+                            name: priority_class_name(tp.priority),
+                            value: tp.priority,
+                            global_default: false,
+                            preempt_lower: true,
+                        });
                 }
-                out.pods.push((at, pod(tp, name, d, defaults)));
+                out.push((at, pod(tp, name, d, defaults)));
             }
         }
     }
-    out.priority_classes = classes.into_values().collect();
-    out
 }
 
 /// The annotations a trace pod carries (GPU request, run time, extras).
