@@ -588,3 +588,84 @@ fn fgd_study_invariants_on_openb_default() {
         "{unalloc_100:?}"
     );
 }
+
+#[test]
+fn cli_trace_import_and_fgd() {
+    let kubesim = || std::process::Command::new(env!("CARGO_BIN_EXE_kubesim"));
+    let tmp = tempfile::tempdir().unwrap();
+    // trace import: a generic CSV to a scenario directory that loads.
+    let csv = write(
+        tmp.path(),
+        "mine.csv",
+        "name,arrival,duration,cpu_request\na,0,10s,1\nb,5s,10s,1\n",
+    );
+    let dir = tmp.path().join("imported");
+    let o = kubesim()
+        .args([
+            "trace", "import", "--format", "generic", "--name", "mine", "--out",
+        ])
+        .arg(&dir)
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let sc = load_file(&dir.join("scenario.yaml"), LoadOptions { strict: true }).unwrap();
+    assert_eq!(objects(&sc).1.len(), 2);
+    // A malformed row: a non-zero exit and the file and line.
+    let bad = write(tmp.path(), "bad.csv", "name,arrival\na,0\nb,later\n");
+    let o = kubesim()
+        .args(["trace", "import", "--format", "generic", "-o"])
+        .arg(tmp.path().join("x.yaml"))
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bad.csv:3: column arrival"));
+    assert!(!tmp.path().join("x.yaml").exists());
+    // fgd on a tiny openb-like workload: every file, every policy.
+    let nodes = write(
+        tmp.path(),
+        "nodes.csv",
+        "sn,cpu_milli,memory_mib,gpu,model\nn0,64000,262144,2,T4\nn1,64000,262144,8,G2\nn2,32000,131072,1,T4\n",
+    );
+    let mut pods = String::from("name,cpu_milli,memory_mib,num_gpu,gpu_milli\n");
+    for i in 0..30 {
+        pods.push_str(&format!(
+            "p{i:02},{},4096,{},{}\n",
+            1000 + 500 * (i % 4),
+            [1, 1, 2, 0][i % 4],
+            [300, 1000, 1000, 0][i % 4]
+        ));
+    }
+    let pods = write(tmp.path(), "pods.csv", &pods);
+    let out = tmp.path().join("fgd");
+    let o = kubesim()
+        .args(["fgd", "--seeds", "1..3", "--jobs", "2", "--workload"])
+        .arg(&pods)
+        .arg("--nodes")
+        .arg(&nodes)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let levels = std::fs::read_to_string(out.join("levels.csv")).unwrap();
+    for p in Policy::ALL {
+        assert!(
+            levels.contains(&format!("\n{},", p.name())),
+            "{}: {levels}",
+            p.name()
+        );
+    }
+    for f in [
+        "per_seed.csv",
+        "runs.csv",
+        "fig9a.gp",
+        "fig7.gp",
+        "fig7-amount.gp",
+    ] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
+    assert_eq!(runs.lines().count(), 1 + 6 * 3);
+}
