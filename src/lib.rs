@@ -8,6 +8,7 @@ pub mod engine;
 #[cfg(target_os = "linux")]
 pub mod linux;
 pub mod experiment;
+pub mod fgd;
 pub mod model;
 pub mod node;
 pub mod output;
@@ -16,3 +17,4 @@ pub mod plot;
 pub mod runner;
 pub mod scenario;
 pub mod scheduler;
+pub mod trace;

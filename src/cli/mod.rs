@@ -3,11 +3,13 @@
 
 mod compare;
 mod explain;
+mod fgd;
 mod linux;
 mod plot;
 mod progress;
 mod run;
 mod sweep;
+mod trace;
 mod validate;
 
 use std::process::ExitCode;
@@ -48,6 +50,10 @@ enum Command {
     Merge(sweep::MergeArgs),
     /// Draw every plot that applies to a run's (or a comparison's) results.
     Plot(plot::PlotArgs),
+    /// Import traces (docs/traces.md).
+    Trace(trace::TraceArgs),
+    /// Reproduce the FGD study on an openb workload (docs/fgd.md).
+    Fgd(fgd::FgdArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -63,6 +69,8 @@ pub fn main() -> ExitCode {
         Command::Sweep(a) => sweep::sweep(a),
         Command::Merge(a) => sweep::merge(a),
         Command::Plot(a) => plot::plot(a),
+        Command::Trace(a) => trace::trace(a),
+        Command::Fgd(a) => fgd::fgd(a),
     };
     match r {
         Ok(code) => code,

@@ -423,6 +423,7 @@ pub(super) fn load_with(
         }
     }
 
+    let trace_refs = spec_m.as_ref().map(|(i, s)| (*i, s.traces.clone()));
     // Node pools and the timeline.
     if let Some((i, spec)) = spec_m {
         let mut doc = new_doc(&mut sink, &trees[i], &format!("Scenario {}", sc.name));
@@ -457,6 +458,15 @@ pub(super) fn load_with(
         &object_docs,
         scenario_idx,
     );
+
+    // Traces replayed by the scenario (after the checks above, which look
+    // at the documents' own objects).
+    if let Some((i, refs)) = trace_refs.filter(|(_, r)| !r.is_empty()) {
+        let mut doc = new_doc(&mut sink, &trees[i], &format!("Scenario {}", sc.name));
+        let defaults = sc.pod_defaults.clone();
+        super::traces::expand_into(&mut doc, &refs, file, &defaults, &mut sc);
+        sc.timeline.sort_by_key(|a| a.at);
+    }
 
     let mut diags = Diagnostics(sink.diags);
     for d in diags.0.iter_mut() {

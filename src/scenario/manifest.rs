@@ -457,6 +457,8 @@ pub struct ScenarioSpecM {
     #[serde(default)]
     pub timeline: Vec<TimelineEntryM>,
     #[serde(default)]
+    pub traces: Vec<TraceRefM>,
+    #[serde(default)]
     pub controllers: ControllersM,
     /// Wall-clock time of simulated time zero (RFC 3339), for CronJobs.
     pub start_time: Option<String>,
@@ -485,6 +487,30 @@ pub struct KubeletM {
     pub cpu_cfs_quota: Option<bool>,
     /// Hard eviction threshold for memory.available (default 100Mi).
     pub eviction_hard_memory_available: Option<Scalar>,
+}
+
+/// A trace replayed by the scenario (`spec.traces[]`, docs/traces.md).
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceRefM {
+    pub format: Option<String>,
+    pub path: Option<String>,
+    #[serde(default)]
+    pub paths: Vec<String>,
+    pub load_factor: Option<Scalar>,
+    pub time_compression: Option<Scalar>,
+    pub sample: Option<TraceSampleM>,
+    /// A Philly-style runtime file: durations for pods without one.
+    pub durations: Option<String>,
+    pub with_times: Option<bool>,
+    pub skip_bad_rows: Option<bool>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceSampleM {
+    pub fraction: Option<Scalar>,
+    pub seed: Option<u64>,
 }
 
 /// Defaults of the simulation-only pod behaviour (overridden per pod by

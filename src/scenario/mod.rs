@@ -14,10 +14,12 @@ pub mod manifest;
 mod schedconfig;
 mod workloads;
 pub mod set;
+mod traces;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};
 
+pub use convert::is_dns_subdomain;
 pub use convert::{
     add_default_toleration_seconds, default_node_labels, ANN_EXIT_CODE, ANN_RUN, ANN_SHUTDOWN,
     ANN_STARTUP, BUILTIN_NAMESPACES,

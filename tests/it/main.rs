@@ -14,6 +14,7 @@ mod linux;
 mod nodes;
 mod scenarios;
 mod scheduler;
+mod traces;
 mod validation;
 
 use std::path::{Path, PathBuf};
