@@ -404,6 +404,7 @@ impl World {
         }
         pod.status.node = Some(nid);
         self.nodes[nid.0 as usize].add_pod(id, pod);
+        self.pod_changes.record(id, nid, true);
         self.refresh_affinity_sets(nid);
     }
 
@@ -431,6 +432,7 @@ impl World {
         let pod = &self.pods[id.0 as usize];
         let Some(nid) = pod.status.node else { return };
         self.nodes[nid.0 as usize].remove_pod(id, pod);
+        self.pod_changes.record(id, nid, false);
         self.refresh_affinity_sets(nid);
     }
 
