@@ -146,7 +146,7 @@ fn run(b: &mut Bench) -> usize {
         };
         if let Decision::Bind { node, .. } = decision {
             b.nodes[node.0 as usize].add_pod(PodId(i as u32), &b.pods[i]);
-            b.changes.record(PodId(i as u32), node, true);
+            b.changes.record(PodId(i as u32), node, true, false);
             let n = &b.nodes[node.0 as usize];
             if !n.pods_with_affinity.is_empty() {
                 b.aff.insert(node);

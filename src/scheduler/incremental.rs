@@ -19,12 +19,19 @@ use std::rc::Rc;
 
 use crate::model::{NodeId, PodId};
 
-/// One pod entering (`added`) or leaving a node's pod set.
+/// One pod entering or leaving a node's pod set, or starting to terminate
+/// there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PodChange {
     pub pod: PodId,
     pub node: NodeId,
-    pub added: bool,
+    /// +1 entered, -1 left, 0 started terminating (counts over every pod,
+    /// as InterPodAffinity's).
+    pub all: i8,
+    /// The same for pods not terminating (counts that skip pods with a
+    /// deletion timestamp, as PodTopologySpread's): +1 entered while not
+    /// terminating, -1 left while not terminating or started terminating.
+    pub live: i8,
 }
 
 /// The World's log of pod placements since the last compaction.
@@ -41,12 +48,35 @@ impl PodChangeLog {
     /// that are rebuilt once).
     pub const MAX_ENTRIES: usize = 1 << 16;
 
-    pub fn record(&mut self, pod: PodId, node: NodeId, added: bool) {
+    /// Pod `pod` entered (`added`) or left node `node`'s pod set;
+    /// `terminating`: it has a deletion timestamp.
+    pub fn record(&mut self, pod: PodId, node: NodeId, added: bool, terminating: bool) {
+        let all = if added { 1 } else { -1 };
+        let live = if terminating { 0 } else { all };
+        self.push(PodChange {
+            pod,
+            node,
+            all,
+            live,
+        });
+    }
+
+    /// Pod `pod`, in node `node`'s pod set, got a deletion timestamp.
+    pub fn record_terminating(&mut self, pod: PodId, node: NodeId) {
+        self.push(PodChange {
+            pod,
+            node,
+            all: 0,
+            live: -1,
+        });
+    }
+
+    fn push(&mut self, c: PodChange) {
         if self.entries.len() >= Self::MAX_ENTRIES {
             self.base += self.entries.len() as u64;
             self.entries.clear();
         }
-        self.entries.push(PodChange { pod, node, added });
+        self.entries.push(c);
     }
 
     /// Something other than a pod placement changed that plugin states may
@@ -154,10 +184,12 @@ mod tests {
     use super::*;
 
     fn ch(p: u32, added: bool) -> PodChange {
+        let d = if added { 1 } else { -1 };
         PodChange {
             pod: PodId(p),
             node: NodeId(0),
-            added,
+            all: d,
+            live: d,
         }
     }
 
@@ -165,11 +197,11 @@ mod tests {
     fn replays_changes_since_the_stored_position() {
         let mut log = PodChangeLog::default();
         let mut cache: StateCache<i64> = StateCache::default();
-        log.record(PodId(1), NodeId(0), true);
+        log.record(PodId(1), NodeId(0), true, false);
         cache.put(7, &log, Rc::new(1));
-        log.record(PodId(2), NodeId(0), true);
-        log.record(PodId(1), NodeId(0), false);
-        let got = cache.take(7, &log, |s, c| *s += if c.added { 1 } else { -1 });
+        log.record(PodId(2), NodeId(0), true, false);
+        log.record(PodId(1), NodeId(0), false, false);
+        let got = cache.take(7, &log, |s, c| *s += i64::from(c.all));
         assert_eq!(got.as_deref(), Some(&1));
         // Taken out: a second take misses until it is put back.
         assert!(cache.take(7, &log, |_, _| {}).is_none());
@@ -188,7 +220,7 @@ mod tests {
         assert!(cache.take(1, &log, |_, _| {}).is_none());
         cache.put(1, &log, Rc::new(0));
         for i in 0..=PodChangeLog::MAX_ENTRIES as u32 {
-            log.record(PodId(i), NodeId(0), true);
+            log.record(PodId(i), NodeId(0), true, false);
         }
         assert!(log.since(0).is_none());
         assert!(cache.take(1, &log, |_, _| {}).is_none());

@@ -70,10 +70,10 @@ use std::rc::Rc;
 use crate::model::affinity::PodAffinityTerm;
 use crate::model::{Labels, Node, NodeId, Pod, PodId, Selector};
 use crate::scheduler::config::InterPodAffinityArgs;
-use crate::scheduler::incremental::StateCache;
 use crate::scheduler::framework::{
     ClusterView, CycleState, NodeScore, Plugin, Point, PreFilterOutcome, Status, MAX_NODE_SCORE,
 };
+use crate::scheduler::incremental::StateCache;
 
 pub const ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH: &str =
     "node(s) didn't satisfy existing pods anti-affinity rules";
@@ -467,7 +467,14 @@ impl PreScoreState {
 
     /// Upstream `processExistingPod`: the contributions of `ep` on `node`
     /// for the incoming `pod`, added or removed.
-    fn process_pod(&mut self, interner: &mut Interner, pod: &Pod, ep: &Pod, node: &Node, sign: i64) {
+    fn process_pod(
+        &mut self,
+        interner: &mut Interner,
+        pod: &Pod,
+        ep: &Pod,
+        node: &Node,
+        sign: i64,
+    ) {
         let labels = &node.meta.labels;
         if labels.is_empty() {
             return;
@@ -564,7 +571,11 @@ impl InterPodAffinity {
     }
 
     /// Upstream's PreFilter counts, from every pod in the cluster.
-    fn compute_pre_filter(pod: &Pod, view: &ClusterView, interner: &mut Interner) -> PreFilterState {
+    fn compute_pre_filter(
+        pod: &Pod,
+        view: &ClusterView,
+        interner: &mut Interner,
+    ) -> PreFilterState {
         let affinity_terms = Self::resolve_required(
             required_terms(pod.spec.pod_affinity.as_ref()),
             pod,
@@ -838,7 +849,9 @@ impl PreFilterState {
 
     /// Upstream's PreFilter Skip: nothing to check.
     fn is_skip(&self) -> bool {
-        self.existing_anti.is_empty() && self.affinity_terms.is_empty() && self.anti_terms.is_empty()
+        self.existing_anti.is_empty()
+            && self.affinity_terms.is_empty()
+            && self.anti_terms.is_empty()
     }
 }
 
@@ -871,13 +884,14 @@ impl Plugin for InterPodAffinity {
         let sig = pod.sched_signature;
         let log = view.pod_changes.filter(|_| sig != 0);
         let cached = log.and_then(|log| {
-            self.pre_filter_cache
-                .borrow_mut()
-                .take(sig, log, |s, c| {
-                    if let (Some(other), Some(node)) = (pod_at(view, c.pod), node_at(view, c.node)) {
-                        s.update_with_pod(interner, pod, other, node, if c.added { 1 } else { -1 });
-                    }
-                })
+            self.pre_filter_cache.borrow_mut().take(sig, log, |s, c| {
+                if c.all == 0 {
+                    return;
+                }
+                if let (Some(other), Some(node)) = (pod_at(view, c.pod), node_at(view, c.node)) {
+                    s.update_with_pod(interner, pod, other, node, i64::from(c.all));
+                }
+            })
         });
         let st = match cached {
             Some(st) => st,
@@ -1006,8 +1020,11 @@ impl Plugin for InterPodAffinity {
         let log = view.pod_changes.filter(|_| sig != 0);
         let cached = log.and_then(|log| {
             self.pre_score_cache.borrow_mut().take(sig, log, |s, c| {
+                if c.all == 0 {
+                    return;
+                }
                 if let (Some(ep), Some(node)) = (pod_at(view, c.pod), node_at(view, c.node)) {
-                    s.process_pod(interner, pod, ep, node, if c.added { 1 } else { -1 });
+                    s.process_pod(interner, pod, ep, node, i64::from(c.all));
                 }
             })
         });
@@ -1042,9 +1059,8 @@ impl Plugin for InterPodAffinity {
         for (kid, key) in &s.keys {
             if let Some(v) = node.meta.labels.get(&**key) {
                 if let Some(vid) = interner.get(v) {
-                    score = score.wrapping_add(
-                        s.scores.get(&pair(*kid, vid)).map(|e| e.0).unwrap_or(0),
-                    );
+                    score = score
+                        .wrapping_add(s.scores.get(&pair(*kid, vid)).map(|e| e.0).unwrap_or(0));
                 }
             }
         }
@@ -2217,7 +2233,9 @@ mod tests {
                 .add_pod(&mut st, &pending, &added, n, &c.view())
                 .is_success());
             let got = st.read::<Rc<PreFilterState>>(PRE_FILTER_STATE_KEY).unwrap();
-            let all_state = st_all.read::<Rc<PreFilterState>>(PRE_FILTER_STATE_KEY).unwrap();
+            let all_state = st_all
+                .read::<Rc<PreFilterState>>(PRE_FILTER_STATE_KEY)
+                .unwrap();
             {
                 let interner = pl.interner.borrow();
                 assert_eq!(
@@ -2844,13 +2862,13 @@ mod tests {
                 if remove && !placed.is_empty() {
                     let (id, nid) = placed.remove(t % placed.len());
                     c.unplace(id, nid);
-                    log.record(id, nid, false);
+                    log.record(id, nid, false, false);
                 } else {
                     let mut p = templates[t].clone();
                     p.meta.name = format!("p{}", c.pods.len());
                     let id = c.add(p);
                     c.place(id, NodeId(n as u32));
-                    log.record(id, NodeId(n as u32), true);
+                    log.record(id, NodeId(n as u32), true, false);
                     placed.push((id, NodeId(n as u32)));
                 }
                 for pod in &incoming {
