@@ -15,6 +15,7 @@ use kubesim::model::node::{LABEL_HOSTNAME, LABEL_ZONE};
 use kubesim::model::{Labels, Node, NodeId, Pod, PodId, Resources};
 use kubesim::scenario::{load_str, LoadOptions, Object};
 use kubesim::scheduler::config::SchedulerConfig;
+use kubesim::scheduler::incremental::PodChangeLog;
 use kubesim::scheduler::kube::KubeScheduler;
 use kubesim::scheduler::{ClusterView, Decision, SchedulingPolicy};
 
@@ -72,6 +73,8 @@ struct Bench {
     /// Nodes holding pods with (anti-)affinity, kept as the World keeps them.
     aff: BTreeSet<NodeId>,
     anti: BTreeSet<NodeId>,
+    /// Pod placements, as the World logs them for incremental plugin state.
+    changes: PodChangeLog,
 }
 
 fn setup(n: usize, anti: bool) -> Bench {
@@ -112,6 +115,7 @@ fn setup(n: usize, anti: bool) -> Bench {
         sched: KubeScheduler::new(&SchedulerConfig::default()).expect("default profile"),
         aff: BTreeSet::new(),
         anti: BTreeSet::new(),
+        changes: PodChangeLog::default(),
     }
 }
 
@@ -133,6 +137,7 @@ fn run(b: &mut Bench) -> usize {
                 waiting: &[],
                 nodes_with_affinity: &b.aff,
                 nodes_with_required_anti_affinity: &b.anti,
+                pod_changes: Some(&b.changes),
                 now: SimTime::ZERO,
                 pdbs: &[],
             };
@@ -142,6 +147,7 @@ fn run(b: &mut Bench) -> usize {
         };
         if let Decision::Bind { node, .. } = decision {
             b.nodes[node.0 as usize].add_pod(PodId(i as u32), &b.pods[i]);
+            b.changes.record(PodId(i as u32), node, true, false);
             let n = &b.nodes[node.0 as usize];
             if !n.pods_with_affinity.is_empty() {
                 b.aff.insert(node);

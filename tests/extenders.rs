@@ -47,6 +47,7 @@ impl Cluster {
             waiting: &[],
             nodes_with_affinity: &self.no_affinity,
             nodes_with_required_anti_affinity: &self.no_affinity,
+            pod_changes: None,
             now: SimTime::ZERO,
             pdbs: &[],
         }

@@ -23,14 +23,15 @@ macro_rules! cluster_view {
             waiting: &$w.waiting_ids,
             nodes_with_affinity: &$w.nodes_with_affinity,
             nodes_with_required_anti_affinity: &$w.nodes_with_required_anti_affinity,
+            pod_changes: Some(&$w.pod_changes),
             now: $w.now,
             pdbs: &$w.wl.pdb_view,
         }
     };
 }
 
-mod batch;
 mod autoscaling;
+mod batch;
 pub mod event;
 mod invariants;
 pub mod log;
@@ -193,6 +194,11 @@ pub struct World {
     /// Present nodes with pods that have (anti-)affinity terms.
     nodes_with_affinity: std::collections::BTreeSet<NodeId>,
     nodes_with_required_anti_affinity: std::collections::BTreeSet<NodeId>,
+    /// Pods entering and leaving nodes' pod sets, for the scheduler's
+    /// incremental plugin state. Any other change plugin state may depend
+    /// on (a node's labels or presence, namespaces) must call
+    /// `pod_changes.bump_epoch()`.
+    pod_changes: crate::scheduler::incremental::PodChangeLog,
     explanations: Vec<Explanation>,
     explain: bool,
     /// Live pods per phase (indexed by `PodPhase as usize`), and live pods
@@ -292,6 +298,7 @@ impl World {
             waiting_ids: Vec::new(),
             nodes_with_affinity: Default::default(),
             nodes_with_required_anti_affinity: Default::default(),
+            pod_changes: Default::default(),
             explanations: Vec::new(),
             explain: opts.explain,
             phase_counts: [0; 4],
@@ -482,6 +489,7 @@ impl World {
             Object::Namespace { name, labels } => {
                 if !self.namespaces.contains_key(&name) {
                     self.namespaces.insert(name.clone(), labels);
+                    self.pod_changes.bump_epoch();
                     self.log_event("NamespaceCreated", None, None, None, Some(&name));
                 }
             }
@@ -527,6 +535,7 @@ impl World {
                 }
                 self.delete_namespace_workloads(&r.name);
                 self.namespaces.remove(&r.name);
+                self.pod_changes.bump_epoch();
                 self.log_event("NamespaceDeleted", None, None, None, Some(&r.name));
             }
             "PriorityClass" => {

@@ -32,6 +32,7 @@ impl World {
         let id = NodeId(self.nodes.len() as u32);
         self.node_index.insert(node.meta.name.clone(), id);
         self.node_order_dirty = true;
+        self.pod_changes.bump_epoch();
         for img in node.images.keys() {
             *self.image_nodes.entry(img.clone()).or_insert(0) += 1;
         }
@@ -274,6 +275,7 @@ impl World {
         self.refresh_affinity_sets(id);
         self.node_index.remove(name);
         self.node_order_dirty = true;
+        self.pod_changes.bump_epoch();
         for img in self.nodes[idx].images.keys() {
             if let Some(c) = self.image_nodes.get_mut(img) {
                 *c -= 1;

@@ -405,6 +405,8 @@ impl World {
         }
         pod.status.node = Some(nid);
         self.nodes[nid.0 as usize].add_pod(id, pod);
+        self.pod_changes
+            .record(id, nid, true, pod.meta.deletion_timestamp.is_some());
         self.refresh_affinity_sets(nid);
     }
 
@@ -434,6 +436,8 @@ impl World {
         let pod = &self.pods[id.0 as usize];
         let Some(nid) = pod.status.node else { return };
         self.nodes[nid.0 as usize].remove_pod(id, pod);
+        self.pod_changes
+            .record(id, nid, false, pod.meta.deletion_timestamp.is_some());
         self.refresh_affinity_sets(nid);
     }
 
@@ -644,6 +648,11 @@ impl World {
             return;
         }
         self.pods[idx].meta.deletion_timestamp = Some(self.now);
+        if let Some(n) = self.pods[idx].status.node {
+            if self.nodes[n.0 as usize].pods.contains(&id) {
+                self.pod_changes.record_terminating(id, n);
+            }
+        }
         self.terminating += 1;
         self.workloads_pod_changed(id);
         self.clear_nomination(id);

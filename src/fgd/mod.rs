@@ -399,6 +399,7 @@ fn run_inner(
                         waiting: &[],
                         nodes_with_affinity: &empty_set,
                         nodes_with_required_anti_affinity: &empty_set,
+                        pod_changes: None,
                         pdbs: &[],
                         now: SimTime::ZERO,
                     };
@@ -442,6 +443,7 @@ fn run_inner(
                 waiting: &[],
                 nodes_with_affinity: &empty_set,
                 nodes_with_required_anti_affinity: &empty_set,
+                pod_changes: None,
                 pdbs: &[],
                 now: SimTime::ZERO,
             };

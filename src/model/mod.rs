@@ -20,8 +20,8 @@ pub mod quantity;
 pub mod resources;
 pub mod selector;
 pub mod taints;
-pub mod workload;
 pub mod usage;
+pub mod workload;
 
 pub use labels::Labels;
 pub use meta::{ObjectMeta, OwnerReference};

@@ -12,9 +12,9 @@ pub mod diag;
 mod hpa;
 pub mod manifest;
 mod schedconfig;
-mod workloads;
 pub mod set;
 mod traces;
+mod workloads;
 pub mod yaml;
 
 use std::path::{Path, PathBuf};

@@ -122,6 +122,8 @@ pub struct CycleState {
     pub skip_filter: Vec<&'static str>,
     /// Plugins whose PreScore returned Skip: their Score is not run.
     pub skip_score: Vec<&'static str>,
+    /// Keys written with `write_scheduling_only`.
+    scheduling_only: Vec<&'static str>,
 }
 
 impl Clone for CycleState {
@@ -134,6 +136,7 @@ impl Clone for CycleState {
                 .collect(),
             skip_filter: self.skip_filter.clone(),
             skip_score: self.skip_score.clone(),
+            scheduling_only: self.scheduling_only.clone(),
         }
     }
 }
@@ -145,6 +148,23 @@ impl CycleState {
         } else {
             self.entries.push((key, Box::new(v)));
         }
+    }
+    /// Like [`CycleState::write`], for data only the scheduling cycle
+    /// reads: [`CycleState::end_scheduling_cycle`] drops it, so a plugin
+    /// that shares the value with a cache (through an `Rc`) gets it back
+    /// unshared while the pod waits for its binding cycle.
+    pub fn write_scheduling_only<T: Any + Clone>(&mut self, key: &'static str, v: T) {
+        self.write(key, v);
+        if !self.scheduling_only.contains(&key) {
+            self.scheduling_only.push(key);
+        }
+    }
+    /// Drops the entries written with
+    /// [`CycleState::write_scheduling_only`] (no binding-cycle plugin reads
+    /// them).
+    pub fn end_scheduling_cycle(&mut self) {
+        let only = std::mem::take(&mut self.scheduling_only);
+        self.entries.retain(|(k, _)| !only.contains(k));
     }
     pub fn read<T: Any>(&self, key: &'static str) -> Option<&T> {
         self.entries
@@ -183,6 +203,9 @@ pub struct ClusterView<'a> {
     /// `havePodsWithRequiredAntiAffinityNodeInfoList`).
     pub nodes_with_affinity: &'a std::collections::BTreeSet<NodeId>,
     pub nodes_with_required_anti_affinity: &'a std::collections::BTreeSet<NodeId>,
+    /// Pods entering and leaving nodes since the run began, for plugins
+    /// that keep incremental state (`None`: they rebuild it every cycle).
+    pub pod_changes: Option<&'a crate::scheduler::incremental::PodChangeLog>,
     pub now: SimTime,
     /// The PodDisruptionBudgets with their current status (preemption
     /// prefers victims that violate fewer of them).

@@ -196,6 +196,18 @@ impl SchedulingPolicy for KubeScheduler {
         rng: &mut SimRng,
         explain: bool,
     ) -> ScheduleResult {
+        // Without the node cache, plugins also rebuild their state every
+        // cycle (the property tests compare both ways).
+        let uncached;
+        let view = if self.cache_enabled {
+            view
+        } else {
+            uncached = ClusterView {
+                pod_changes: None,
+                ..*view
+            };
+            &uncached
+        };
         let pod = view.pod(pod_id);
         let Some(pi) = self.profile_index(&pod.spec.scheduler_name) else {
             return ScheduleResult::new(
@@ -606,6 +618,7 @@ impl SchedulingPolicy for KubeScheduler {
             e.nodes_evaluated = evaluated;
             e.feasible_nodes = feasible.len() as u32;
         }
+        state.end_scheduling_cycle();
         self.states.insert(pod_id, (pi, state));
         ScheduleResult {
             decision: Decision::Bind {

@@ -21,6 +21,7 @@ pub mod extender;
 pub mod extender_http;
 pub mod extender_jsonl;
 pub mod framework;
+pub mod incremental;
 pub mod kube;
 pub mod plugins;
 pub mod policies;

@@ -22,6 +22,11 @@ struct PodGen {
     policy: &'static str,
     selector: Option<u8>,
     host_port: Option<u16>,
+    /// Pod (anti-)affinity: 0 = app=a with required anti-affinity to app=a
+    /// per node, 1 = app=b preferring app=a's zone, 2 = app=a requiring
+    /// app=a's zone, 3 = app=a spread over zones (DoNotSchedule) and nodes
+    /// (ScheduleAnyway).
+    affinity: Option<u8>,
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +61,7 @@ fn pod_gen() -> impl Strategy<Value = PodGen> {
                 policy,
                 selector,
                 host_port,
+                affinity: None,
             },
         )
 }
@@ -68,16 +74,20 @@ fn few_pod_gen() -> impl Strategy<Value = PodGen> {
         prop_oneof![Just(None), Just(Some(120u16))],
         proptest::option::weighted(0.3, 0u8..2),
         proptest::option::weighted(0.2, Just(8000u16)),
+        proptest::option::weighted(0.4, 0u8..4),
     )
-        .prop_map(|(cpu_m, mem_mi, run_s, selector, host_port)| PodGen {
-            cpu_m,
-            mem_mi,
-            run_s,
-            exit: 0,
-            policy: "Always",
-            selector,
-            host_port,
-        })
+        .prop_map(
+            |(cpu_m, mem_mi, run_s, selector, host_port, affinity)| PodGen {
+                cpu_m,
+                mem_mi,
+                run_s,
+                exit: 0,
+                policy: "Always",
+                selector,
+                host_port,
+                affinity,
+            },
+        )
 }
 
 fn act_gen() -> impl Strategy<Value = (u16, ActGen)> {
@@ -103,6 +113,15 @@ fn pod_yaml(name: &str, p: &PodGen, indent: &str) -> String {
         s,
         "{indent}apiVersion: v1\n{indent}kind: Pod\n{indent}metadata:\n{indent}  name: {name}"
     );
+    match p.affinity {
+        Some(0) | Some(2) | Some(3) => {
+            let _ = writeln!(s, "{indent}  labels: {{app: a}}");
+        }
+        Some(_) => {
+            let _ = writeln!(s, "{indent}  labels: {{app: b}}");
+        }
+        None => {}
+    }
     let _ = writeln!(s, "{indent}  annotations:");
     let _ = writeln!(s, "{indent}    kubesim.dev/exit-code: \"{}\"", p.exit);
     if let Some(r) = p.run_s {
@@ -114,6 +133,39 @@ fn pod_yaml(name: &str, p: &PodGen, indent: &str) -> String {
             s,
             "{indent}  nodeSelector: {{topology.kubernetes.io/zone: z{z}}}"
         );
+    }
+    let term = |sel: &str, key: &str| {
+        format!("{{labelSelector: {{matchLabels: {{app: {sel}}}}}, topologyKey: {key}}}")
+    };
+    match p.affinity {
+        Some(0) => {
+            let _ = writeln!(
+                s,
+                "{indent}  affinity: {{podAntiAffinity: {{requiredDuringSchedulingIgnoredDuringExecution: [{}]}}}}",
+                term("a", "kubernetes.io/hostname")
+            );
+        }
+        Some(1) => {
+            let _ = writeln!(
+                s,
+                "{indent}  affinity: {{podAffinity: {{preferredDuringSchedulingIgnoredDuringExecution: [{{weight: 5, podAffinityTerm: {}}}]}}}}",
+                term("a", "topology.kubernetes.io/zone")
+            );
+        }
+        Some(2) => {
+            let _ = writeln!(
+                s,
+                "{indent}  affinity: {{podAffinity: {{requiredDuringSchedulingIgnoredDuringExecution: [{}]}}}}",
+                term("a", "topology.kubernetes.io/zone")
+            );
+        }
+        Some(_) => {
+            let _ = writeln!(
+                s,
+                "{indent}  topologySpreadConstraints:\n{indent}  - {{maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {{matchLabels: {{app: a}}}}}}\n{indent}  - {{maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway, labelSelector: {{matchLabels: {{app: a}}}}}}"
+            );
+        }
+        None => {}
     }
     let _ = writeln!(
         s,

@@ -1,8 +1,8 @@
 //! Integration tests: real scenarios end to end, golden outputs,
 //! determinism, validation, invariants and the command line.
 
-mod batch;
 mod autoscaling;
+mod batch;
 mod cli;
 mod controllers;
 mod determinism;

@@ -307,6 +307,7 @@ mod tests {
                 waiting: &self.waiting,
                 nodes_with_affinity: &self.aff_nodes,
                 nodes_with_required_anti_affinity: &self.anti_nodes,
+                pod_changes: None,
                 now: SimTime(0),
                 pdbs: &[],
             }

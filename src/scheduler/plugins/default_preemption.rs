@@ -828,6 +828,7 @@ mod tests {
                 waiting: &self.waiting,
                 nodes_with_affinity: &self.aff_nodes,
                 nodes_with_required_anti_affinity: &self.anti_nodes,
+                pod_changes: None,
                 now: NOW,
                 pdbs: &[],
             }

@@ -78,6 +78,10 @@ pub fn scaled_image_score(size: i64, num_nodes: u32, total_num_nodes: usize) -> 
 /// Upstream `sumImageScores`: over init containers then containers, the
 /// scaled score of each image present on `node`.
 pub fn sum_image_scores(pod: &Pod, node: &Node, view: &ClusterView) -> i64 {
+    // A node without images scores nothing: skip normalizing the names.
+    if node.images.is_empty() {
+        return 0;
+    }
     let total = view.present_nodes();
     pod.spec
         .init_containers

@@ -73,6 +73,7 @@ use crate::scheduler::config::InterPodAffinityArgs;
 use crate::scheduler::framework::{
     ClusterView, CycleState, NodeScore, Plugin, Point, PreFilterOutcome, Status, MAX_NODE_SCORE,
 };
+use crate::scheduler::incremental::StateCache;
 
 pub const ERR_REASON_EXISTING_ANTI_AFFINITY_RULES_NOT_MATCH: &str =
     "node(s) didn't satisfy existing pods anti-affinity rules";
@@ -184,11 +185,14 @@ impl Interner {
         self.names.get(id as usize).map(|s| &**s).unwrap_or("")
     }
     /// Called at the start of a cycle only.
-    pub(crate) fn reset_if_huge(&mut self) {
+    /// Returns whether it emptied the interner.
+    pub(crate) fn reset_if_huge(&mut self) -> bool {
         if self.names.len() > INTERNER_LIMIT {
             self.ids.clear();
             self.names.clear();
+            return true;
         }
+        false
     }
 }
 
@@ -410,16 +414,129 @@ struct PreFilterState {
     ns_labels: Rc<Labels>,
 }
 
-#[derive(Debug)]
+/// Upstream's PreScore `topologyScore`, with what it takes to add or
+/// remove one existing pod's contribution.
+#[derive(Clone, Debug)]
 struct PreScoreState {
-    scores: FxMap<u64, i64>,
+    /// (key, value) → (score, number of contributions).
+    scores: FxMap<u64, (i64, u32)>,
+    /// The topology keys with contributions, and how many each has.
     keys: Vec<(u32, Rc<str>)>,
+    key_refs: Vec<u32>,
+    aff_terms: Rc<Vec<IncomingTerm>>,
+    anti_terms: Rc<Vec<IncomingTerm>>,
+    ns_labels: Rc<Labels>,
+    hard: i32,
+}
+
+impl PreScoreState {
+    /// Adds (`sign` 1) or removes (-1) one contribution `w` to the pair.
+    fn add(&mut self, interner: &mut Interner, key: &str, value: &str, w: i64, sign: i64) {
+        let kid = interner.id(key);
+        let vid = interner.id(value);
+        let p = pair(kid, vid);
+        let ki = self.keys.iter().position(|(k, _)| *k == kid);
+        if sign > 0 {
+            let e = self.scores.entry(p).or_insert((0, 0));
+            e.0 += w;
+            e.1 += 1;
+            match ki {
+                Some(i) => self.key_refs[i] += 1,
+                None => {
+                    self.keys.push((kid, Rc::from(key)));
+                    self.key_refs.push(1);
+                }
+            }
+        } else {
+            if let Some(e) = self.scores.get_mut(&p) {
+                e.0 -= w;
+                e.1 -= 1;
+                if e.1 == 0 {
+                    self.scores.remove(&p);
+                }
+            }
+            if let Some(i) = ki {
+                self.key_refs[i] -= 1;
+                if self.key_refs[i] == 0 {
+                    self.keys.remove(i);
+                    self.key_refs.remove(i);
+                }
+            }
+        }
+    }
+
+    /// Upstream `processExistingPod`: the contributions of `ep` on `node`
+    /// for the incoming `pod`, added or removed.
+    fn process_pod(
+        &mut self,
+        interner: &mut Interner,
+        pod: &Pod,
+        ep: &Pod,
+        node: &Node,
+        sign: i64,
+    ) {
+        let labels = &node.meta.labels;
+        if labels.is_empty() {
+            return;
+        }
+        let aff_terms = Rc::clone(&self.aff_terms);
+        let anti_terms = Rc::clone(&self.anti_terms);
+        let ns_labels = Rc::clone(&self.ns_labels);
+        for t in aff_terms.iter() {
+            if t.matches(ep) {
+                if let Some(v) = labels.get(&*t.topology_key) {
+                    self.add(interner, &t.topology_key, v, i64::from(t.weight), sign);
+                }
+            }
+        }
+        for t in anti_terms.iter() {
+            if t.matches(ep) {
+                if let Some(v) = labels.get(&*t.topology_key) {
+                    let w = i64::from(t.weight.wrapping_mul(-1));
+                    self.add(interner, &t.topology_key, v, w, sign);
+                }
+            }
+        }
+        if let Some(a) = &ep.spec.pod_affinity {
+            if self.hard > 0 {
+                for t in &a.required {
+                    if existing_term_matches(t, &ep.meta.namespace, pod, &ns_labels) {
+                        if let Some(v) = labels.get(&t.topology_key) {
+                            self.add(interner, &t.topology_key, v, i64::from(self.hard), sign);
+                        }
+                    }
+                }
+            }
+            for w in &a.preferred {
+                if existing_term_matches(&w.term, &ep.meta.namespace, pod, &ns_labels) {
+                    if let Some(v) = labels.get(&w.term.topology_key) {
+                        self.add(interner, &w.term.topology_key, v, i64::from(w.weight), sign);
+                    }
+                }
+            }
+        }
+        if let Some(a) = &ep.spec.pod_anti_affinity {
+            for w in &a.preferred {
+                if existing_term_matches(&w.term, &ep.meta.namespace, pod, &ns_labels) {
+                    if let Some(v) = labels.get(&w.term.topology_key) {
+                        let wt = i64::from(w.weight.wrapping_mul(-1));
+                        self.add(interner, &w.term.topology_key, v, wt, sign);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The InterPodAffinity plugin.
 pub struct InterPodAffinity {
     args: InterPodAffinityArgs,
     interner: RefCell<Interner>,
+    /// PreFilter and PreScore states of recent scheduling signatures, kept
+    /// up to date from the World's pod change log (see
+    /// `scheduler::incremental`).
+    pre_filter_cache: RefCell<StateCache<PreFilterState>>,
+    pre_score_cache: RefCell<StateCache<PreScoreState>>,
 }
 
 impl InterPodAffinity {
@@ -427,6 +544,17 @@ impl InterPodAffinity {
         InterPodAffinity {
             args,
             interner: RefCell::new(Interner::default()),
+            pre_filter_cache: RefCell::new(StateCache::default()),
+            pre_score_cache: RefCell::new(StateCache::default()),
+        }
+    }
+
+    /// Empties the interner when it has grown huge; the cached states hold
+    /// its ids, so they go too.
+    fn reset_interner_if_huge(&self, interner: &mut Interner) {
+        if interner.reset_if_huge() {
+            self.pre_filter_cache.borrow_mut().clear();
+            self.pre_score_cache.borrow_mut().clear();
         }
     }
 
@@ -442,74 +570,12 @@ impl InterPodAffinity {
             .collect()
     }
 
-    /// Upstream `preFilterState.updateWithPod`.
-    fn update_with_pod(
-        &self,
-        state: &mut CycleState,
-        pod: &Pod,
-        other: &Pod,
-        node: &Node,
-        delta: i64,
-    ) -> Status {
-        let Some(s) = state.read_mut::<PreFilterState>(PRE_FILTER_STATE_KEY) else {
-            return missing(PRE_FILTER_STATE_KEY);
-        };
-        let mut interner = self.interner.borrow_mut();
-        let ns_labels = Rc::clone(&s.ns_labels);
-        for t in required_terms(other.spec.pod_anti_affinity.as_ref()) {
-            if existing_term_matches(t, &other.meta.namespace, pod, &ns_labels) {
-                if let Some(v) = node.meta.labels.get(&t.topology_key) {
-                    let kid = interner.id(&t.topology_key);
-                    let vid = interner.id(v);
-                    let key: Rc<str> = Rc::from(t.topology_key.as_str());
-                    s.existing_anti.add(kid, &key, vid, delta);
-                }
-            }
-        }
-        let aff = Rc::clone(&s.affinity_terms);
-        if matches_all(&aff, other) {
-            for t in aff.iter() {
-                s.affinity
-                    .update(&mut interner, node, t.key_id, &t.topology_key, delta);
-            }
-        }
-        let anti = Rc::clone(&s.anti_terms);
-        for t in anti.iter() {
-            if t.matches(other) {
-                s.anti
-                    .update(&mut interner, node, t.key_id, &t.topology_key, delta);
-            }
-        }
-        Status::success()
-    }
-}
-
-fn missing(key: &str) -> Status {
-    Status::error(format!("error reading {key:?} from cycleState: not found"))
-}
-
-impl Plugin for InterPodAffinity {
-    fn name(&self) -> &'static str {
-        "InterPodAffinity"
-    }
-    fn points(&self) -> &'static [Point] {
-        &[
-            Point::PreFilter,
-            Point::Filter,
-            Point::PreScore,
-            Point::Score,
-        ]
-    }
-
-    fn pre_filter(
-        &self,
-        state: &mut CycleState,
+    /// Upstream's PreFilter counts, from every pod in the cluster.
+    fn compute_pre_filter(
         pod: &Pod,
         view: &ClusterView,
-    ) -> PreFilterOutcome {
-        let mut guard = self.interner.borrow_mut();
-        let interner = &mut *guard;
-        interner.reset_if_huge();
+        interner: &mut Interner,
+    ) -> PreFilterState {
         let affinity_terms = Self::resolve_required(
             required_terms(pod.spec.pod_affinity.as_ref()),
             pod,
@@ -658,20 +724,188 @@ impl Plugin for InterPodAffinity {
             }
         }
 
-        if existing_anti.is_empty() && affinity_terms.is_empty() && anti_terms.is_empty() {
+        PreFilterState {
+            existing_anti,
+            affinity,
+            anti,
+            affinity_terms: Rc::new(affinity_terms),
+            anti_terms: Rc::new(anti_terms),
+            ns_labels: Rc::new(ns_labels.clone()),
+        }
+    }
+
+    /// Upstream's PreScore scores, from every relevant pod in the cluster.
+    fn compute_pre_score(
+        &self,
+        pod: &Pod,
+        pref_aff: &[crate::model::affinity::WeightedPodAffinityTerm],
+        pref_anti: &[crate::model::affinity::WeightedPodAffinityTerm],
+        view: &ClusterView,
+        interner: &mut Interner,
+    ) -> PreScoreState {
+        let has_constraints = !pref_aff.is_empty() || !pref_anti.is_empty();
+        let aff_terms: Vec<IncomingTerm> = pref_aff
+            .iter()
+            .map(|w| IncomingTerm::resolve(&w.term, w.weight, pod, view, interner))
+            .collect();
+        let anti_terms: Vec<IncomingTerm> = pref_anti
+            .iter()
+            .map(|w| IncomingTerm::resolve(&w.term, w.weight, pod, view, interner))
+            .collect();
+        let ns_labels: &Labels = view
+            .namespaces
+            .get(&pod.meta.namespace)
+            .unwrap_or(&EMPTY_LABELS);
+        let mut acc = PreScoreState {
+            scores: FxMap::default(),
+            keys: Vec::new(),
+            key_refs: Vec::new(),
+            aff_terms: Rc::new(aff_terms),
+            anti_terms: Rc::new(anti_terms),
+            ns_labels: Rc::new(ns_labels.clone()),
+            hard: self.args.hard_pod_affinity_weight,
+        };
+        // Unless the incoming pod has terms of its own, only nodes holding
+        // pods with (anti-)affinity matter, and only those pods.
+        let scan: Vec<NodeId> = if has_constraints {
+            view.node_order.to_vec()
+        } else {
+            view.nodes_with_affinity.iter().copied().collect()
+        };
+        for &nid in &scan {
+            let Some(node) = node_at(view, nid) else {
+                continue;
+            };
+            let pods: &BTreeSet<PodId> = if has_constraints {
+                &node.pods
+            } else {
+                &node.pods_with_affinity
+            };
+            if pods.is_empty() || node.meta.labels.is_empty() {
+                continue;
+            }
+            for &pid in pods {
+                if let Some(ep) = pod_at(view, pid) {
+                    acc.process_pod(interner, pod, ep, node, 1);
+                }
+            }
+        }
+        acc
+    }
+
+    /// Upstream `preFilterState.updateWithPod` on the state in `state`.
+    fn update_with_pod(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        other: &Pod,
+        node: &Node,
+        delta: i64,
+    ) -> Status {
+        let Some(s) = state.read_mut::<Rc<PreFilterState>>(PRE_FILTER_STATE_KEY) else {
+            return missing(PRE_FILTER_STATE_KEY);
+        };
+        let mut interner = self.interner.borrow_mut();
+        Rc::make_mut(s).update_with_pod(&mut interner, pod, other, node, delta);
+        Status::success()
+    }
+}
+
+impl PreFilterState {
+    /// Upstream `preFilterState.updateWithPod`: adds (`delta` 1) or removes
+    /// (-1) the contribution of `other`, on `node`, to the counts for the
+    /// incoming `pod`.
+    fn update_with_pod(
+        &mut self,
+        interner: &mut Interner,
+        pod: &Pod,
+        other: &Pod,
+        node: &Node,
+        delta: i64,
+    ) {
+        for t in required_terms(other.spec.pod_anti_affinity.as_ref()) {
+            if existing_term_matches(t, &other.meta.namespace, pod, &self.ns_labels) {
+                if let Some(v) = node.meta.labels.get(&t.topology_key) {
+                    let kid = interner.id(&t.topology_key);
+                    let vid = interner.id(v);
+                    let key: Rc<str> = Rc::from(t.topology_key.as_str());
+                    self.existing_anti.add(kid, &key, vid, delta);
+                }
+            }
+        }
+        if matches_all(&self.affinity_terms, other) {
+            for t in self.affinity_terms.iter() {
+                self.affinity
+                    .update(interner, node, t.key_id, &t.topology_key, delta);
+            }
+        }
+        for t in self.anti_terms.iter() {
+            if t.matches(other) {
+                self.anti
+                    .update(interner, node, t.key_id, &t.topology_key, delta);
+            }
+        }
+    }
+
+    /// Upstream's PreFilter Skip: nothing to check.
+    fn is_skip(&self) -> bool {
+        self.existing_anti.is_empty()
+            && self.affinity_terms.is_empty()
+            && self.anti_terms.is_empty()
+    }
+}
+
+fn missing(key: &str) -> Status {
+    Status::error(format!("error reading {key:?} from cycleState: not found"))
+}
+
+impl Plugin for InterPodAffinity {
+    fn name(&self) -> &'static str {
+        "InterPodAffinity"
+    }
+    fn points(&self) -> &'static [Point] {
+        &[
+            Point::PreFilter,
+            Point::Filter,
+            Point::PreScore,
+            Point::Score,
+        ]
+    }
+
+    fn pre_filter(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        view: &ClusterView,
+    ) -> PreFilterOutcome {
+        let mut guard = self.interner.borrow_mut();
+        let interner = &mut *guard;
+        self.reset_interner_if_huge(interner);
+        let sig = pod.sched_signature;
+        let log = view.pod_changes.filter(|_| sig != 0);
+        let cached = log.and_then(|log| {
+            self.pre_filter_cache.borrow_mut().take(sig, log, |s, c| {
+                if c.all == 0 {
+                    return;
+                }
+                if let (Some(other), Some(node)) = (pod_at(view, c.pod), node_at(view, c.node)) {
+                    s.update_with_pod(interner, pod, other, node, i64::from(c.all));
+                }
+            })
+        });
+        let st = match cached {
+            Some(st) => st,
+            None => Rc::new(Self::compute_pre_filter(pod, view, interner)),
+        };
+        if let Some(log) = log {
+            self.pre_filter_cache
+                .borrow_mut()
+                .put(sig, log, Rc::clone(&st));
+        }
+        if st.is_skip() {
             return PreFilterOutcome::status(Status::skip());
         }
-        state.write(
-            PRE_FILTER_STATE_KEY,
-            PreFilterState {
-                existing_anti,
-                affinity,
-                anti,
-                affinity_terms: Rc::new(affinity_terms),
-                anti_terms: Rc::new(anti_terms),
-                ns_labels: Rc::new(ns_labels.clone()),
-            },
-        );
+        state.write_scheduling_only(PRE_FILTER_STATE_KEY, st);
         PreFilterOutcome::ok()
     }
 
@@ -698,7 +932,7 @@ impl Plugin for InterPodAffinity {
     }
 
     fn filter(&self, state: &CycleState, pod: &Pod, node: &Node, _view: &ClusterView) -> Status {
-        let Some(s) = state.read::<PreFilterState>(PRE_FILTER_STATE_KEY) else {
+        let Some(s) = state.read::<Rc<PreFilterState>>(PRE_FILTER_STATE_KEY) else {
             return missing(PRE_FILTER_STATE_KEY);
         };
         let interner = self.interner.borrow();
@@ -781,118 +1015,32 @@ impl Plugin for InterPodAffinity {
 
         let mut guard = self.interner.borrow_mut();
         let interner = &mut *guard;
-        let aff_terms: Vec<IncomingTerm> = pref_aff
-            .iter()
-            .map(|w| IncomingTerm::resolve(&w.term, w.weight, pod, view, interner))
-            .collect();
-        let anti_terms: Vec<IncomingTerm> = pref_anti
-            .iter()
-            .map(|w| IncomingTerm::resolve(&w.term, w.weight, pod, view, interner))
-            .collect();
-        let ns_labels: &Labels = view
-            .namespaces
-            .get(&pod.meta.namespace)
-            .unwrap_or(&EMPTY_LABELS);
-        let hard = self.args.hard_pod_affinity_weight;
-
-        let mut acc = PreScoreState {
-            scores: FxMap::default(),
-            keys: Vec::new(),
+        self.reset_interner_if_huge(interner);
+        let sig = pod.sched_signature;
+        let log = view.pod_changes.filter(|_| sig != 0);
+        let cached = log.and_then(|log| {
+            self.pre_score_cache.borrow_mut().take(sig, log, |s, c| {
+                if c.all == 0 {
+                    return;
+                }
+                if let (Some(ep), Some(node)) = (pod_at(view, c.pod), node_at(view, c.node)) {
+                    s.process_pod(interner, pod, ep, node, i64::from(c.all));
+                }
+            })
+        });
+        let acc = match cached {
+            Some(acc) => acc,
+            None => Rc::new(self.compute_pre_score(pod, pref_aff, pref_anti, view, interner)),
         };
-        let mut any = false;
-        let mut add = |interner: &mut Interner, key: &str, value: &str, w: i64| {
-            let kid = interner.id(key);
-            let vid = interner.id(value);
-            *acc.scores.entry(pair(kid, vid)).or_insert(0) += w;
-            if !acc.keys.iter().any(|(k, _)| *k == kid) {
-                acc.keys.push((kid, Rc::from(key)));
-            }
-            any = true;
-        };
-
-        // Unless the incoming pod has terms of its own, only nodes holding
-        // pods with (anti-)affinity matter.
-        let scan: Vec<NodeId> = if has_constraints {
-            view.node_order.to_vec()
-        } else {
-            view.nodes_with_affinity.iter().copied().collect()
-        };
-        for &nid in &scan {
-            let Some(node) = node_at(view, nid) else {
-                continue;
-            };
-            // Unless the incoming pod has preferred terms, only pods with
-            // (anti-)affinity matter.
-            let pods: &BTreeSet<PodId> = if has_constraints {
-                &node.pods
-            } else {
-                &node.pods_with_affinity
-            };
-            if pods.is_empty() || node.meta.labels.is_empty() {
-                continue;
-            }
-            let labels = &node.meta.labels;
-            for &pid in pods {
-                let Some(ep) = pod_at(view, pid) else {
-                    continue;
-                };
-                for t in &aff_terms {
-                    if t.matches(ep) {
-                        if let Some(v) = labels.get(&*t.topology_key) {
-                            add(interner, &t.topology_key, v, i64::from(t.weight));
-                        }
-                    }
-                }
-                for t in &anti_terms {
-                    if t.matches(ep) {
-                        if let Some(v) = labels.get(&*t.topology_key) {
-                            add(
-                                interner,
-                                &t.topology_key,
-                                v,
-                                i64::from(t.weight.wrapping_mul(-1)),
-                            );
-                        }
-                    }
-                }
-                if let Some(a) = &ep.spec.pod_affinity {
-                    if hard > 0 {
-                        for t in &a.required {
-                            if existing_term_matches(t, &ep.meta.namespace, pod, ns_labels) {
-                                if let Some(v) = labels.get(&t.topology_key) {
-                                    add(interner, &t.topology_key, v, i64::from(hard));
-                                }
-                            }
-                        }
-                    }
-                    for w in &a.preferred {
-                        if existing_term_matches(&w.term, &ep.meta.namespace, pod, ns_labels) {
-                            if let Some(v) = labels.get(&w.term.topology_key) {
-                                add(interner, &w.term.topology_key, v, i64::from(w.weight));
-                            }
-                        }
-                    }
-                }
-                if let Some(a) = &ep.spec.pod_anti_affinity {
-                    for w in &a.preferred {
-                        if existing_term_matches(&w.term, &ep.meta.namespace, pod, ns_labels) {
-                            if let Some(v) = labels.get(&w.term.topology_key) {
-                                add(
-                                    interner,
-                                    &w.term.topology_key,
-                                    v,
-                                    i64::from(w.weight.wrapping_mul(-1)),
-                                );
-                            }
-                        }
-                    }
-                }
-            }
+        if let Some(log) = log {
+            self.pre_score_cache
+                .borrow_mut()
+                .put(sig, log, Rc::clone(&acc));
         }
-        if !any {
+        if acc.keys.is_empty() {
             return Status::skip();
         }
-        state.write(PRE_SCORE_STATE_KEY, Rc::new(acc));
+        state.write_scheduling_only(PRE_SCORE_STATE_KEY, acc);
         Status::success()
     }
 
@@ -911,8 +1059,8 @@ impl Plugin for InterPodAffinity {
         for (kid, key) in &s.keys {
             if let Some(v) = node.meta.labels.get(&**key) {
                 if let Some(vid) = interner.get(v) {
-                    score =
-                        score.wrapping_add(s.scores.get(&pair(*kid, vid)).copied().unwrap_or(0));
+                    score = score
+                        .wrapping_add(s.scores.get(&pair(*kid, vid)).map(|e| e.0).unwrap_or(0));
                 }
             }
         }
@@ -1250,8 +1398,36 @@ pub(crate) mod testutil {
                 waiting: &[],
                 nodes_with_affinity: &self.aff_nodes,
                 nodes_with_required_anti_affinity: &self.anti_nodes,
+                pod_changes: None,
                 now: SimTime::ZERO,
                 pdbs: &[],
+            }
+        }
+        /// Puts pod `id` on node `n` (it must not be on a node).
+        pub fn place(&mut self, id: PodId, n: NodeId) {
+            let p = &self.pods[id.0 as usize];
+            self.nodes[n.0 as usize].add_pod(id, p);
+            self.refresh_sets();
+        }
+        /// Takes pod `id` off node `n`.
+        pub fn unplace(&mut self, id: PodId, n: NodeId) {
+            let p = &self.pods[id.0 as usize];
+            self.nodes[n.0 as usize].remove_pod(id, p);
+            self.refresh_sets();
+        }
+        fn refresh_sets(&mut self) {
+            let (a, b) = crate::scheduler::framework::affinity_node_sets(&self.nodes);
+            self.aff_nodes = a;
+            self.anti_nodes = b;
+        }
+        /// The view with a pod change log (plugins keep incremental state).
+        pub fn view_with<'a>(
+            &'a self,
+            log: &'a crate::scheduler::incremental::PodChangeLog,
+        ) -> ClusterView<'a> {
+            ClusterView {
+                pod_changes: Some(log),
+                ..self.view()
             }
         }
         pub fn node_id(&self, name: &str) -> NodeId {
@@ -2050,15 +2226,17 @@ mod tests {
                 .status
                 .is_success());
             let orig = st
-                .read::<PreFilterState>(PRE_FILTER_STATE_KEY)
+                .read::<Rc<PreFilterState>>(PRE_FILTER_STATE_KEY)
                 .unwrap()
                 .clone();
             let n = &c.nodes[c.node_id(added.spec.node_name.as_deref().unwrap()).0 as usize];
             assert!(pl
                 .add_pod(&mut st, &pending, &added, n, &c.view())
                 .is_success());
-            let got = st.read::<PreFilterState>(PRE_FILTER_STATE_KEY).unwrap();
-            let all_state = st_all.read::<PreFilterState>(PRE_FILTER_STATE_KEY).unwrap();
+            let got = st.read::<Rc<PreFilterState>>(PRE_FILTER_STATE_KEY).unwrap();
+            let all_state = st_all
+                .read::<Rc<PreFilterState>>(PRE_FILTER_STATE_KEY)
+                .unwrap();
             {
                 let interner = pl.interner.borrow();
                 assert_eq!(
@@ -2086,7 +2264,7 @@ mod tests {
             assert!(pl
                 .remove_pod(&mut st, &pending, &added, n, &c.view())
                 .is_success());
-            let got = st.read::<PreFilterState>(PRE_FILTER_STATE_KEY).unwrap();
+            let got = st.read::<Rc<PreFilterState>>(PRE_FILTER_STATE_KEY).unwrap();
             let interner = pl.interner.borrow();
             for (a, b) in [
                 (&got.anti, &orig.anti),
@@ -2197,7 +2375,7 @@ mod tests {
             let pl = InterPodAffinity::new(InterPodAffinityArgs::default());
             let mut st = CycleState::default();
             let out = pl.pre_filter(&mut st, &pod, &c.view());
-            let (aff, anti) = match st.read::<PreFilterState>(PRE_FILTER_STATE_KEY) {
+            let (aff, anti) = match st.read::<Rc<PreFilterState>>(PRE_FILTER_STATE_KEY) {
                 Some(s) => {
                     let interner = pl.interner.borrow();
                     (dump(&s.affinity, &interner), dump(&s.anti, &interner))
@@ -2637,6 +2815,100 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+        /// The incremental PreFilter/PreScore states (replayed from the pod
+        /// change log) give exactly the Filter and Score results of a
+        /// rebuild, as pods come and go.
+        #[test]
+        fn incremental_state_equals_rebuild(
+            ops in proptest::collection::vec((0usize..6, 0usize..5, proptest::prelude::any::<bool>()), 1..40),
+        ) {
+            use crate::scheduler::incremental::PodChangeLog;
+            let nodes: Vec<Node> = (0..5)
+                .map(|i| {
+                    let name = format!("n{i}");
+                    let zone = format!("z{}", i % 2);
+                    let mut n = node(&name, &[("zone", &zone), ("kubernetes.io/hostname", &name)]);
+                    if i == 4 {
+                        n.meta.labels.remove("zone");
+                    }
+                    n
+                })
+                .collect();
+            let templates: Vec<Pod> = vec![
+                PB::new("t0").label("app", "a").anti("app=a", "kubernetes.io/hostname").obj(),
+                PB::new("t1").label("app", "b").aff("app=a", "zone").obj(),
+                PB::new("t2").label("app", "a").aff_pref(7, "app=b", "zone").anti_pref(3, "app=a", "kubernetes.io/hostname").obj(),
+                PB::new("t3").label("app", "c").obj(),
+                PB::new("t4").label("app", "b").anti("app=b", "zone").aff_pref(2, "app in (a,c)", "kubernetes.io/hostname").obj(),
+                PB::new("t5").ns("ns1").label("app", "a").aff("app=a", "zone").obj(),
+            ];
+            let incoming: Vec<Pod> = templates
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let mut p = t.clone();
+                    p.meta.name = format!("in{i}");
+                    p.sched_signature = 1000 + i as u64;
+                    p
+                })
+                .collect();
+            let mut c = TestCluster::new(nodes, vec![]);
+            let mut log = PodChangeLog::default();
+            let inc = InterPodAffinity::new(InterPodAffinityArgs::default());
+            let mut placed: Vec<(PodId, NodeId)> = Vec::new();
+            for (t, n, remove) in ops {
+                if remove && !placed.is_empty() {
+                    let (id, nid) = placed.remove(t % placed.len());
+                    c.unplace(id, nid);
+                    log.record(id, nid, false, false);
+                } else {
+                    let mut p = templates[t].clone();
+                    p.meta.name = format!("p{}", c.pods.len());
+                    let id = c.add(p);
+                    c.place(id, NodeId(n as u32));
+                    log.record(id, NodeId(n as u32), true, false);
+                    placed.push((id, NodeId(n as u32)));
+                }
+                for pod in &incoming {
+                    let fresh = InterPodAffinity::new(InterPodAffinityArgs::default());
+                    let (va, vb) = (c.view_with(&log), c.view());
+                    let (mut sa, mut sb) = (CycleState::default(), CycleState::default());
+                    let oa = inc.pre_filter(&mut sa, pod, &va);
+                    let ob = fresh.pre_filter(&mut sb, pod, &vb);
+                    proptest::prop_assert_eq!(oa.status.code, ob.status.code);
+                    if oa.status.is_success() {
+                        for node in &c.nodes {
+                            let fa = inc.filter(&sa, pod, node, &va);
+                            let fb = fresh.filter(&sb, pod, node, &vb);
+                            proptest::prop_assert_eq!((fa.code, fa.reasons), (fb.code, fb.reasons));
+                        }
+                    }
+                    let ids = c.order.clone();
+                    let pa = inc.pre_score(&mut sa, pod, &ids, &va);
+                    let pb = fresh.pre_score(&mut sb, pod, &ids, &vb);
+                    proptest::prop_assert_eq!(pa.code, pb.code);
+                    if pa.is_success() {
+                        let mut ra = Vec::new();
+                        let mut rb = Vec::new();
+                        for &n in &ids {
+                            let node = &c.nodes[n.0 as usize];
+                            ra.push(NodeScore { node: n, score: inc.score(&sa, pod, node, &va).unwrap() });
+                            rb.push(NodeScore { node: n, score: fresh.score(&sb, pod, node, &vb).unwrap() });
+                        }
+                        let _ = inc.normalize_score(&sa, pod, &mut ra);
+                        let _ = fresh.normalize_score(&sb, pod, &mut rb);
+                        let a: Vec<i64> = ra.iter().map(|x| x.score).collect();
+                        let b: Vec<i64> = rb.iter().map(|x| x.score).collect();
+                        proptest::prop_assert_eq!(a, b);
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn normalize_truncates_like_upstream() {
         // scores -5, 0, 7 → (s+5)/12*100 truncated: 0, 41, 100.
@@ -2646,6 +2918,11 @@ mod tests {
             Rc::new(PreScoreState {
                 scores: FxMap::default(),
                 keys: vec![(0, Rc::from("k"))],
+                key_refs: vec![1],
+                aff_terms: Rc::new(vec![]),
+                anti_terms: Rc::new(vec![]),
+                ns_labels: Rc::new(Labels::new()),
+                hard: 1,
             }),
         );
         let pl = InterPodAffinity::new(InterPodAffinityArgs::default());

@@ -986,6 +986,7 @@ pub(crate) mod testutil {
             waiting: &[],
             nodes_with_affinity: &aff,
             nodes_with_required_anti_affinity: &anti,
+            pod_changes: None,
             now: SimTime::ZERO,
             pdbs: &[],
         };

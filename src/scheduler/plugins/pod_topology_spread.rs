@@ -105,6 +105,7 @@ use crate::scheduler::config::{DefaultingType, PodTopologySpreadArgs};
 use crate::scheduler::framework::{
     ClusterView, CycleState, NodeScore, Plugin, Point, PreFilterOutcome, Status, MAX_NODE_SCORE,
 };
+use crate::scheduler::incremental::StateCache;
 
 pub const ERR_REASON_CONSTRAINTS_NOT_MATCH: &str =
     "node(s) didn't match pod topology spread constraints";
@@ -361,7 +362,162 @@ struct PreFilterState {
     paths: Vec<CriticalPaths>,
     /// `TpValueToMatchNum[i]`: value id → matching pods; the number of
     /// entries is the number of eligible domains.
-    counts: Vec<FxMap<u32, i64>>,
+    counts: Rc<Vec<FxMap<u32, i64>>>,
+}
+
+/// Matching pods per domain, for every constraint, over the nodes eligible
+/// for the incoming pod: PreFilter's `TpValueToMatchNum`, and for PreScore
+/// the counts over every domain (the cycle then keeps its candidates'
+/// domains). Kept across cycles of pods with the same scheduling signature
+/// and updated from the pod change log (`scheduler::incremental`).
+#[derive(Clone, Debug)]
+struct DomainCounts {
+    constraints: Rc<Vec<Constraint>>,
+    counts: Rc<Vec<FxMap<u32, i64>>>,
+    /// Domains in the order nodes list them (first seen first).
+    order: Vec<Vec<u32>>,
+}
+
+/// Which nodes and constraints [`DomainCounts`] covers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CountMode {
+    /// PreFilter: nodes with every key; every constraint.
+    Filter,
+    /// PreScore: nodes with every key when `require_all`, else nodes
+    /// without a key count under the value `""`; hostname constraints are
+    /// counted per node in Score, not here.
+    Score { require_all: bool },
+}
+
+impl DomainCounts {
+    fn build(
+        pod: &Pod,
+        constraints: Rc<Vec<Constraint>>,
+        mode: CountMode,
+        view: &ClusterView,
+        interner: &mut Interner,
+    ) -> DomainCounts {
+        let n = constraints.len();
+        let mut counts: Vec<FxMap<u32, i64>> = vec![FxMap::default(); n];
+        let mut order: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for &nid in view.node_order {
+            let Some(node) = node_at(view, nid) else {
+                continue;
+            };
+            let mut checks = NodeChecks::new(pod, node);
+            let Some(values) = Self::domains(&constraints, mode, node, &mut checks, interner)
+            else {
+                continue;
+            };
+            for (i, vid) in values {
+                let count = count_pods_match_selector(
+                    view,
+                    &node.pods,
+                    constraints[i].selector.as_ref(),
+                    &pod.meta.namespace,
+                );
+                let mut fresh = false;
+                *counts[i].entry(vid).or_insert_with(|| {
+                    fresh = true;
+                    0
+                }) += count;
+                if fresh {
+                    order[i].push(vid);
+                }
+            }
+        }
+        DomainCounts {
+            constraints,
+            counts: Rc::new(counts),
+            order,
+        }
+    }
+
+    /// The (constraint, domain) pairs `node` counts under, `None` when it
+    /// counts under none.
+    fn domains(
+        constraints: &[Constraint],
+        mode: CountMode,
+        node: &Node,
+        checks: &mut NodeChecks,
+        interner: &mut Interner,
+    ) -> Option<Vec<(usize, u32)>> {
+        let labels = &node.meta.labels;
+        let require_all = match mode {
+            CountMode::Filter => true,
+            CountMode::Score { require_all } => require_all,
+        };
+        if require_all && !has_all_keys(labels, constraints) {
+            return None;
+        }
+        let mut out = Vec::with_capacity(constraints.len());
+        for (i, c) in constraints.iter().enumerate() {
+            if mode != CountMode::Filter && &*c.topology_key == LABEL_HOSTNAME {
+                continue;
+            }
+            if !checks.included(c) {
+                continue;
+            }
+            let v = match labels.get(&*c.topology_key) {
+                Some(v) => v.as_str(),
+                None if mode == CountMode::Filter => continue,
+                None => "",
+            };
+            out.push((i, interner.id(v)));
+        }
+        Some(out)
+    }
+
+    /// Adds `delta` for pod `p` on `node` (the incoming pod is `pod`),
+    /// exactly as `build` would count it.
+    fn apply(
+        &mut self,
+        pod: &Pod,
+        p: &Pod,
+        node: &Node,
+        delta: i64,
+        mode: CountMode,
+        interner: &mut Interner,
+    ) {
+        if p.meta.namespace != pod.meta.namespace {
+            return;
+        }
+        let constraints = Rc::clone(&self.constraints);
+        let mut checks = NodeChecks::new(pod, node);
+        let Some(values) = Self::domains(&constraints, mode, node, &mut checks, interner) else {
+            return;
+        };
+        for (i, vid) in values {
+            let selected = constraints[i]
+                .selector
+                .as_ref()
+                .is_some_and(|sel| !sel.is_empty() && sel.matches(&p.meta.labels));
+            if !selected {
+                continue;
+            }
+            let counts = Rc::make_mut(&mut self.counts);
+            if let Some(m) = counts.get_mut(i) {
+                let mut fresh = false;
+                *m.entry(vid).or_insert_with(|| {
+                    fresh = true;
+                    0
+                }) += delta;
+                if fresh {
+                    // Cannot happen (the node's domain was counted when the
+                    // state was built); kept consistent all the same.
+                    self.order[i].push(vid);
+                }
+            }
+        }
+    }
+
+    /// Whether the counts may be kept across cycles: node taints are not
+    /// covered by the change log, so constraints honouring them are not.
+    fn cacheable(constraints: &[Constraint]) -> bool {
+        constraints
+            .iter()
+            .all(|c| c.node_taints_policy != InclusionPolicy::Honor)
+    }
 }
 
 impl PreFilterState {
@@ -394,6 +550,8 @@ pub struct PodTopologySpread {
     default_constraints: Vec<TopologySpreadConstraint>,
     system_defaulted: bool,
     interner: RefCell<Interner>,
+    pre_filter_cache: RefCell<StateCache<DomainCounts>>,
+    pre_score_cache: RefCell<StateCache<DomainCounts>>,
 }
 
 impl PodTopologySpread {
@@ -406,7 +564,57 @@ impl PodTopologySpread {
             default_constraints,
             system_defaulted,
             interner: RefCell::new(Interner::default()),
+            pre_filter_cache: RefCell::new(StateCache::default()),
+            pre_score_cache: RefCell::new(StateCache::default()),
         }
+    }
+
+    /// The domain counts for `pod`: the cached ones brought up to date, or
+    /// built from every pod.
+    fn domain_counts(
+        &self,
+        pod: &Pod,
+        constraints: Vec<Constraint>,
+        mode: CountMode,
+        view: &ClusterView,
+        interner: &mut Interner,
+    ) -> Rc<DomainCounts> {
+        if interner.reset_if_huge() {
+            self.pre_filter_cache.borrow_mut().clear();
+            self.pre_score_cache.borrow_mut().clear();
+        }
+        let cache = match mode {
+            CountMode::Filter => &self.pre_filter_cache,
+            CountMode::Score { .. } => &self.pre_score_cache,
+        };
+        let sig = pod.sched_signature;
+        let log = view
+            .pod_changes
+            .filter(|_| sig != 0 && DomainCounts::cacheable(&constraints));
+        let cached = log.and_then(|log| {
+            cache.borrow_mut().take(sig, log, |s, c| {
+                if c.live == 0 {
+                    return;
+                }
+                if let (Some(p), Some(node)) = (pod_at(view, c.pod), node_at(view, c.node)) {
+                    s.apply(pod, p, node, i64::from(c.live), mode, interner);
+                }
+            })
+        });
+        let dc = match cached {
+            Some(dc) => dc,
+            None => Rc::new(DomainCounts::build(
+                pod,
+                Rc::new(constraints),
+                mode,
+                view,
+                interner,
+            )),
+        };
+        if let Some(log) = log {
+            cache.borrow_mut().put(sig, log, Rc::clone(&dc));
+        }
+        dc
     }
 
     /// Upstream `filterTopologySpreadConstraints`.
@@ -477,7 +685,9 @@ impl PodTopologySpread {
                 continue;
             };
             let vid = interner.id(v);
-            let (Some(counts), Some(paths)) = (s.counts.get_mut(i), s.paths.get_mut(i)) else {
+            let (Some(counts), Some(paths)) =
+                (Rc::make_mut(&mut s.counts).get_mut(i), s.paths.get_mut(i))
+            else {
                 continue;
             };
             let e = counts.entry(vid).or_insert(0);
@@ -542,59 +752,23 @@ impl Plugin for PodTopologySpread {
         }
         let mut guard = self.interner.borrow_mut();
         let interner = &mut *guard;
-        interner.reset_if_huge();
+        let dc = self.domain_counts(pod, constraints, CountMode::Filter, view, interner);
         let empty = interner.id("");
-        let n = constraints.len();
-        let mut counts: Vec<FxMap<u32, i64>> = vec![FxMap::default(); n];
-        let mut order: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for &nid in view.node_order {
-            let Some(node) = node_at(view, nid) else {
-                continue;
-            };
-            // Ensure the node has every topology key.
-            if !has_all_keys(&node.meta.labels, &constraints) {
-                continue;
-            }
-            let mut checks = NodeChecks::new(pod, node);
-            for (i, c) in constraints.iter().enumerate() {
-                if !checks.included(c) {
-                    continue;
-                }
-                let Some(v) = node.meta.labels.get(&*c.topology_key) else {
-                    continue;
-                };
-                let vid = interner.id(v);
-                let count = count_pods_match_selector(
-                    view,
-                    &node.pods,
-                    c.selector.as_ref(),
-                    &pod.meta.namespace,
-                );
-                let mut fresh = false;
-                *counts[i].entry(vid).or_insert_with(|| {
-                    fresh = true;
-                    0
-                }) += count;
-                if fresh {
-                    order[i].push(vid);
-                }
-            }
-        }
-        let paths = (0..n)
+        let paths = (0..dc.constraints.len())
             .map(|i| {
                 let mut p = CriticalPaths::new(empty);
-                for vid in &order[i] {
-                    p.update(*vid, counts[i].get(vid).copied().unwrap_or(0));
+                for vid in &dc.order[i] {
+                    p.update(*vid, dc.counts[i].get(vid).copied().unwrap_or(0));
                 }
                 p
             })
             .collect();
-        state.write(
+        state.write_scheduling_only(
             PRE_FILTER_STATE_KEY,
             PreFilterState {
-                constraints: Rc::new(constraints),
+                constraints: Rc::clone(&dc.constraints),
                 paths,
-                counts,
+                counts: Rc::clone(&dc.counts),
             },
         );
         PreFilterOutcome::ok()
@@ -705,43 +879,26 @@ impl Plugin for PodTopologySpread {
             })
             .collect();
 
-        for &nid in view.node_order {
-            let Some(node) = node_at(view, nid) else {
-                continue;
-            };
-            if require_all && !has_all_keys(&node.meta.labels, &constraints) {
-                continue;
-            }
-            let mut checks = NodeChecks::new(pod, node);
-            for (i, c) in constraints.iter().enumerate() {
-                if counts[i].is_empty() || !checks.included(c) {
-                    continue;
-                }
-                let v = node
-                    .meta
-                    .labels
-                    .get(&*c.topology_key)
-                    .map(String::as_str)
-                    .unwrap_or("");
-                // Only topology values of candidate nodes are counted.
-                let Some(vid) = interner.get(v) else {
-                    continue;
-                };
-                if !counts[i].contains_key(&vid) {
-                    continue;
-                }
-                let n = count_pods_match_selector(
-                    view,
-                    &node.pods,
-                    c.selector.as_ref(),
-                    &pod.meta.namespace,
-                );
-                if let Some(e) = counts[i].get_mut(&vid) {
-                    *e += n;
-                }
+        // Matching pods per domain over every node, kept across cycles;
+        // only the candidates' domains are scored.
+        let dc = self.domain_counts(
+            pod,
+            constraints.clone(),
+            CountMode::Score { require_all },
+            view,
+            interner,
+        );
+        for (i, m) in counts.iter_mut().enumerate() {
+            for (vid, e) in m.iter_mut() {
+                *e += dc
+                    .counts
+                    .get(i)
+                    .and_then(|all| all.get(vid))
+                    .copied()
+                    .unwrap_or(0);
             }
         }
-        state.write(
+        state.write_scheduling_only(
             PRE_SCORE_STATE_KEY,
             Rc::new(PreScoreState {
                 constraints,
@@ -2359,6 +2516,113 @@ mod tests {
             .collect();
         assert!(pl.normalize_score(&st, pod, &mut scores).is_success());
         Some(scores.iter().map(|s| s.score).collect())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 64, ..Default::default() })]
+
+        /// The domain counts kept across cycles (replayed from the pod
+        /// change log, including pods starting to terminate) give exactly
+        /// the Filter and Score results of a rebuild.
+        #[test]
+        fn incremental_counts_equal_rebuild(
+            ops in proptest::collection::vec((0usize..5, 0usize..5, 0u8..3), 1..40),
+            candidates in 1usize..=5,
+        ) {
+            use crate::scheduler::incremental::PodChangeLog;
+            let host = "kubernetes.io/hostname";
+            let zone = "topology.kubernetes.io/zone";
+            let nodes: Vec<Node> = (0..5)
+                .map(|i| {
+                    let name = format!("n{i}");
+                    let z = format!("z{}", i % 2);
+                    let mut n = node(&name, &[(zone, &z), (host, &name)]);
+                    if i == 4 {
+                        n.meta.labels.remove(zone);
+                    }
+                    n
+                })
+                .collect();
+            let templates: Vec<Pod> = vec![
+                PB::new("t0").label("app", "a").spread(1, zone, DNS, Some("app=a")).obj(),
+                PB::new("t1").label("app", "a").spread(1, zone, SA, Some("app=a")).spread(2, host, SA, Some("app=a")).obj(),
+                PB::new("t2").label("app", "b").node_selector(zone, "z0").spread(2, host, DNS, Some("app in (a,b)")).spread(1, zone, SA, Some("app=b")).obj(),
+                PB::new("t3").label("app", "c").owner("apps/v1", "ReplicaSet", "rs").obj(),
+                PB::new("t4").ns("ns1").label("app", "a").spread(1, zone, DNS, Some("app=a")).obj(),
+            ];
+            let incoming: Vec<Pod> = templates
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let mut p = t.clone();
+                    p.meta.name = format!("in{i}");
+                    p.sched_signature = 1000 + i as u64;
+                    p
+                })
+                .collect();
+            let mut c = TestCluster::new(nodes, vec![]);
+            let mut log = PodChangeLog::default();
+            let inc = PodTopologySpread::new(PodTopologySpreadArgs::default());
+            let mut placed: Vec<(PodId, NodeId)> = Vec::new();
+            for (t, n, op) in ops {
+                match op {
+                    1 if !placed.is_empty() => {
+                        let (id, nid) = placed.remove(t % placed.len());
+                        let term = c.pods[id.0 as usize].meta.deletion_timestamp.is_some();
+                        c.unplace(id, nid);
+                        log.record(id, nid, false, term);
+                    }
+                    2 if !placed.is_empty() => {
+                        let (id, nid) = placed[t % placed.len()];
+                        if c.pods[id.0 as usize].meta.deletion_timestamp.is_none() {
+                            c.pods[id.0 as usize].meta.deletion_timestamp = Some(crate::engine::SimTime(1));
+                            log.record_terminating(id, nid);
+                        }
+                    }
+                    _ => {
+                        let mut p = templates[t].clone();
+                        p.meta.name = format!("p{}", c.pods.len());
+                        let id = c.add(p);
+                        c.place(id, NodeId(n as u32));
+                        log.record(id, NodeId(n as u32), true, false);
+                        placed.push((id, NodeId(n as u32)));
+                    }
+                }
+                for pod in &incoming {
+                    let fresh = PodTopologySpread::new(PodTopologySpreadArgs::default());
+                    let (va, vb) = (c.view_with(&log), c.view());
+                    let (mut sa, mut sb) = (CycleState::default(), CycleState::default());
+                    let oa = inc.pre_filter(&mut sa, pod, &va);
+                    let ob = fresh.pre_filter(&mut sb, pod, &vb);
+                    proptest::prop_assert_eq!(oa.status.code, ob.status.code);
+                    if oa.status.is_success() {
+                        for node in &c.nodes {
+                            let fa = inc.filter(&sa, pod, node, &va);
+                            let fb = fresh.filter(&sb, pod, node, &vb);
+                            proptest::prop_assert_eq!((fa.code, fa.reasons), (fb.code, fb.reasons));
+                        }
+                    }
+                    let ids: Vec<NodeId> = c.order[..candidates].to_vec();
+                    let pa = inc.pre_score(&mut sa, pod, &ids, &va);
+                    let pb = fresh.pre_score(&mut sb, pod, &ids, &vb);
+                    proptest::prop_assert_eq!(pa.code, pb.code);
+                    if pa.is_success() {
+                        let mut ra = Vec::new();
+                        let mut rb = Vec::new();
+                        for &n in &ids {
+                            let node = &c.nodes[n.0 as usize];
+                            ra.push(NodeScore { node: n, score: inc.score(&sa, pod, node, &va).unwrap() });
+                            rb.push(NodeScore { node: n, score: fresh.score(&sb, pod, node, &vb).unwrap() });
+                        }
+                        let _ = inc.normalize_score(&sa, pod, &mut ra);
+                        let _ = fresh.normalize_score(&sb, pod, &mut rb);
+                        let a: Vec<i64> = ra.iter().map(|x| x.score).collect();
+                        let b: Vec<i64> = rb.iter().map(|x| x.score).collect();
+                        proptest::prop_assert_eq!(a, b);
+                    }
+                }
+            }
+        }
     }
 
     fn system_args() -> PodTopologySpreadArgs {

@@ -413,6 +413,7 @@ pub(crate) mod testutil {
                 waiting: &[],
                 nodes_with_affinity: &self.aff_nodes,
                 nodes_with_required_anti_affinity: &self.anti_nodes,
+                pod_changes: None,
                 now: SimTime::ZERO,
                 pdbs: &[],
             }
