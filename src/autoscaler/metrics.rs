@@ -28,6 +28,14 @@ pub trait UsageSource {
     fn cpu_m(&self, pod: &str, container: &str, t: SimTime) -> Option<i64>;
     /// Memory working set at `t`, bytes.
     fn memory_bytes(&self, pod: &str, container: &str, t: SimTime) -> Option<i64>;
+    /// CPU used by `container` over `[from, to)`, millicore·µs (the
+    /// cumulative counter's increase). The default integrates
+    /// [`UsageSource::cpu_m`] in 1-second steps; a source that knows its
+    /// usage exactly (the node model's granted CPU, piecewise constant)
+    /// overrides it.
+    fn cpu_integral(&self, pod: &str, container: &str, from: SimTime, to: SimTime) -> i128 {
+        integrate_steps(self, pod, container, from, to)
+    }
 }
 
 /// A pod the kubelets report on.
@@ -90,6 +98,16 @@ impl Default for MetricsServer {
 const STEP: u64 = 1_000_000;
 
 fn integrate(src: &dyn UsageSource, pod: &str, c: &str, from: SimTime, to: SimTime) -> i128 {
+    src.cpu_integral(pod, c, from, to)
+}
+
+fn integrate_steps<S: UsageSource + ?Sized>(
+    src: &S,
+    pod: &str,
+    c: &str,
+    from: SimTime,
+    to: SimTime,
+) -> i128 {
     // Left Riemann sum in 1 s steps (the last step may be shorter);
     // millicores × µs / 1e6 = millicore·seconds, kept exact as µs·m here.
     let mut t = from;

@@ -8,11 +8,15 @@
 //! unschedulable pods, scale-down of unneeded nodes, cost, and the
 //! `node_groups.csv` samples.
 //!
-//! Usage model: until the node model's per-container usage is wired in,
-//! the CPU load an HPA's `kubesim.dev/offered-load` annotation offers to
-//! its target is shared equally by the target's Ready pods (as a Service
-//! spreads requests over its ready endpoints; each container an equal
-//! part); memory usage is the container's request.
+//! Usage: a pod with a node-model usage model (`kubesim.dev/cpu-usage`,
+//! …, docs/nodes.md) is reported with what the node model gives it: the
+//! CPU its containers were granted (cAdvisor's cumulative CPU time, so
+//! contention and throttling show) and their memory working set, recorded
+//! at every node-model change. For other pods, the CPU load an HPA's
+//! `kubesim.dev/offered-load` annotation offers to its target is shared
+//! equally by the target's Ready pods (as a Service spreads requests over
+//! its ready endpoints; each container an equal part); memory usage is
+//! the container's request.
 
 use super::{Event, World};
 use crate::autoscaler::hpa::replica_calc::{ContainerInfo, Phase, ReadyCondition};
@@ -64,7 +68,23 @@ pub(super) struct AutoscalingState {
     scraping: bool,
     pub(super) rows: Vec<HpaRow>,
     pub(super) ca: Option<ClusterAutoscaler>,
+    /// Node-model usage per (namespace/pod, container), recorded while
+    /// metrics are scraped.
+    node_usage: std::collections::BTreeMap<(String, String), UsageHistory>,
 }
+
+/// One container's node-model usage over time: from each point on,
+/// `Some((granted CPU m, memory working set bytes))`, or `None` once it
+/// stopped. Rates only change at node-model changes, where points are
+/// recorded, so the step function is exact.
+struct UsageHistory {
+    node: crate::model::NodeId,
+    points: Vec<(SimTime, Option<(i64, i64)>)>,
+}
+
+/// How much usage history is kept (the metrics server looks back at most
+/// two housekeeping intervals plus a resolution).
+const USAGE_HISTORY: Duration = Duration::from_secs(120);
 
 /// One `node_groups.csv` row.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,6 +152,10 @@ impl World {
         self.push(self.now, Event::HpaSync(i));
         if !self.hpa.scraping {
             self.hpa.scraping = true;
+            let nids: Vec<crate::model::NodeId> = self.agents.keys().copied().collect();
+            for nid in nids {
+                self.hpa_record_usage(nid);
+            }
             self.push(self.now, Event::MetricsScrape);
         }
     }
@@ -254,6 +278,39 @@ impl World {
         out
     }
 
+    /// Records the node model's current usage of every container on
+    /// node `nid` (hook from the node model after each change; only while
+    /// metrics are scraped).
+    pub(super) fn hpa_record_usage(&mut self, nid: crate::model::NodeId) {
+        if !self.hpa.scraping {
+            return;
+        }
+        let now = self.now;
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(a) = self.agents.get(&nid) {
+            for smp in a.samples() {
+                let key = (format!("{}/{}", smp.namespace, smp.pod_name), smp.container);
+                let v = Some((smp.cpu_granted_m, smp.memory_bytes));
+                let h = self
+                    .hpa
+                    .node_usage
+                    .entry(key.clone())
+                    .or_insert_with(|| UsageHistory {
+                        node: nid,
+                        points: Vec::new(),
+                    });
+                h.node = nid;
+                push_point(&mut h.points, now, v);
+                seen.insert(key);
+            }
+        }
+        for (key, h) in self.hpa.node_usage.iter_mut() {
+            if h.node == nid && !seen.contains(key) {
+                push_point(&mut h.points, now, None);
+            }
+        }
+    }
+
     /// `Event::MetricsScrape`: metrics-server scrapes the kubelets.
     pub(super) fn metrics_scrape(&mut self) {
         let mut targets = Vec::new();
@@ -280,10 +337,28 @@ impl World {
             .iter()
             .map(|t| (t.pod.clone(), t.containers.len().max(1)))
             .collect();
+        let modelled: std::collections::BTreeSet<String> = self
+            .pods
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| self.pod_rt[*i].live && p.behavior.usage.is_some())
+            .map(|(_, p)| p.meta.key())
+            .collect();
+        // Forget what the metrics server can no longer look back at.
+        let horizon = SimTime(self.now.0.saturating_sub(USAGE_HISTORY.as_micros()));
+        self.hpa.node_usage.retain(|_, h| {
+            let keep_from = h.points.partition_point(|(t, _)| *t <= horizon);
+            if keep_from > 1 {
+                h.points.drain(..keep_from - 1);
+            }
+            !(h.points.len() == 1 && h.points[0].1.is_none() && h.points[0].0 <= horizon)
+        });
         let src = ShareSource {
             shares: &shares,
             counts: &counts,
             mem: &mem,
+            modelled: &modelled,
+            node: &self.hpa.node_usage,
         };
         let mut ms = std::mem::take(&mut self.hpa.metrics);
         ms.scrape(self.now, &targets, &src);
@@ -444,24 +519,89 @@ impl World {
 /// The usage the metrics pipeline reads: each Ready pod's share of its
 /// HPA target's offered load, split equally over its containers; memory
 /// at the request.
+/// Pods with a node-model usage model read the node model's history
+/// instead.
 struct ShareSource<'a> {
     shares: &'a std::collections::BTreeMap<String, i64>,
     counts: &'a std::collections::BTreeMap<String, usize>,
     mem: &'a std::collections::BTreeMap<(String, String), i64>,
+    /// namespace/name of live pods with a usage model.
+    modelled: &'a std::collections::BTreeSet<String>,
+    node: &'a std::collections::BTreeMap<(String, String), UsageHistory>,
+}
+
+/// Appends a point, replacing one at the same instant and skipping one
+/// that changes nothing.
+fn push_point(points: &mut Vec<(SimTime, Option<(i64, i64)>)>, t: SimTime, v: Option<(i64, i64)>) {
+    if let Some(last) = points.last_mut() {
+        if last.0 == t {
+            last.1 = v;
+            return;
+        }
+        if last.1 == v {
+            return;
+        }
+    }
+    points.push((t, v));
+}
+
+impl UsageHistory {
+    fn at(&self, t: SimTime) -> Option<(i64, i64)> {
+        let i = self.points.partition_point(|(at, _)| *at <= t);
+        if i == 0 {
+            None
+        } else {
+            self.points[i - 1].1
+        }
+    }
+
+    /// Exact integral of the granted CPU over `[from, to)`, millicore·µs.
+    fn cpu_integral(&self, from: SimTime, to: SimTime) -> i128 {
+        let mut acc = 0i128;
+        for (k, (t, v)) in self.points.iter().enumerate() {
+            let end = self.points.get(k + 1).map_or(to, |n| n.0.min(to));
+            let start = (*t).max(from);
+            if end > start {
+                let m = v.map_or(0, |(c, _)| c.max(0)) as i128;
+                acc += m * (end.0 - start.0) as i128;
+            }
+        }
+        acc
+    }
+}
+
+impl ShareSource<'_> {
+    fn history(&self, pod: &str, c: &str) -> Option<&UsageHistory> {
+        self.node.get(&(pod.to_string(), c.to_string()))
+    }
 }
 
 impl UsageSource for ShareSource<'_> {
-    fn cpu_m(&self, pod: &str, _c: &str, _t: SimTime) -> Option<i64> {
+    fn cpu_m(&self, pod: &str, c: &str, t: SimTime) -> Option<i64> {
+        if self.modelled.contains(pod) {
+            return self.history(pod, c)?.at(t).map(|(cpu, _)| cpu);
+        }
         let n = self.counts.get(pod).copied().unwrap_or(1) as i64;
         Some(self.shares.get(pod).copied().unwrap_or(0) / n)
     }
-    fn memory_bytes(&self, pod: &str, c: &str, _t: SimTime) -> Option<i64> {
+    fn memory_bytes(&self, pod: &str, c: &str, t: SimTime) -> Option<i64> {
+        if self.modelled.contains(pod) {
+            return self.history(pod, c)?.at(t).map(|(_, m)| m);
+        }
         Some(
             self.mem
                 .get(&(pod.to_string(), c.to_string()))
                 .copied()
                 .unwrap_or(0),
         )
+    }
+    fn cpu_integral(&self, pod: &str, c: &str, from: SimTime, to: SimTime) -> i128 {
+        if self.modelled.contains(pod) {
+            return self.history(pod, c).map_or(0, |h| h.cpu_integral(from, to));
+        }
+        let n = self.counts.get(pod).copied().unwrap_or(1) as i128;
+        let share = self.shares.get(pod).copied().unwrap_or(0).max(0) as i128;
+        (share / n) * to.0.saturating_sub(from.0) as i128
     }
 }
 

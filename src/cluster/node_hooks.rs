@@ -121,6 +121,7 @@ impl World {
 
     /// Re-arms the node's node-model timer at its next breakpoint.
     fn usage_reschedule(&mut self, nid: NodeId) {
+        self.hpa_record_usage(nid);
         let Some(a) = self.agents.get_mut(&nid) else {
             return;
         };

@@ -274,3 +274,28 @@ spec:
         .collect();
     assert_eq!(seq, vec![4, 8, 10, 10]);
 }
+
+#[test]
+fn hpa_scales_from_node_model_usage() {
+    let r = run(load("scenarios/hpa-node-usage.yaml"));
+    let at = |t: u64| {
+        rows(&r)
+            .into_iter()
+            .find(|h| h.t_us == t * S)
+            .map(|h| (h.current_replicas, h.desired_replicas, h.current_value))
+    };
+    // Pods start at ~20 s using 200m of a 500m request: 40%, within the
+    // tolerance, once two housekeeping samples exist.
+    assert_eq!(at(60), Some((2, 2, Some(40))));
+    assert_eq!(at(150), Some((2, 2, Some(40))));
+    // Their usage steps to 600m two minutes after start (~140 s). The sync
+    // at 165 s reads the 150 s scrape (samples at 130 s and 150 s: half at
+    // 200m, half at 600m → 79%) and scales 2 → ceil(2 × 0.79 / 0.5) = 4.
+    let up = first(&r, 0, |h| h.desired_replicas > h.current_replicas).expect("scales up");
+    assert_eq!(up, 165 * S);
+    assert_eq!(at(165), Some((2, 4, Some(79))));
+    // The next window (150-160 s) is all at 600m: 120%.
+    assert_eq!(at(180).map(|x| x.2), Some(Some(120)));
+    let last = r.hpas.last().expect("rows");
+    assert_eq!(last.current_replicas, 10, "maxReplicas");
+}
