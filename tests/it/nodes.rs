@@ -560,3 +560,44 @@ fn kubelet_settings_choose_the_weight_conversion() {
     );
     assert!(load_str(&bad, Path::new("x.yaml"), LoadOptions::default()).is_err());
 }
+
+#[test]
+fn node_failure_deployment_pods_are_rescheduled_after_300s() {
+    let r = run(load("scenarios/node-failure-deployment.yaml"));
+    let on = |p: &kubesim::model::Pod| {
+        p.status
+            .node
+            .map(|n| r.nodes[n.0 as usize].meta.name.clone())
+    };
+    let web: Vec<&kubesim::model::Pod> = r
+        .pods
+        .iter()
+        .filter(|p| p.meta.name.starts_with("web-"))
+        .collect();
+    let (old, new): (Vec<&kubesim::model::Pod>, Vec<&kubesim::model::Pod>) = web
+        .iter()
+        .partition(|p| on(p).as_deref() == Some("worker-0"));
+    assert_eq!(old.len(), 3, "all three replicas started on worker-0");
+    // Heartbeats stop at 60 s; Unknown + unreachable NoExecute taint at
+    // 105 s (40 s grace, 5 s monitor tick); evicted after the 300 s
+    // DefaultTolerationSeconds toleration: 405 s.
+    for p in &old {
+        assert_eq!(
+            p.meta.deletion_timestamp,
+            Some(SimTime(405 * S)),
+            "{}",
+            p.meta.name
+        );
+        assert_eq!(p.status.reason, "TaintManagerEviction");
+    }
+    // The ReplicaSet replaces them at once; they run elsewhere.
+    assert_eq!(new.len(), 3, "three replacements");
+    for p in &new {
+        let node = on(p).expect("scheduled");
+        assert!(node == "worker-1" || node == "worker-2", "{node}");
+        assert!(p.status.bound_at.is_some_and(|t| t >= SimTime(405 * S)));
+        assert_eq!(p.phase(), PodPhase::Running);
+        assert!(p.is_ready());
+        assert!(p.meta.deletion_timestamp.is_none());
+    }
+}
