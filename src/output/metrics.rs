@@ -1,5 +1,5 @@
 //! The metrics catalogue computed from a finished run (docs/metrics.md):
-//! queue length, utilization by requests, resource stranding, job
+//! queue length, utilization by requests and by usage, resource stranding, job
 //! completion times and node-hours. Integer arithmetic only; sums run in
 //! sample and object order.
 
@@ -22,6 +22,13 @@ pub struct QueueLength {
 pub struct Utilization {
     pub cpu_requested_ppm: u64,
     pub memory_requested_ppm: u64,
+    /// Utilization by usage, when the node model ran (`node_usage.csv`):
+    /// time-weighted Σ CPU used / Σ CPU capacity of the nodes, ppm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_used_ppm: Option<u64>,
+    /// Time-weighted Σ memory working set / Σ memory allocatable, ppm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_used_ppm: Option<u64>,
 }
 
 /// Resource stranding: free capacity a typical pod cannot use because the
@@ -98,10 +105,53 @@ pub fn utilization(r: &RunResult) -> Utilization {
         rm += i128::from(s.memory_requested_bytes) * w;
         am += i128::from(s.memory_allocatable_bytes) * w;
     }
+    let (cpu_used_ppm, memory_used_ppm) = match usage_utilization(r) {
+        Some((c, m)) => (Some(c), Some(m)),
+        None => (None, None),
+    };
     Utilization {
         cpu_requested_ppm: ppm(rc, ac),
         memory_requested_ppm: ppm(rm, am),
+        cpu_used_ppm,
+        memory_used_ppm,
     }
+}
+
+/// Utilization by usage from the node model's `node_usage.csv` rows
+/// (`None` when it did not run): each sample instant weighs the time
+/// until the next one, the last until the end of the run (all 1 if every
+/// weight is 0); (Σ cpu_used_m·w / Σ cpu_capacity_m·w,
+/// Σ memory_used_bytes·w / Σ memory_allocatable_bytes·w) in ppm.
+pub fn usage_utilization(r: &RunResult) -> Option<(u64, u64)> {
+    let rows = &r.node_usage_rows;
+    if rows.is_empty() {
+        return None;
+    }
+    let end = r.end_time.as_micros();
+    // Distinct sample instants, in order (rows are grouped by instant).
+    let mut times: Vec<u64> = rows.iter().map(|x| x.t_us).collect();
+    times.dedup();
+    let mut w: Vec<i128> = times
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let next = times.get(i + 1).copied().unwrap_or(end.max(*t));
+            i128::from(next.saturating_sub(*t))
+        })
+        .collect();
+    if w.iter().all(|x| *x == 0) {
+        w.iter_mut().for_each(|x| *x = 1);
+    }
+    let (mut uc, mut cc, mut um, mut am) = (0i128, 0i128, 0i128, 0i128);
+    for row in rows {
+        let i = times.partition_point(|t| *t < row.t_us);
+        let w = w.get(i).copied().unwrap_or(0);
+        uc += i128::from(row.cpu_used_m) * w;
+        cc += i128::from(row.cpu_capacity_m) * w;
+        um += i128::from(row.memory_used_bytes) * w;
+        am += i128::from(row.memory_allocatable_bytes) * w;
+    }
+    Some((ppm(uc, cc), ppm(um, am)))
 }
 
 fn median(mut v: Vec<i64>) -> i64 {

@@ -341,6 +341,22 @@ impl fmt::Display for Summary {
                 ),
             );
         }
+        if let (Some(c), Some(m)) = (
+            self.utilization.cpu_used_ppm,
+            self.utilization.memory_used_ppm,
+        ) {
+            let at = rows
+                .iter()
+                .position(|r| r.0 == "utilization (requests)")
+                .map_or(rows.len(), |i| i + 1);
+            rows.insert(
+                at,
+                (
+                    "utilization (usage)",
+                    format!("CPU {}  memory {}", pct(c), pct(m)),
+                ),
+            );
+        }
         for g in &self.node_groups {
             rows.push((
                 "node group",

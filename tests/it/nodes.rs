@@ -601,3 +601,49 @@ fn node_failure_deployment_pods_are_rescheduled_after_300s() {
         assert!(p.meta.deletion_timestamp.is_none());
     }
 }
+
+#[test]
+fn utilization_by_usage_is_in_the_summary_only_with_the_node_model() {
+    let r = run(load_text(
+        r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: used}
+spec:
+  duration: 100s
+  sampleInterval: 10s
+  cluster:
+    nodePools:
+    - {name: w, count: 1, capacity: {cpu: "4", memory: 4Gi, pods: "10"}}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  annotations:
+    kubesim.dev/cpu-usage: "1"
+    kubesim.dev/memory-usage: 1Gi
+spec:
+  nodeName: w-0
+  containers: [{name: c, image: c:1, resources: {requests: {cpu: 500m}}}]
+"#,
+    ));
+    let u = kubesim::output::metrics::utilization(&r);
+    // 1 of 4 CPUs used the whole time the node model sampled; 1Gi of the
+    // allocatable memory (4Gi − the 100Mi hard eviction threshold).
+    assert_eq!(u.cpu_used_ppm, Some(250_000));
+    let alloc = r.node_usage_rows[0].memory_allocatable_bytes as i128;
+    assert_eq!(
+        u.memory_used_ppm,
+        Some(((1i128 << 30) * 1_000_000 / alloc) as u64)
+    );
+    let json = serde_json::to_string(&kubesim::output::summary::Summary::of(&r)).expect("json");
+    assert!(json.contains("\"cpu_used_ppm\":250000"), "{json}");
+    // Without usage models the fields are left out (golden summaries stay
+    // as they were).
+    let r = run(load("scenarios/node-failure.yaml"));
+    let u = kubesim::output::metrics::utilization(&r);
+    assert_eq!((u.cpu_used_ppm, u.memory_used_ppm), (None, None));
+    let json = serde_json::to_string(&kubesim::output::summary::Summary::of(&r)).expect("json");
+    assert!(!json.contains("used_ppm"));
+}
