@@ -280,6 +280,11 @@ impl World {
                 n.status = o.status;
                 WorkloadBody::PodDisruptionBudget(n)
             }
+            // A re-applied Service keeps its endpoints until its next sync.
+            (WorkloadBody::Service(o), WorkloadBody::Service(mut n)) => {
+                n.endpoints = o.endpoints;
+                WorkloadBody::Service(n)
+            }
             (o, n) if o.kind() == n.kind() => super::batch::keep_status(o, n),
             (_, b) => b,
         };

@@ -216,6 +216,62 @@ fn publish_not_ready_addresses_lists_pods_that_are_not_ready() {
     assert!(endpoints(&r, "manual").is_empty());
 }
 
+#[test]
+fn reapplied_service_recomputes_its_endpoints() {
+    let text = r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: svc-apply}
+spec:
+  duration: 30s
+  cluster:
+    nodePools:
+    - {name: worker, count: 1, capacity: {cpu: "4", memory: 8Gi, pods: "110"}}
+  timeline:
+  - at: 10s
+    apply:
+      apiVersion: v1
+      kind: Service
+      metadata: {name: web}
+      spec:
+        selector: {app: web}
+        publishNotReadyAddresses: true
+        ports: [{port: 80}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: p
+  labels: {app: web}
+  annotations: {kubesim.dev/ready-after: 1h}
+spec:
+  containers:
+  - name: c
+    image: "nginx:1.27"
+    readinessProbe: {httpGet: {path: /, port: 80}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+"#;
+    let r = run(load_text(text));
+    // Not ready, but published once the Service asks for it.
+    assert_eq!(counts(&endpoints(&r, "web")), (1, 0, 0));
+    let before: Vec<u32> = r
+        .services
+        .iter()
+        .filter(|s| s.t_us < 10_000_000)
+        .map(|s| s.endpoints_ready)
+        .collect();
+    assert!(
+        !before.is_empty() && before.iter().all(|n| *n == 0),
+        "{before:?}"
+    );
+}
+
 fn invalid(text: &str) -> Vec<(u32, String, String)> {
     match load_str(text, std::path::Path::new("t.yaml"), LoadOptions::default()) {
         Err(LoadError::Invalid(d)) => {
