@@ -47,6 +47,7 @@ pub use autoscaling::{HpaRow, NodeGroupRow};
 pub use event::Event;
 pub use invariants::InvariantViolation;
 pub use node_hooks::{ContainerRow, NodeUsageRow};
+pub use workloads::ServiceRow;
 
 use crate::engine::{Duration, EventQueue, RngStreams, SimTime, TimerId};
 use crate::model::priority::{system_classes, PriorityClass};
@@ -243,6 +244,8 @@ pub struct RunResult {
     pub explanations: Vec<Explanation>,
     /// `workloads.csv` rows (one per workload object per sample).
     pub workloads: Vec<crate::controllers::WorkloadRow>,
+    /// `services.csv` rows (one per Service per sample).
+    pub services: Vec<ServiceRow>,
     /// Every workload object at the end of the run (removed ones too).
     pub workload_objects: Vec<crate::controllers::Workload>,
     /// Node model samples (empty without usage models).
@@ -408,6 +411,7 @@ impl World {
             event_records: records,
             explanations: self.explanations,
             workloads: std::mem::take(&mut self.wl.rows),
+            services: std::mem::take(&mut self.wl.service_rows),
             workload_objects: self.wl.store.all().to_vec(),
             container_rows: self.container_rows,
             node_usage_rows: self.node_usage_rows,

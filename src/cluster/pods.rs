@@ -678,7 +678,12 @@ impl World {
             return;
         }
         self.cancel_pod_timer(idx);
-        self.not_ready(id);
+        // The Ready condition stays as it is while the pod terminates (the
+        // kubelet keeps it until the containers stop); `Pod::is_ready`
+        // already hides terminating pods from the workload controllers,
+        // the EndpointSlice controller reads it as `serving`.
+        let t = self.pod_rt[idx].ready_timer.take();
+        self.cancel(t);
         let node = self.pods[idx].status.node;
         self.log_event("PodTerminating", Some(id), node, Some(reason), None);
         self.pods[idx].status.reason = reason.to_string();

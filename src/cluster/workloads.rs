@@ -17,6 +17,23 @@ use crate::model::meta::OwnerReference;
 use crate::model::{Node, NodeId, Pod, PodId};
 use crate::scenario::{ObjectRef, WorkloadAction};
 
+/// One row of `services.csv` (docs/output.md).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServiceRow {
+    pub t_us: u64,
+    pub namespace: String,
+    pub name: String,
+    /// Endpoints with `ready: true`.
+    pub endpoints_ready: u32,
+    /// Traffic columns: 0 until the traffic model exists.
+    pub offered_milli_rps: u64,
+    pub served: u64,
+    pub failed: u64,
+    pub latency_p50_us: u64,
+    pub latency_p90_us: u64,
+    pub latency_p99_us: u64,
+}
+
 /// `kubectl drain` retries a refused eviction after this long.
 pub const DRAIN_RETRY_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -28,6 +45,8 @@ pub(super) struct WorkloadState {
     queued: BTreeMap<WorkloadId, (SimTime, TimerId)>,
     /// `workloads.csv` rows so far.
     pub(super) rows: Vec<WorkloadRow>,
+    /// `services.csv` rows so far.
+    pub(super) service_rows: Vec<ServiceRow>,
     /// Nodes being drained.
     draining: std::collections::BTreeSet<NodeId>,
     /// The PDBs as preemption reads them, refreshed after each PDB sync.
@@ -114,6 +133,8 @@ impl World {
                         .as_ref()
                         .and_then(|s| s.to_selector().ok())
                         .is_some_and(|s| s.matches(&pod.meta.labels)),
+                    // Services select by labels, not ownership.
+                    WorkloadBody::Service(s) => crate::controllers::endpointslice::selects(s, pod),
                     _ => {
                         orphan
                             && obj
@@ -220,8 +241,13 @@ impl World {
         w.meta.uid = self.next_uid();
         w.meta.creation_timestamp = self.now;
         let msg = w.describe();
+        let created = if w.kind() == WorkloadKind::Service {
+            "ServiceCreated"
+        } else {
+            "WorkloadCreated"
+        };
         if let Some(id) = self.wl.store.insert(w) {
-            self.log_event("WorkloadCreated", None, None, None, Some(&msg));
+            self.log_event(created, None, None, None, Some(&msg));
             self.enqueue_workload(id, Duration::ZERO);
         }
     }
@@ -253,6 +279,11 @@ impl World {
             (WorkloadBody::PodDisruptionBudget(o), WorkloadBody::PodDisruptionBudget(mut n)) => {
                 n.status = o.status;
                 WorkloadBody::PodDisruptionBudget(n)
+            }
+            // A re-applied Service keeps its endpoints until its next sync.
+            (WorkloadBody::Service(o), WorkloadBody::Service(mut n)) => {
+                n.endpoints = o.endpoints;
+                WorkloadBody::Service(n)
             }
             (o, n) if o.kind() == n.kind() => super::batch::keep_status(o, n),
             (_, b) => b,
@@ -485,6 +516,28 @@ impl World {
             .collect();
         rows.sort_by(|a, b| (a.kind, &a.namespace, &a.name).cmp(&(b.kind, &b.namespace, &b.name)));
         self.wl.rows.extend(rows);
+        self.sample_services(t_us);
+    }
+
+    /// Adds one `services.csv` row per live Service (replacing rows of the
+    /// same instant). No traffic model yet: the traffic columns are 0.
+    fn sample_services(&mut self, t_us: u64) {
+        while self.wl.service_rows.last().is_some_and(|r| r.t_us == t_us) {
+            self.wl.service_rows.pop();
+        }
+        // `live()` is in (kind, namespace, name) order: rows are sorted.
+        for id in self.wl.store.live() {
+            let w = self.wl.store.get(id);
+            if let Some(s) = w.service() {
+                self.wl.service_rows.push(ServiceRow {
+                    t_us,
+                    namespace: w.meta.namespace.clone(),
+                    name: w.meta.name.clone(),
+                    endpoints_ready: s.ready_endpoints() as u32,
+                    ..Default::default()
+                });
+            }
+        }
     }
 
     /// Rebuilds the PDB list preemption reads.

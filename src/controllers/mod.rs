@@ -34,6 +34,7 @@ pub mod cronjob;
 pub mod daemonset;
 pub mod deployment;
 pub mod disruption;
+pub mod endpointslice;
 pub mod gc;
 pub mod job;
 pub mod replicaset;
@@ -44,6 +45,7 @@ use std::collections::BTreeMap;
 use crate::engine::{Duration, SimTime};
 use crate::model::batch::{CronJob, DaemonSet, Job, PersistentVolumeClaim, StatefulSet};
 use crate::model::meta::{ObjectMeta, OwnerReference};
+use crate::model::service::Service;
 use crate::model::workload::{Deployment, PodDisruptionBudget, ReplicaSet};
 use crate::model::{Node, Pod, PodId, Selector};
 
@@ -68,10 +70,11 @@ pub enum WorkloadKind {
     CronJob,
     PodDisruptionBudget,
     PersistentVolumeClaim,
+    Service,
 }
 
 impl WorkloadKind {
-    pub const ALL: [WorkloadKind; 8] = [
+    pub const ALL: [WorkloadKind; 9] = [
         WorkloadKind::Deployment,
         WorkloadKind::ReplicaSet,
         WorkloadKind::StatefulSet,
@@ -80,6 +83,7 @@ impl WorkloadKind {
         WorkloadKind::CronJob,
         WorkloadKind::PodDisruptionBudget,
         WorkloadKind::PersistentVolumeClaim,
+        WorkloadKind::Service,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -91,6 +95,7 @@ impl WorkloadKind {
             WorkloadKind::CronJob => "CronJob",
             WorkloadKind::PodDisruptionBudget => "PodDisruptionBudget",
             WorkloadKind::PersistentVolumeClaim => "PersistentVolumeClaim",
+            WorkloadKind::Service => "Service",
         }
     }
     pub fn parse(s: &str) -> Option<WorkloadKind> {
@@ -101,7 +106,7 @@ impl WorkloadKind {
         match self {
             WorkloadKind::Job | WorkloadKind::CronJob => "batch/v1",
             WorkloadKind::PodDisruptionBudget => "policy/v1",
-            WorkloadKind::PersistentVolumeClaim => "v1",
+            WorkloadKind::PersistentVolumeClaim | WorkloadKind::Service => "v1",
             _ => "apps/v1",
         }
     }
@@ -118,6 +123,7 @@ pub enum WorkloadBody {
     DaemonSet(Box<DaemonSet>),
     StatefulSet(Box<StatefulSet>),
     PersistentVolumeClaim(PersistentVolumeClaim),
+    Service(Box<Service>),
 }
 
 impl WorkloadBody {
@@ -131,6 +137,7 @@ impl WorkloadBody {
             WorkloadBody::DaemonSet(_) => WorkloadKind::DaemonSet,
             WorkloadBody::StatefulSet(_) => WorkloadKind::StatefulSet,
             WorkloadBody::PersistentVolumeClaim(_) => WorkloadKind::PersistentVolumeClaim,
+            WorkloadBody::Service(_) => WorkloadKind::Service,
         }
     }
 }
@@ -228,6 +235,12 @@ impl Workload {
     pub fn pdb(&self) -> Option<&PodDisruptionBudget> {
         match &self.body {
             WorkloadBody::PodDisruptionBudget(p) => Some(p),
+            _ => None,
+        }
+    }
+    pub fn service(&self) -> Option<&Service> {
+        match &self.body {
+            WorkloadBody::Service(s) => Some(s),
             _ => None,
         }
     }
@@ -388,6 +401,7 @@ pub static CONTROLLERS: &[&dyn Controller] = &[
     &cronjob::CronJobController,
     &daemonset::DaemonSetController,
     &statefulset::StatefulSetController,
+    &endpointslice::EndpointSliceController,
 ];
 
 /// The controller of a kind.

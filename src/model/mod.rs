@@ -19,6 +19,7 @@ pub mod priority;
 pub mod quantity;
 pub mod resources;
 pub mod selector;
+pub mod service;
 pub mod taints;
 pub mod usage;
 pub mod workload;

@@ -210,6 +210,9 @@ pub fn write_results(dir: &Path, r: &RunResult, summary: &Summary) -> Result<(),
     if !r.workloads.is_empty() {
         write_workloads(&dir.join("workloads.csv"), &r.workloads)?;
     }
+    if !r.services.is_empty() {
+        write_services(&dir.join("services.csv"), &r.services)?;
+    }
     if !r.container_rows.is_empty() {
         write_csv(&dir.join("containers.csv"), |w| {
             w.write_record([
@@ -335,6 +338,40 @@ pub fn write_workloads(
                 opt(r.updated),
                 opt(r.max_surge),
                 opt(r.max_unavailable),
+            ])?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes `services.csv` (docs/output.md): one row per Service per
+/// sample; the traffic columns are 0 until the traffic model exists.
+pub fn write_services(path: &Path, rows: &[crate::cluster::ServiceRow]) -> Result<(), OutputError> {
+    write_csv(path, |w| {
+        w.write_record([
+            "t_us",
+            "namespace",
+            "name",
+            "endpoints_ready",
+            "offered_milli_rps",
+            "served",
+            "failed",
+            "latency_p50_us",
+            "latency_p90_us",
+            "latency_p99_us",
+        ])?;
+        for r in rows {
+            w.write_record([
+                r.t_us.to_string(),
+                r.namespace.clone(),
+                r.name.clone(),
+                r.endpoints_ready.to_string(),
+                r.offered_milli_rps.to_string(),
+                r.served.to_string(),
+                r.failed.to_string(),
+                r.latency_p50_us.to_string(),
+                r.latency_p90_us.to_string(),
+                r.latency_p99_us.to_string(),
             ])?;
         }
         Ok(())

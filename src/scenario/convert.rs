@@ -71,14 +71,13 @@ pub const BUILTIN_NAMESPACES: [&str; 4] =
 
 /// Kinds kubesim knows but does not simulate yet (each names the issue
 /// that brings it).
-const NOT_YET: [(&str, &str); 13] = [
+const NOT_YET: [(&str, &str); 12] = [
     ("Deployment", "workload controllers"),
     ("ReplicaSet", "workload controllers"),
     ("DaemonSet", "workload controllers"),
     ("StatefulSet", "workload controllers"),
     ("Job", "workload controllers"),
     ("CronJob", "workload controllers"),
-    ("Service", "Services and traffic"),
     ("EndpointSlice", "Services and traffic"),
     ("PodDisruptionBudget", "PodDisruptionBudgets"),
     ("HorizontalPodAutoscaler", "autoscaling"),

@@ -12,6 +12,7 @@ pub mod diag;
 mod hpa;
 pub mod manifest;
 mod schedconfig;
+mod services;
 pub mod set;
 mod traces;
 mod workloads;

@@ -30,6 +30,7 @@ pub const KINDS: &[&str] = &[
     "CronJob",
     "DaemonSet",
     "StatefulSet",
+    "Service",
 ];
 /// Kinds whose `scale` works.
 const SCALABLE: &[&str] = &["ReplicaSet", "Deployment", "StatefulSet"];
@@ -183,6 +184,7 @@ pub(super) fn convert(
             )))
         }
         k if super::batch::KINDS.contains(&k) => super::batch::convert(doc, node, base, ctx, k),
+        "Service" => super::services::convert(doc, node, base),
         _ => None,
     }
 }

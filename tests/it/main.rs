@@ -14,6 +14,7 @@ mod linux;
 mod nodes;
 mod scenarios;
 mod scheduler;
+mod services;
 mod traces;
 mod validation;
 
