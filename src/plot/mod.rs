@@ -10,6 +10,7 @@
 mod style;
 pub mod cluster;
 pub mod compare;
+pub mod fgd;
 mod data;
 pub mod jobs;
 pub mod run;
