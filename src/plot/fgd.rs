@@ -15,8 +15,16 @@ use crate::fgd::Policy;
 /// One policy's curve: (legend label, colour index, (arrived %, mean, sd)).
 type Curve = (String, usize, Vec<(f64, f64, f64)>);
 
-/// One panel: (caption, y-axis label, x range, y range, curves).
-type Panel = (String, String, (f64, f64), (f64, f64), Vec<Curve>);
+/// Where a panel's legend goes (clear of its curves).
+#[derive(Clone, Copy)]
+enum Legend {
+    UpperRight,
+    UpperLeft,
+    LowerLeft,
+}
+
+/// One panel: (caption, y-axis label, x range, y range, curves, legend).
+type Panel = (String, String, (f64, f64), (f64, f64), Vec<Curve>, Legend);
 
 /// The curves of one metric (`PREFIX_mean`, `PREFIX_sd` columns of
 /// levels.csv), one per policy in file order.
@@ -97,6 +105,7 @@ pub fn draw(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
             x_all,
             (0.0, 100.0),
             unalloc.clone(),
+            Legend::UpperRight,
         ),
         (
             "Zoom: 80-130% arrived".into(),
@@ -104,6 +113,7 @@ pub fn draw(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
             x_zoom,
             y_range(&unalloc, x_zoom, 0.0),
             unalloc,
+            Legend::UpperRight,
         ),
     ];
     let mut files = panels(
@@ -119,6 +129,7 @@ pub fn draw(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
             x_all,
             y_range(&ratio, x_all, 0.0),
             ratio,
+            Legend::UpperLeft,
         ),
         (
             "Fragmentation amount".into(),
@@ -126,6 +137,7 @@ pub fn draw(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
             x_all,
             y_range(&amount, x_all, 0.0),
             amount,
+            Legend::LowerLeft,
         ),
     ];
     if fig7.iter().any(|p| !p.4.is_empty()) {
@@ -140,19 +152,12 @@ pub fn draw(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
 }
 
 /// One figure of side-by-side panels, each with its legend.
-fn panels(
-    out: &Path,
-    name: &str,
-    title: &str,
-    ps: &[Panel],
-) -> Result<Vec<PathBuf>, PlotError> {
+fn panels(out: &Path, name: &str, title: &str, ps: &[Panel]) -> Result<Vec<PathBuf>, PlotError> {
     let n = ps.len().max(1);
     figure!(out, name, (WIDTH + 300, 620), |root| {
-        let root = root
-            .titled(title, ("sans-serif", TITLE_SIZE))
-            .map_err(de)?;
+        let root = root.titled(title, ("sans-serif", TITLE_SIZE)).map_err(de)?;
         let areas = root.split_evenly((1, n));
-        for (area, (caption, ylabel, xr, yr, cs)) in areas.iter().zip(ps) {
+        for (area, (caption, ylabel, xr, yr, cs, left)) in areas.iter().zip(ps) {
             let mut ch = ChartBuilder::on(area)
                 .caption(caption.as_str(), ("sans-serif", LABEL_SIZE + 2))
                 .margin(14)
@@ -162,6 +167,14 @@ fn panels(
                 .map_err(de)?;
             ch.configure_mesh()
                 .light_line_style(BLACK.mix(0.05))
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .y_label_formatter(&|y| {
+                    if yr.1 - yr.0 >= 10.0 {
+                        format!("{y:.0}")
+                    } else {
+                        format!("{y:.1}")
+                    }
+                })
                 .x_desc("Arrived workload (% of GPU capacity)")
                 .y_desc(ylabel.as_str())
                 .label_style(("sans-serif", TICK_SIZE))
@@ -187,10 +200,16 @@ fn panels(
                 ))
                 .map_err(de)?
                 .label(label.as_str())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3)));
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 24, y)], c.stroke_width(3))
+                });
             }
             ch.configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
+                .position(match left {
+                    Legend::UpperRight => SeriesLabelPosition::UpperRight,
+                    Legend::UpperLeft => SeriesLabelPosition::UpperLeft,
+                    Legend::LowerLeft => SeriesLabelPosition::LowerLeft,
+                })
                 .label_font(("sans-serif", TICK_SIZE))
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK.mix(0.3))

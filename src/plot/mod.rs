@@ -10,8 +10,8 @@
 mod style;
 pub mod cluster;
 pub mod compare;
-pub mod fgd;
 mod data;
+pub mod fgd;
 pub mod jobs;
 pub mod run;
 pub mod workloads;

@@ -681,10 +681,16 @@ fn assert_plot(dir: &Path, name: &str) {
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name}.png");
     assert!(png.len() > 20_000, "{name}.png: {} bytes", png.len());
     let svg = std::fs::read_to_string(dir.join(format!("{name}.svg"))).unwrap();
-    assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"), "{name}.svg");
+    assert!(
+        svg.contains("<svg") && svg.trim_end().ends_with("</svg>"),
+        "{name}.svg"
+    );
     assert!(svg.len() > 20_000, "{name}.svg: {} bytes", svg.len());
     // One legend entry per policy, by the paper's name.
-    assert!(svg.contains("FGD (fgd)") && svg.contains("Random (gpu-random)"), "{name}.svg");
+    assert!(
+        svg.contains("FGD (fgd)") && svg.contains("Random (gpu-random)"),
+        "{name}.svg"
+    );
 }
 
 #[test]
