@@ -1,6 +1,6 @@
 //! `kubesim fgd`: the FGD study's experiment (EXPERIMENT.md) on an openb
-//! workload: policies × seeds, then the aggregated CSVs and gnuplot
-//! scripts (docs/fgd.md).
+//! workload: policies × seeds, then the aggregated CSVs, the plots
+//! (PNG and SVG, `plot::fgd`) and gnuplot scripts (docs/fgd.md).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -169,7 +169,12 @@ pub fn fgd(a: FgdArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     report::write(&out, &groups)?;
-    eprintln!("results in {}", out.display());
+    let plots = kubesim::plot::fgd::draw(&out)?;
+    eprintln!(
+        "results in {} ({} plot files in plots/)",
+        out.display(),
+        plots.len()
+    );
     // A short table at arrived = 100% (the paper's bar figures).
     println!(
         "{:<15} {:>22} {:>22}",

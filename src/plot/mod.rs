@@ -11,6 +11,7 @@ mod style;
 pub mod cluster;
 pub mod compare;
 mod data;
+pub mod fgd;
 pub mod jobs;
 pub mod run;
 pub mod workloads;

@@ -669,4 +669,69 @@ fn cli_trace_import_and_fgd() {
     }
     let runs = std::fs::read_to_string(out.join("runs.csv")).unwrap();
     assert_eq!(runs.lines().count(), 1 + 6 * 3);
+    for name in ["fgd-unalloc", "fgd-frag"] {
+        assert_plot(&out.join("plots"), name);
+    }
+}
+
+/// `DIR/NAME.png` is a PNG and `DIR/NAME.svg` an SVG document, both of a
+/// size that holds more than axes (an empty 1400×620 PNG is ~10 kB).
+fn assert_plot(dir: &Path, name: &str) {
+    let png = std::fs::read(dir.join(format!("{name}.png"))).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{name}.png");
+    assert!(png.len() > 20_000, "{name}.png: {} bytes", png.len());
+    let svg = std::fs::read_to_string(dir.join(format!("{name}.svg"))).unwrap();
+    assert!(
+        svg.contains("<svg") && svg.trim_end().ends_with("</svg>"),
+        "{name}.svg"
+    );
+    assert!(svg.len() > 20_000, "{name}.svg: {} bytes", svg.len());
+    // One legend entry per policy, by the paper's name.
+    assert!(
+        svg.contains("FGD (fgd)") && svg.contains("Random (gpu-random)"),
+        "{name}.svg"
+    );
+}
+
+#[test]
+fn fgd_plots_render_on_an_openb_subsample() {
+    let Some(d) = traces_dir() else { return };
+    let o = d.join("alibaba-gpu-v2023-openb");
+    let n = imp(
+        Format::AlibabaGpuV2023,
+        &[o.join("openb_node_list_gpu_node.csv")],
+        false,
+    );
+    let p = imp(
+        Format::AlibabaGpuV2023,
+        &[o.join("openb_pod_list_default.csv")],
+        false,
+    );
+    // A tenth of the nodes and pods, two policies, two seeds: fast in debug.
+    let w = Workload {
+        nodes: n.nodes.into_iter().step_by(10).collect(),
+        pods: p.pods.into_iter().step_by(10).collect(),
+    };
+    let runs: Vec<fgd::RunOutput> = [Policy::Random, Policy::Fgd]
+        .into_iter()
+        .flat_map(|pol| [42, 43].map(|s| (pol, s)))
+        .map(|(pol, s)| fgd::run(&w, pol, s, fgd::TUNE_PPM))
+        .collect();
+    let groups: Vec<report::PolicyRuns> = [Policy::Random, Policy::Fgd]
+        .into_iter()
+        .map(|pol| report::PolicyRuns {
+            policy: pol,
+            runs: runs.iter().filter(|r| r.policy == pol).collect(),
+        })
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    report::write(tmp.path(), &groups).unwrap();
+    let files = kubesim::plot::fgd::draw(tmp.path()).unwrap();
+    assert_eq!(files.len(), 4, "{files:?}");
+    for name in ["fgd-unalloc", "fgd-frag"] {
+        assert_plot(&tmp.path().join("plots"), name);
+    }
+    // Without levels.csv there is nothing to draw, and no error.
+    let empty = tempfile::tempdir().unwrap();
+    assert!(kubesim::plot::fgd::draw(empty.path()).unwrap().is_empty());
 }
