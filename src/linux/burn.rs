@@ -74,8 +74,21 @@ pub fn burn(spec: &BurnSpec) -> i32 {
     for i in 0..threads {
         // Spread the demand: full cores first, the remainder on the last.
         let m = (spec.cpu_m - i * 1000).min(1000);
-        let done = done.clone();
-        handles.push(std::thread::spawn(move || duty_cycle(m, period, &done)));
+        let d = done.clone();
+        match std::thread::Builder::new().spawn(move || duty_cycle(m, period, &d)) {
+            Ok(h) => handles.push(h),
+            Err(e) => {
+                // A pids limit (or memory) refused the thread: exit with
+                // an error at once, as a real workload would, rather than
+                // panicking (a panic's backtrace is slow under a CPU quota).
+                eprintln!("burn: cannot start CPU thread {i}: {e}");
+                done.store(true, Ordering::SeqCst);
+                for h in handles {
+                    let _ = h.join();
+                }
+                return 1;
+            }
+        }
     }
     // Memory: 1 MiB chunks, every page written, held until the end.
     let mut held: Vec<Vec<u8>> = Vec::new();
