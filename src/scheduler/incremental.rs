@@ -174,6 +174,30 @@ impl<T: Clone> StateCache<T> {
         self.entries.truncate(CAPACITY);
     }
 
+    /// The state for `sig`: the kept one brought up to date by `apply` for
+    /// each change since it was stored, or a fresh one from `build`; kept
+    /// for the next pod with the same signature. Without a log (or for an
+    /// unsigned pod, `sig == 0`) it is always built and not kept. `ctx` is
+    /// what both closures need mutably (e.g. the plugin's interner).
+    pub fn fetch<C>(
+        &mut self,
+        sig: u64,
+        log: Option<&PodChangeLog>,
+        ctx: &mut C,
+        mut apply: impl FnMut(&mut C, &mut T, &PodChange),
+        build: impl FnOnce(&mut C) -> T,
+    ) -> Rc<T> {
+        let Some(log) = log.filter(|_| sig != 0) else {
+            return Rc::new(build(ctx));
+        };
+        let state = match self.take(sig, log, |s, c| apply(ctx, s, c)) {
+            Some(s) => s,
+            None => Rc::new(build(ctx)),
+        };
+        self.put(sig, log, Rc::clone(&state));
+        state
+    }
+
     pub fn clear(&mut self) {
         self.entries.clear();
     }

@@ -881,27 +881,20 @@ impl Plugin for InterPodAffinity {
         let mut guard = self.interner.borrow_mut();
         let interner = &mut *guard;
         self.reset_interner_if_huge(interner);
-        let sig = pod.sched_signature;
-        let log = view.pod_changes.filter(|_| sig != 0);
-        let cached = log.and_then(|log| {
-            self.pre_filter_cache.borrow_mut().take(sig, log, |s, c| {
+        let st = self.pre_filter_cache.borrow_mut().fetch(
+            pod.sched_signature,
+            view.pod_changes,
+            interner,
+            |interner, s, c| {
                 if c.all == 0 {
                     return;
                 }
                 if let (Some(other), Some(node)) = (pod_at(view, c.pod), node_at(view, c.node)) {
                     s.update_with_pod(interner, pod, other, node, i64::from(c.all));
                 }
-            })
-        });
-        let st = match cached {
-            Some(st) => st,
-            None => Rc::new(Self::compute_pre_filter(pod, view, interner)),
-        };
-        if let Some(log) = log {
-            self.pre_filter_cache
-                .borrow_mut()
-                .put(sig, log, Rc::clone(&st));
-        }
+            },
+            |interner| Self::compute_pre_filter(pod, view, interner),
+        );
         if st.is_skip() {
             return PreFilterOutcome::status(Status::skip());
         }
@@ -1016,27 +1009,20 @@ impl Plugin for InterPodAffinity {
         let mut guard = self.interner.borrow_mut();
         let interner = &mut *guard;
         self.reset_interner_if_huge(interner);
-        let sig = pod.sched_signature;
-        let log = view.pod_changes.filter(|_| sig != 0);
-        let cached = log.and_then(|log| {
-            self.pre_score_cache.borrow_mut().take(sig, log, |s, c| {
+        let acc = self.pre_score_cache.borrow_mut().fetch(
+            pod.sched_signature,
+            view.pod_changes,
+            interner,
+            |interner, s, c| {
                 if c.all == 0 {
                     return;
                 }
                 if let (Some(ep), Some(node)) = (pod_at(view, c.pod), node_at(view, c.node)) {
                     s.process_pod(interner, pod, ep, node, i64::from(c.all));
                 }
-            })
-        });
-        let acc = match cached {
-            Some(acc) => acc,
-            None => Rc::new(self.compute_pre_score(pod, pref_aff, pref_anti, view, interner)),
-        };
-        if let Some(log) = log {
-            self.pre_score_cache
-                .borrow_mut()
-                .put(sig, log, Rc::clone(&acc));
-        }
+            },
+            |interner| self.compute_pre_score(pod, pref_aff, pref_anti, view, interner),
+        );
         if acc.keys.is_empty() {
             return Status::skip();
         }

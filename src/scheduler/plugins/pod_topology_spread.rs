@@ -587,34 +587,25 @@ impl PodTopologySpread {
             CountMode::Filter => &self.pre_filter_cache,
             CountMode::Score { .. } => &self.pre_score_cache,
         };
-        let sig = pod.sched_signature;
+        // Taints are not in the change log: constraints honouring them are
+        // rebuilt every cycle.
         let log = view
             .pod_changes
-            .filter(|_| sig != 0 && DomainCounts::cacheable(&constraints));
-        let cached = log.and_then(|log| {
-            cache.borrow_mut().take(sig, log, |s, c| {
+            .filter(|_| DomainCounts::cacheable(&constraints));
+        cache.borrow_mut().fetch(
+            pod.sched_signature,
+            log,
+            interner,
+            |interner, s, c| {
                 if c.live == 0 {
                     return;
                 }
                 if let (Some(p), Some(node)) = (pod_at(view, c.pod), node_at(view, c.node)) {
                     s.apply(pod, p, node, i64::from(c.live), mode, interner);
                 }
-            })
-        });
-        let dc = match cached {
-            Some(dc) => dc,
-            None => Rc::new(DomainCounts::build(
-                pod,
-                Rc::new(constraints),
-                mode,
-                view,
-                interner,
-            )),
-        };
-        if let Some(log) = log {
-            cache.borrow_mut().put(sig, log, Rc::clone(&dc));
-        }
-        dc
+            },
+            |interner| DomainCounts::build(pod, Rc::new(constraints), mode, view, interner),
+        )
     }
 
     /// Upstream `filterTopologySpreadConstraints`.
