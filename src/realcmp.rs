@@ -173,6 +173,9 @@ pub fn compare(sim: &Path, real: &Path) -> Result<Vec<Row>, CompareError> {
         }
     }
     let mut real_done: BTreeMap<Key, (Option<i64>, i64)> = BTreeMap::new();
+    // Containers OOM-killed for real (a kill between samples leaves no
+    // row with the count).
+    let mut real_oom_runs: BTreeMap<Key, bool> = BTreeMap::new();
     let comp = real.join("completions.csv");
     if comp.exists() {
         for c in read_rows(
@@ -195,6 +198,9 @@ pub fn compare(sim: &Path, real: &Path) -> Result<Vec<Row>, CompareError> {
                 (Some(a), Some(b)) if b > a => Some(b - a),
                 _ => None,
             };
+            let oom = c.get("reason").is_some_and(|r| r == "OOMKilled")
+                || num(&c, "oom_kills").is_some_and(|n| n > 0);
+            *real_oom_runs.entry(k.clone()).or_default() |= oom;
             real_done.insert(k, (dur, num(&c, "cpu_usage_us").unwrap_or(0)));
         }
     }
@@ -223,7 +229,11 @@ pub fn compare(sim: &Path, real: &Path) -> Result<Vec<Row>, CompareError> {
                 (None, Some(p)) => Some(*p),
                 (None, None) => None,
             },
-            real_oom: rv.map(|v| v.oom_kills > 0),
+            real_oom: match (rv, real_oom_runs.get(&k)) {
+                (Some(v), p) => Some(v.oom_kills > 0 || p == Some(&true)),
+                (None, Some(p)) => Some(*p),
+                (None, None) => None,
+            },
             sim_completion_us: sim_done.get(&(k.0.clone(), k.1.clone())).copied(),
             real_completion_us: rd.and_then(|(d, _)| *d),
         });

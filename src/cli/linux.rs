@@ -24,13 +24,29 @@ pub struct BurnArgs {
     /// Exit code at the end.
     #[arg(long, default_value_t = 0)]
     pub exit_code: i32,
+    /// Time-varying CPU demand: `ms:millicores,...` (replaces --cpu-m).
+    #[arg(long)]
+    pub cpu_steps: Option<String>,
+    /// Time-varying memory: `ms:bytes,...` (replaces --memory-bytes).
+    #[arg(long)]
+    pub memory_steps: Option<String>,
 }
 
 #[cfg(target_os = "linux")]
 pub fn burn(a: BurnArgs) -> anyhow::Result<ExitCode> {
-    use kubesim::linux::burn::{burn, BurnSpec};
+    use kubesim::linux::burn::{burn, parse_steps, BurnSpec};
     use std::time::Duration;
+    let steps = |s: &Option<String>, what: &str| -> anyhow::Result<Vec<(Duration, u64)>> {
+        match s {
+            Some(s) => parse_steps(s).map_err(|e| anyhow::anyhow!("--{what}: {e}")),
+            None => Ok(Vec::new()),
+        }
+    };
+    let cpu_steps = steps(&a.cpu_steps, "cpu-steps")?;
+    let memory_steps = steps(&a.memory_steps, "memory-steps")?;
     let code = burn(&BurnSpec {
+        cpu_steps,
+        memory_steps,
         cpu_m: a.cpu_m,
         memory_bytes: a.memory_bytes,
         duration: a.duration_ms.map(Duration::from_millis),

@@ -128,7 +128,23 @@ pub enum RunError {
     },
     #[error("failed to write the event log: {0}")]
     Log(#[from] std::io::Error),
+    /// A real node runtime (Linux backend) failed, or the run was stopped.
+    #[error("node runtime: {0}")]
+    NodeRuntime(String),
 }
+
+/// Builds a node's runtime for the node model instead of the simulated
+/// one (the Linux backend): node name, CPU capacity (millicores), memory
+/// capacity (bytes), the kubelet's cgroup settings, the current time.
+pub type RuntimeFactory = Box<
+    dyn FnMut(
+        &str,
+        i64,
+        i64,
+        crate::node::cgroup::CgroupSettings,
+        SimTime,
+    ) -> Result<Box<dyn crate::node::runtime::NodeRuntime>, String>,
+>;
 
 /// Per-pod runtime bookkeeping that is not part of the API object.
 #[derive(Clone, Debug, Default)]
@@ -226,6 +242,10 @@ pub struct World {
     node_usage_rows: Vec<node_hooks::NodeUsageRow>,
     /// HorizontalPodAutoscalers and the metrics pipeline.
     hpa: autoscaling::AutoscalingState,
+    /// Real node runtimes (Linux backend; `None` = simulated), and the
+    /// first failure of one (ends a real-time run).
+    runtime_factory: Option<RuntimeFactory>,
+    runtime_failure: Option<String>,
 }
 
 /// Everything a finished run produced.
@@ -321,6 +341,8 @@ impl World {
             container_rows: Vec::new(),
             node_usage_rows: Vec::new(),
             hpa: Default::default(),
+            runtime_factory: None,
+            runtime_failure: None,
         };
         w.init();
         Ok(w)
@@ -392,6 +414,11 @@ impl World {
                 }
             }
         }
+        self.finish()
+    }
+
+    /// The end of a run: last sample, totals, the result.
+    fn finish(mut self) -> Result<RunResult, RunError> {
         if let Some(end) = self.end {
             self.now = self.now.max(end);
         }
@@ -418,6 +445,91 @@ impl World {
             hpas: std::mem::take(&mut self.hpa.rows),
             node_groups: self.hpa.ca.map(|c| c.rows).unwrap_or_default(),
         })
+    }
+
+    /// Real node runtimes for the node model (the Linux backend): nodes
+    /// whose pods have usage models get their runtime from `f` instead of
+    /// a simulated one. Use with [`World::run_realtime`].
+    pub fn set_runtime_factory(&mut self, f: RuntimeFactory) {
+        self.runtime_factory = Some(f);
+    }
+
+    /// Runs to the end in wall-clock time (scaled by the clock's speed):
+    /// each event runs once the wall clock reaches its time, never
+    /// earlier; meanwhile the node runtimes are polled every few
+    /// milliseconds, and a real container exit (completion, OOM kill,
+    /// failure) becomes the node model's exit at the current simulated
+    /// time, so restart policies, back-off, Job retries and ReplicaSets
+    /// react to what the processes did. `stop` is polled too (Ctrl-C).
+    /// Not deterministic: timings depend on the host.
+    pub fn run_realtime(
+        mut self,
+        clock: &crate::engine::RealClock,
+        stop: &dyn Fn() -> bool,
+    ) -> Result<RunResult, RunError> {
+        use crate::engine::realtime::Waited;
+        loop {
+            if stop() {
+                return Err(RunError::NodeRuntime("interrupted".into()));
+            }
+            if let Some(e) = self.runtime_failure.take() {
+                return Err(RunError::NodeRuntime(e));
+            }
+            if let Some(e) = self
+                .agents
+                .values_mut()
+                .find_map(|a| a.runtime.take_failure())
+            {
+                return Err(RunError::NodeRuntime(e));
+            }
+            let Some(next) = self.queue.peek_time() else {
+                break;
+            };
+            if self.end.is_some_and(|end| next > end) {
+                break;
+            }
+            let agents = &mut self.agents;
+            let floor = self.now;
+            let waited = clock.wait_until(Some(next), |now| {
+                if stop() {
+                    return true;
+                }
+                let t = now.max(floor).min(next);
+                let mut any = false;
+                for a in agents.values_mut() {
+                    a.runtime.advance_to(t);
+                    any |= a.runtime.has_exits();
+                }
+                any
+            });
+            if let Waited::Polled(now) = waited {
+                // Real exits (or a stop): enter them at the current time.
+                self.now = now.max(floor).min(next);
+                let nids: Vec<NodeId> = self
+                    .agents
+                    .iter()
+                    .filter(|(_, a)| a.runtime.has_exits())
+                    .map(|(n, _)| *n)
+                    .collect();
+                for nid in nids {
+                    // The node's pending node-model event is superseded.
+                    let t = self.agents.get_mut(&nid).and_then(|a| a.timer.take());
+                    self.cancel(t);
+                    self.node_usage(nid);
+                }
+                continue;
+            }
+            let Some((t, _id, ev)) = self.queue.pop() else {
+                break;
+            };
+            if !ev.is_periodic() {
+                self.pending_real = self.pending_real.saturating_sub(1);
+            }
+            self.now = t.max(self.now);
+            self.counters.events += 1;
+            self.dispatch(ev);
+        }
+        self.finish()
     }
 
     fn dispatch(&mut self, ev: Event) {

@@ -79,6 +79,21 @@ impl World {
         let now = self.now;
         let seed = self.rng.seed();
         let settings = self.scenario.kubelet.cgroups;
+        if !self.agents.contains_key(&nid) {
+            if let Some(f) = self.runtime_factory.as_mut() {
+                // A real node runtime (Linux backend).
+                match f(&name, cpu, mem, settings, now) {
+                    Ok(rt) => {
+                        self.agents
+                            .insert(nid, Box::new(NodeAgent::with_runtime(rt, mem)));
+                    }
+                    Err(e) => {
+                        self.runtime_failure.get_or_insert(e);
+                        return;
+                    }
+                }
+            }
+        }
         let agent = self
             .agents
             .entry(nid)

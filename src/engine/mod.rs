@@ -5,9 +5,11 @@
 //! state; the `cluster::World` drives it.
 
 pub mod queue;
+pub mod realtime;
 pub mod rng;
 pub mod time;
 
 pub use queue::{EventQueue, TimerId};
+pub use realtime::RealClock;
 pub use rng::{RngStreams, SimRng, Stream};
 pub use time::{Duration, SimTime};

@@ -7,9 +7,18 @@
 //! functions the simulator uses ([`crate::node::cgroup`]). Each container
 //! is a [`super::spawn`]ed `kubesim burn` following its [`Workload`].
 //!
-//! What a real process cannot follow exactly: a usage model that changes
-//! over time is run at its value at start (burn has a constant demand);
-//! CPU work is CPU time of the container (millicore·µs / 1000).
+//! It also implements [`NodeRuntime`], so that the World's kubelet
+//! ([`crate::node::kubelet::NodeAgent`]) drives it in a real-time run:
+//! [`NodeRuntime::advance_to`] polls the processes and reports each
+//! container that ended by itself (completion, OOM kill, failure) once,
+//! at the simulated time of the poll; a stop the kubelet asked for is not
+//! reported back.
+//!
+//! Usage models are passed to `burn` as breakpoints (times ÷ speed);
+//! CPU work is CPU time of the container (millicore·µs / 1000 ÷ speed).
+//! With a speed other than 1 the CFS period (and quota) of every group is
+//! divided by the speed within the kernel's 1 ms..1 s, so a simulated
+//! period is a real period; counters of time are multiplied back.
 #![allow(clippy::disallowed_methods)] // real time is the point
 
 use std::cell::RefCell;
@@ -21,16 +30,54 @@ use std::time::Instant;
 
 use super::cgroupfs::{CgLimits, CgName, DEFAULT_PERIOD_US};
 use super::guard::Session;
-use crate::engine::Duration;
+use crate::engine::{Duration, SimTime};
 use crate::model::pod::QosClass;
+use crate::model::usage::UsageModel;
 use crate::node::cgroup::{
-    milli_cpu_to_shares, qos_tiers, LinuxContainerResources, QosParent, ResourceConfig,
+    milli_cpu_to_shares, qos_tiers, CgroupSettings, LinuxContainerResources, QosParent,
+    ResourceConfig,
 };
 use crate::node::cpu::Throttling;
 use crate::node::runtime::{
-    ContainerConfig, ContainerId, ContainerState, ContainerStats, ContainerStatus,
-    PodSandboxConfig, PodSandboxStatus, Runtime, RuntimeError, SandboxId,
+    ContainerConfig, ContainerId, ContainerState, ContainerStats, ContainerStatus, Exit,
+    NodeRuntime, PodSandboxConfig, PodSandboxStatus, Runtime, RuntimeError, SandboxId,
 };
+
+/// The kernel's limits on `cpu.cfs_period_us` (1 ms..1 s).
+pub const MIN_PERIOD_US: u64 = 1_000;
+pub const MAX_PERIOD_US: u64 = 1_000_000;
+
+/// The CFS period (and quota, in proportion) for a run at `speed`: a
+/// simulated period of `period` µs lasts `period / speed` µs of wall
+/// time, clamped to the kernel's 1 ms..1 s. Returns (period, quota).
+pub fn scaled_period(period_us: u64, quota_us: Option<u64>, speed: f64) -> (u64, Option<u64>) {
+    if period_us == 0 {
+        return (period_us, quota_us);
+    }
+    let p = ((period_us as f64 / speed).round() as u64).clamp(MIN_PERIOD_US, MAX_PERIOD_US);
+    let q = quota_us.map(|q| ((q as u128 * p as u128) / period_us as u128).max(1000) as u64);
+    (p, q)
+}
+
+/// At most this many breakpoints of a usage model go to `burn` (random
+/// models change forever).
+pub const MAX_BREAKPOINTS: usize = 2000;
+
+/// A usage model as `burn` breakpoints `wall_ms:value,...` over the
+/// first `horizon` of simulated time (at most [`MAX_BREAKPOINTS`]).
+pub fn breakpoints(m: &UsageModel, speed: f64, horizon: Duration) -> String {
+    let mut out = Vec::new();
+    let mut t = Duration::ZERO;
+    loop {
+        let wall_ms = (t.as_micros() as f64 / speed / 1000.0).round() as u64;
+        out.push(format!("{wall_ms}:{}", m.value_at(t).max(0)));
+        match m.next_change_after(t) {
+            Some(n) if n > t && n <= horizon && out.len() < MAX_BREAKPOINTS => t = n,
+            _ => break,
+        }
+    }
+    out.join(",")
+}
 
 /// Keeps `[A-Za-z0-9._-]`, replaces the rest with `_` (cgroup names).
 pub fn sanitize(s: &str) -> String {
@@ -76,6 +123,22 @@ fn cri_limits(r: &LinuxContainerResources) -> CgLimits {
     }
 }
 
+/// The CFS period and quota of `l` for a run at `speed` ([`scaled_period`]).
+fn scale_limits(mut l: CgLimits, speed: f64) -> CgLimits {
+    if speed == 1.0 {
+        return l;
+    }
+    if let Some(p) = l.cpu_period_us {
+        let q = l.cpu_quota_us.flatten();
+        let (p2, q2) = scaled_period(p, q, speed);
+        l.cpu_period_us = Some(p2);
+        if q.is_some() {
+            l.cpu_quota_us = Some(q2);
+        }
+    }
+    l
+}
+
 struct Sandbox {
     config: PodSandboxConfig,
     group: CgName,
@@ -92,6 +155,8 @@ struct Ctr {
     pid: Option<u32>,
     stop_requested: bool,
     removed_group: bool,
+    /// Simulated time of the start (for the usage model's value).
+    sim_started: SimTime,
 }
 
 #[derive(Default)]
@@ -114,7 +179,42 @@ pub struct LinuxRuntime {
     order: Vec<ContainerId>,
     seen: RefCell<BTreeMap<ContainerId, Seen>>,
     next: u64,
+    /// Scenario seconds per wall-clock second.
+    speed: f64,
+    settings: CgroupSettings,
+    /// The simulated time of the last poll, and the exits not yet taken.
+    sim_now: SimTime,
+    exits: Vec<Exit>,
+    reported: std::collections::BTreeSet<ContainerId>,
+    /// How far ahead `burn` gets usage breakpoints.
+    pub horizon: Duration,
+    /// Where finished container runs are recorded (replay), and which are.
+    completions: Option<Arc<std::sync::Mutex<Vec<Completion>>>>,
+    recorded: std::collections::BTreeSet<ContainerId>,
+    /// The first failure to start a container (see [`NodeRuntime::take_failure`]).
+    failure: Option<String>,
 }
+
+/// One real container run, for `completions.csv` (times in simulated µs
+/// since the run's start; CPU time in simulated µs).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Completion {
+    pub node: String,
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+    pub started_us: u64,
+    /// `None`: still running at the end of the run.
+    pub finished_us: Option<u64>,
+    pub exit_code: Option<i32>,
+    pub reason: String,
+    pub cpu_usage_us: u64,
+    pub oom_kills: u64,
+}
+
+/// The node-model poll interval a real node asks for while containers run
+/// (simulated time): keeps a real-time run alive while work is pending.
+pub const POLL_TICK: Duration = Duration::from_millis(100);
 
 impl LinuxRuntime {
     /// A node named `node` with `cpu_m` millicores and `memory` bytes for
@@ -143,6 +243,36 @@ impl LinuxRuntime {
         burn: PathBuf,
         cpus: Option<String>,
     ) -> Result<LinuxRuntime, RuntimeError> {
+        Self::with_options(
+            session,
+            node,
+            cpu_m,
+            memory,
+            burn,
+            cpus,
+            1.0,
+            CgroupSettings::default(),
+        )
+    }
+
+    /// As [`LinuxRuntime::with_cpus`], for a run at `speed` scenario
+    /// seconds per wall second with the kubelet's cgroup `settings`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn with_options(
+        session: Arc<Session>,
+        node: &str,
+        cpu_m: i64,
+        memory: i64,
+        burn: PathBuf,
+        cpus: Option<String>,
+        speed: f64,
+        settings: CgroupSettings,
+    ) -> Result<LinuxRuntime, RuntimeError> {
+        let speed = if speed.is_finite() && speed > 0.0 {
+            speed
+        } else {
+            1.0
+        };
         let d = session.driver();
         let group = CgName::new(&sanitize(node)).map_err(other)?;
         d.create(&group).map_err(other)?;
@@ -155,7 +285,7 @@ impl LinuxRuntime {
             cpu_period: Some(DEFAULT_PERIOD_US),
             memory: (memory > 0).then_some(memory),
         };
-        let mut node_limits = rc_limits(&node_cfg);
+        let mut node_limits = scale_limits(rc_limits(&node_cfg), speed);
         node_limits.cpuset = cpus.map(|c| (c, String::new()));
         d.apply(&group, &node_limits).map_err(other)?;
         for sub in ["kubepods", "kubepods/burstable", "kubepods/besteffort"] {
@@ -181,6 +311,15 @@ impl LinuxRuntime {
             order: Vec::new(),
             seen: RefCell::new(BTreeMap::new()),
             next: 0,
+            speed,
+            settings,
+            sim_now: SimTime::ZERO,
+            exits: Vec::new(),
+            reported: Default::default(),
+            horizon: Duration::from_secs(3600),
+            completions: None,
+            recorded: Default::default(),
+            failure: None,
         };
         rt.apply_tiers()?;
         Ok(rt)
@@ -293,8 +432,9 @@ impl LinuxRuntime {
         }
     }
 
-    /// `kubesim burn` arguments for a workload.
-    fn burn_args(c: &ContainerConfig) -> Vec<OsString> {
+    /// `kubesim burn` arguments for a workload at `speed`: the usage
+    /// models as breakpoints (wall ms), run time and CPU work ÷ speed.
+    pub fn burn_args(c: &ContainerConfig, speed: f64, horizon: Duration) -> Vec<OsString> {
         let w = &c.workload;
         let start = Duration::ZERO;
         let mut v = vec![
@@ -303,14 +443,29 @@ impl LinuxRuntime {
             format!("--memory-bytes={}", w.memory.value_at(start).max(0)),
             format!("--exit-code={}", w.exit_code),
         ];
+        if w.cpu.next_change_after(start).is_some() {
+            v.push(format!(
+                "--cpu-steps={}",
+                breakpoints(&w.cpu, speed, horizon)
+            ));
+        }
+        if w.memory.next_change_after(start).is_some() {
+            v.push(format!(
+                "--memory-steps={}",
+                breakpoints(&w.memory, speed, horizon)
+            ));
+        }
         if let Some(d) = w.run_for {
-            v.push(format!("--duration-ms={}", d.as_micros() / 1000));
+            v.push(format!(
+                "--duration-ms={}",
+                (d.as_micros() as f64 / speed / 1000.0).round() as u64
+            ));
         }
         if let Some(work) = w.cpu_work {
-            // millicore·µs → ms of CPU time.
+            // millicore·µs → ms of CPU time, ÷ speed.
             v.push(format!(
                 "--cpu-work-ms={}",
-                (work.max(0) / 1_000_000).max(1)
+                ((work.max(0) as f64 / 1_000_000.0 / speed).round() as u64).max(1)
             ));
         }
         v.into_iter().map(OsString::from).collect()
@@ -335,8 +490,11 @@ impl Runtime for LinuxRuntime {
             .map_err(other)?;
         let d = self.session.driver();
         d.create(&group).map_err(other)?;
-        d.apply(&group, &rc_limits(&config.resources))
-            .map_err(other)?;
+        d.apply(
+            &group,
+            &scale_limits(rc_limits(&config.resources), self.speed),
+        )
+        .map_err(other)?;
         self.sandboxes.insert(
             id.clone(),
             Sandbox {
@@ -399,8 +557,11 @@ impl Runtime for LinuxRuntime {
         self.next += 1;
         let d = self.session.driver();
         d.create(&group).map_err(other)?;
-        d.apply(&group, &cri_limits(&config.resources))
-            .map_err(other)?;
+        d.apply(
+            &group,
+            &scale_limits(cri_limits(&config.resources), self.speed),
+        )
+        .map_err(other)?;
         self.containers.insert(
             id.clone(),
             Ctr {
@@ -413,6 +574,7 @@ impl Runtime for LinuxRuntime {
                 pid: None,
                 stop_requested: false,
                 removed_group: false,
+                sim_started: self.sim_now,
             },
         );
         self.order.push(id.clone());
@@ -439,15 +601,22 @@ impl Runtime for LinuxRuntime {
             .start(
                 &c.group,
                 self.burn.clone(),
-                Self::burn_args(&c.config),
+                Self::burn_args(&c.config, self.speed, self.horizon),
                 &host,
                 false,
             )
-            .map_err(other)?;
+            .map_err(|e| {
+                let e = other(e);
+                self.failure
+                    .get_or_insert_with(|| format!("starting container {id}: {e}"));
+                e
+            })?;
         let now = self.now();
+        let sim_now = self.sim_now;
         if let Some(c) = self.containers.get_mut(id) {
             c.pid = Some(pid);
             c.started_at = Some(now);
+            c.sim_started = sim_now;
         }
         Ok(())
     }
@@ -464,6 +633,7 @@ impl Runtime for LinuxRuntime {
         self.session.stop(pid, grace);
         let c = self.ctr(id)?;
         self.observe(id, c);
+        self.record(id, true);
         Ok(())
     }
 
@@ -477,6 +647,7 @@ impl Runtime for LinuxRuntime {
                 op: "remove",
             });
         }
+        self.record(id, true);
         if let Some(c) = self.containers.remove(id) {
             self.session.driver().destroy(&c.group).map_err(other)?;
         }
@@ -493,7 +664,7 @@ impl Runtime for LinuxRuntime {
         let c = self.ctr(id)?;
         self.session
             .driver()
-            .apply(&c.group, &cri_limits(resources))
+            .apply(&c.group, &scale_limits(cri_limits(resources), self.speed))
             .map_err(other)?;
         if let Some(c) = self.containers.get_mut(id) {
             c.resources = resources.clone();
@@ -508,27 +679,66 @@ impl Runtime for LinuxRuntime {
 
     fn container_stats(&self, id: &str) -> Result<ContainerStats, RuntimeError> {
         let c = self.ctr(id)?;
-        let s = self.session.driver().stats(&c.group).map_err(other)?;
+        let d = self.session.driver();
+        let mut s = d.stats(&c.group).map_err(other)?;
+        // On v1 a pod whose quota equals its only container's is throttled
+        // at the pod level (measured: the container's own counters stay
+        // near 0): report the throttling the container experienced.
+        let alone = self
+            .containers
+            .values()
+            .filter(|x| x.sandbox == c.sandbox)
+            .count()
+            == 1;
+        if alone {
+            if let Some(ps) = self
+                .sandboxes
+                .get(&c.sandbox)
+                .and_then(|sb| d.stats(&sb.group).ok())
+            {
+                if ps.throttled_us > s.throttled_us {
+                    s.nr_throttled = ps.nr_throttled;
+                    s.nr_periods = s.nr_periods.max(ps.nr_periods);
+                    s.throttled_us = ps.throttled_us;
+                }
+            }
+        }
         let now_us = self.epoch.elapsed().as_micros() as u64;
         let mut seen = self.seen.borrow_mut();
         let e = seen.entry(id.to_string()).or_default();
-        if let Some((t0, u0)) = e.last {
-            if now_us > t0 {
+        // The rate over windows of at least RATE_WINDOW_US of wall time
+        // (stats are read several times per sample).
+        match e.last {
+            Some((t0, u0)) if now_us >= t0 + RATE_WINDOW_US => {
                 e.rate_m = (s.cpu_usage_us.saturating_sub(u0) * 1000 / (now_us - t0)) as i64;
+                e.last = Some((now_us, s.cpu_usage_us));
             }
+            Some(_) => {}
+            None => e.last = Some((now_us, s.cpu_usage_us)),
         }
-        e.last = Some((now_us, s.cpu_usage_us));
+        let running = c.pid.is_some() && e.finished_at.is_none();
+        let demand = if running {
+            c.config
+                .workload
+                .cpu
+                .value_at(self.sim_now.since(c.sim_started))
+                .max(0)
+        } else {
+            0
+        };
+        // Counters of time in simulated µs (÷ speed on the way in).
+        let sp = |v: u64| (v as f64 * self.speed) as u64;
         Ok(ContainerStats {
-            cpu_usage_us: s.cpu_usage_us,
+            cpu_usage_us: sp(s.cpu_usage_us),
             memory_working_set_bytes: s.memory_bytes as i64,
             throttling: Throttling {
                 nr_periods: s.nr_periods,
                 nr_throttled: s.nr_throttled,
-                throttled_us: s.throttled_us,
+                throttled_us: sp(s.throttled_us),
             },
             oom_kills: s.oom_kills,
-            cpu_demand_m: e.rate_m,
-            cpu_granted_m: e.rate_m,
+            cpu_demand_m: demand,
+            cpu_granted_m: if running { e.rate_m } else { 0 },
         })
     }
 
@@ -559,9 +769,149 @@ impl Runtime for LinuxRuntime {
     }
 }
 
+/// Wall time over which [`Runtime::container_stats`] measures the CPU rate.
+const RATE_WINDOW_US: u64 = 200_000;
+
+impl NodeRuntime for LinuxRuntime {
+    /// Polls the processes: a container that ended by itself (not stopped
+    /// by the kubelet) becomes one [`Exit`] at `t`.
+    fn advance_to(&mut self, t: SimTime) {
+        self.sim_now = self.sim_now.max(t);
+        let ids: Vec<ContainerId> = self.order.clone();
+        for id in ids {
+            if self.reported.contains(&id) {
+                continue;
+            }
+            let Some(c) = self.containers.get(&id) else {
+                continue;
+            };
+            if c.stop_requested {
+                continue;
+            }
+            let Some(pid) = c.pid else { continue };
+            if self.session.try_wait(pid).is_none() {
+                continue;
+            }
+            let (_, code, reason) = self.observe(&id, c);
+            let reason: &'static str = match reason.as_str() {
+                "OOMKilled" => "OOMKilled",
+                "Completed" => "Completed",
+                _ => "Error",
+            };
+            self.exits.push(Exit {
+                container: id.clone(),
+                sandbox: c.sandbox.clone(),
+                at: self.sim_now,
+                exit_code: code.unwrap_or(1),
+                reason,
+            });
+            self.reported.insert(id.clone());
+            self.record(&id, true);
+        }
+    }
+
+    fn has_exits(&self) -> bool {
+        !self.exits.is_empty()
+    }
+
+    fn take_exits(&mut self) -> Vec<Exit> {
+        std::mem::take(&mut self.exits)
+    }
+
+    /// While a process runs: the next poll tick (real exits are found by
+    /// polling; this keeps a run alive while CPU work is pending).
+    fn next_change(&self) -> Option<SimTime> {
+        let running = self
+            .containers
+            .iter()
+            .any(|(id, c)| c.pid.is_some() && !c.stop_requested && !self.reported.contains(id));
+        running.then(|| self.sim_now.after(POLL_TICK))
+    }
+
+    fn memory_used(&self) -> i64 {
+        self.running_stats()
+            .map(|s| s.memory_working_set_bytes)
+            .sum()
+    }
+
+    fn cpu_totals(&self) -> (i64, i64) {
+        self.running_stats().fold((0, 0), |(d, g), s| {
+            (d + s.cpu_demand_m, g + s.cpu_granted_m)
+        })
+    }
+
+    fn settings(&self) -> &CgroupSettings {
+        &self.settings
+    }
+
+    fn take_failure(&mut self) -> Option<String> {
+        self.failure.take()
+    }
+}
+
+impl LinuxRuntime {
+    fn running_stats(&self) -> impl Iterator<Item = ContainerStats> + '_ {
+        self.containers
+            .iter()
+            .filter(|(id, c)| c.pid.is_some() && !c.stop_requested && !self.reported.contains(*id))
+            .filter_map(|(id, _)| self.container_stats(id).ok())
+    }
+
+    /// Scenario seconds per wall-clock second.
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+
+    /// Records every container run (when it ends, is stopped or removed,
+    /// or the runtime is dropped) into `log`.
+    pub fn set_completion_log(&mut self, log: Arc<std::sync::Mutex<Vec<Completion>>>) {
+        self.completions = Some(log);
+    }
+
+    /// Records a container's run once (with the log set).
+    fn record(&mut self, id: &str, ended: bool) {
+        let Some(log) = self.completions.clone() else {
+            return;
+        };
+        if self.recorded.contains(id) {
+            return;
+        }
+        let Ok(c) = self.ctr(id) else { return };
+        if c.pid.is_none() {
+            return;
+        }
+        let (_, code, reason) = self.observe(id, c);
+        let stats = self.container_stats(id).unwrap_or_default();
+        let (namespace, pod) = self
+            .sandboxes
+            .get(&c.sandbox)
+            .map(|s| (s.config.namespace.clone(), s.config.name.clone()))
+            .unwrap_or_default();
+        let row = Completion {
+            node: self.name.clone(),
+            namespace,
+            pod,
+            container: c.config.name.clone(),
+            started_us: c.sim_started.as_micros(),
+            finished_us: ended.then_some(self.sim_now.as_micros()),
+            exit_code: if ended { code } else { None },
+            reason: if ended { reason } else { String::new() },
+            cpu_usage_us: stats.cpu_usage_us,
+            oom_kills: stats.oom_kills.max(self.oom_kills(c)),
+        };
+        if let Ok(mut v) = log.lock() {
+            v.push(row);
+        }
+        self.recorded.insert(id.to_string());
+    }
+}
+
 impl Drop for LinuxRuntime {
     /// Kills the node's processes and removes its subtree.
     fn drop(&mut self) {
+        for id in self.order.clone() {
+            self.record(&id, false);
+        }
         let _ = self.session.driver().destroy(&self.node);
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use super::cgroup::{pod_cgroups, CgroupSettings};
 use super::runtime::{
-    ContainerConfig, ContainerId, PodSandboxConfig, Runtime, SandboxId, SimRuntime, Workload,
+    ContainerConfig, ContainerId, NodeRuntime, PodSandboxConfig, SandboxId, SimRuntime, Workload,
 };
 use super::usage::UsageModel;
 use crate::engine::{SimTime, TimerId};
@@ -66,10 +66,10 @@ pub struct ContainerSample {
     pub oom_kills: u64,
 }
 
-/// The node model of one node.
-#[derive(Clone, Debug)]
+/// The node model of one node, over any [`NodeRuntime`] (the simulated
+/// one, or real processes with the Linux backend).
 pub struct NodeAgent {
-    pub runtime: SimRuntime,
+    pub runtime: Box<dyn NodeRuntime>,
     pods: BTreeMap<u32, PodEntry>,
     /// The pending node-model event (kept by the World).
     pub timer: Option<TimerId>,
@@ -95,8 +95,16 @@ impl NodeAgent {
         settings: CgroupSettings,
         now: SimTime,
     ) -> Self {
+        Self::with_runtime(
+            Box::new(SimRuntime::new(name, cpu_capacity_m, settings, now)),
+            memory_capacity,
+        )
+    }
+
+    /// An agent over another runtime (e.g. real processes).
+    pub fn with_runtime(runtime: Box<dyn NodeRuntime>, memory_capacity: i64) -> Self {
         NodeAgent {
-            runtime: SimRuntime::new(name, cpu_capacity_m, settings, now),
+            runtime,
             pods: BTreeMap::new(),
             timer: None,
             memory_pressure: false,
@@ -283,6 +291,18 @@ impl NodeAgent {
                 continue;
             }
             let name = ctr.name.clone();
+            if !ctr.has_work {
+                // A container without CPU work never exits by itself in
+                // the simulated runtime; a real process may (it crashed,
+                // or its workload ended): its exit ends the pod's run.
+                out.push(PodExit {
+                    pod: pid,
+                    exit_code: ex.exit_code,
+                    reason: ex.reason,
+                    container: name,
+                });
+                continue;
+            }
             // Work done: the pod ends when no container with work still runs.
             let runtime = &self.runtime;
             let all_done = entry.containers.iter().filter(|c| c.has_work).all(|c| {
@@ -294,7 +314,13 @@ impl NodeAgent {
                 })
             });
             if all_done {
-                let code = entry.exit_code;
+                // The simulated runtime exits with the pod's exit code; a
+                // real process that failed otherwise reports its own.
+                let code = if ex.exit_code != 0 {
+                    ex.exit_code
+                } else {
+                    entry.exit_code
+                };
                 out.push(PodExit {
                     pod: pid,
                     exit_code: code,

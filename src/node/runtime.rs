@@ -170,6 +170,52 @@ pub trait Runtime {
     fn wait(&mut self, d: Duration);
 }
 
+/// What the kubelet's node agent ([`super::kubelet::NodeAgent`]) needs
+/// from a runtime besides the CRI calls: time passing (the simulated
+/// runtime integrates usage up to `t`; a real one polls its processes),
+/// the exits seen since the last look, when it next changes by itself,
+/// and node totals. [`SimRuntime`] implements it on simulated time, the
+/// Linux runtime (`crate::linux::runtime`) on real processes.
+pub trait NodeRuntime: Runtime + Send {
+    fn advance_to(&mut self, t: SimTime);
+    fn has_exits(&self) -> bool;
+    fn take_exits(&mut self) -> Vec<Exit>;
+    fn next_change(&self) -> Option<SimTime>;
+    fn memory_used(&self) -> i64;
+    fn cpu_totals(&self) -> (i64, i64);
+    fn settings(&self) -> &CgroupSettings;
+    /// A failure the runtime could not report through a call's result
+    /// (the kubelet logic ignores failed starts); a real-time run stops on
+    /// it. The simulated runtime never fails.
+    fn take_failure(&mut self) -> Option<String> {
+        None
+    }
+}
+
+impl NodeRuntime for SimRuntime {
+    fn advance_to(&mut self, t: SimTime) {
+        SimRuntime::advance_to(self, t)
+    }
+    fn has_exits(&self) -> bool {
+        SimRuntime::has_exits(self)
+    }
+    fn take_exits(&mut self) -> Vec<Exit> {
+        SimRuntime::take_exits(self)
+    }
+    fn next_change(&self) -> Option<SimTime> {
+        SimRuntime::next_change(self)
+    }
+    fn memory_used(&self) -> i64 {
+        SimRuntime::memory_used(self)
+    }
+    fn cpu_totals(&self) -> (i64, i64) {
+        SimRuntime::cpu_totals(self)
+    }
+    fn settings(&self) -> &CgroupSettings {
+        SimRuntime::settings(self)
+    }
+}
+
 /// Something a container did by itself while time passed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Exit {

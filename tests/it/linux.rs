@@ -585,3 +585,314 @@ fn interrupted_replay_cleans_up() {
     assert!(err.contains("interrupted"), "{err}");
     assert_clean(&run);
 }
+
+// ---- The kubelet logic on the real runtime (real-time World) ----------
+
+/// Replays `yaml` at `speed`; None (with the reason printed) without root.
+fn replay_yaml(
+    test: &str,
+    yaml: &str,
+    speed: f64,
+) -> Option<(
+    Result<kubesim::linux::replay::ReplayReport, kubesim::linux::replay::ReplayError>,
+    tempfile::TempDir,
+)> {
+    use kubesim::linux::replay::{replay, ReplayOptions};
+    if let Err(e) = check_host() {
+        eprintln!("{test}: skipped: {e}");
+        return None;
+    }
+    let sc = kubesim::scenario::load_str(yaml, Path::new("t.yaml"), Default::default())
+        .expect("scenario loads");
+    let t = tempfile::tempdir().unwrap();
+    let opts = ReplayOptions {
+        speed,
+        out: t.path().to_path_buf(),
+        burn_exe: burn_exe(),
+        session: SessionOptions {
+            cpu_shares: Some(262_144),
+            ..Default::default()
+        },
+        until: None,
+    };
+    Some((replay(sc, &opts), t))
+}
+
+/// Rows of a CSV file as header → value maps.
+fn csv_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    r.records()
+        .map(|x| {
+            let x = x.unwrap();
+            h.iter()
+                .cloned()
+                .zip(x.iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+fn int(m: &std::collections::BTreeMap<String, String>, k: &str) -> i64 {
+    m.get(k)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{k} in {m:?}"))
+}
+
+/// Every `kubesim/` tree is empty and no `kubesim burn` process is left.
+fn assert_nothing_left() {
+    let layout = check_host().unwrap();
+    for m in hierarchies(&layout) {
+        let left: Vec<_> = std::fs::read_dir(m.join("kubesim"))
+            .map(|r| r.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+    let me = std::process::id();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        let zombie = stat
+            .rsplit(')')
+            .next()
+            .is_some_and(|s| s.trim_start().starts_with('Z'));
+        assert!(
+            !(cmd.contains(env!("CARGO_BIN_EXE_kubesim")) && cmd.contains(" burn ") && !zombie)
+                || pid == me,
+            "burn process {pid} left: {cmd}"
+        );
+    }
+}
+
+const OOM_LOOP: &str = r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: oom-loop}
+spec:
+  seed: 1
+  duration: 60s
+  sampleInterval: 5s
+  cluster:
+    nodePools:
+    - name: w
+      count: 1
+      capacity: {cpu: "1", memory: 1Gi, pods: "10"}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: hog
+  annotations:
+    kubesim.dev/cpu-usage: 10m
+    kubesim.dev/memory-usage: 48Mi
+spec:
+  containers:
+  - name: app
+    image: app:1
+    resources:
+      requests: {cpu: 10m, memory: 16Mi}
+      limits: {memory: 16Mi}
+"#;
+
+/// A container OOM-killed by the kernel is restarted by the World's
+/// kubelet logic with CrashLoopBackOff (10 s, then 20 s, simulated; at
+/// speed 5), and the restarts show in pods.csv.
+#[test]
+fn oom_killed_container_is_restarted_with_back_off() {
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some((rep, _t)) = replay_yaml("oom_killed_container_is_restarted", OOM_LOOP, 5.0) else {
+        return;
+    };
+    let rep = rep.expect("replay runs");
+    let runs = csv_rows(&rep.real_dir.join("completions.csv"));
+    let killed: Vec<_> = runs
+        .iter()
+        .filter(|r| r["pod"] == "hog" && r["reason"] == "OOMKilled")
+        .collect();
+    assert!(killed.len() >= 2, "{runs:?}");
+    assert!(killed.iter().all(|r| r["exit_code"] == "137"));
+    // Back-off: the second run starts ≥ 10 s (simulated) after the first
+    // ended (within the real-time driver's polling).
+    let gap = int(killed[1], "started_us") - int(killed[0], "finished_us");
+    assert!(gap >= 9_900_000, "restart after {gap} µs: {runs:?}");
+    let pods = csv_rows(&rep.real_dir.join("pods.csv"));
+    let hog = pods
+        .iter()
+        .find(|p| p["name"] == "hog")
+        .expect("hog in pods.csv");
+    assert!(int(hog, "restarts") >= 1, "{hog:?}");
+    assert_eq!(hog["exit_code"], "137", "{hog:?}");
+    assert_nothing_left();
+}
+
+const FAILING_JOB: &str = r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: failing-job}
+spec:
+  seed: 1
+  sampleInterval: 5s
+  cluster:
+    nodePools:
+    - name: w
+      count: 1
+      capacity: {cpu: "1", memory: 1Gi, pods: "10"}
+---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: flaky
+  namespace: default
+spec:
+  completions: 1
+  backoffLimit: 1
+  template:
+    metadata:
+      annotations:
+        kubesim.dev/cpu-usage: 500m
+        kubesim.dev/cpu-work: "1"
+        kubesim.dev/exit-code: "1"
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: work
+        image: w:1
+        resources:
+          requests: {cpu: 100m, memory: 16Mi}
+"#;
+
+/// A Job pod whose real process exits with 1 fails, and the Job
+/// controller creates a replacement (backoffLimit 1: two pods fail, then
+/// the Job fails).
+#[test]
+fn failing_job_pod_is_retried() {
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some((rep, _t)) = replay_yaml("failing_job_pod_is_retried", FAILING_JOB, 5.0) else {
+        return;
+    };
+    let rep = rep.expect("replay runs");
+    let runs = csv_rows(&rep.real_dir.join("completions.csv"));
+    let failed: Vec<_> = runs
+        .iter()
+        .filter(|r| r["exit_code"] == "1" && r["reason"] == "Error")
+        .collect();
+    assert_eq!(failed.len(), 2, "{runs:?}");
+    assert_ne!(failed[0]["pod"], failed[1]["pod"], "a new pod each time");
+    // Each did its CPU work for real (1 CPU-s, ±30%: at speed 5 the
+    // process start-up's CPU time counts five times).
+    for r in &failed {
+        let used = int(r, "cpu_usage_us");
+        assert!((700_000..=1_300_000).contains(&used), "{r:?}");
+    }
+    let pods = csv_rows(&rep.real_dir.join("pods.csv"));
+    let job_pods: Vec<_> = pods
+        .iter()
+        .filter(|p| p["name"].starts_with("flaky-"))
+        .collect();
+    assert_eq!(job_pods.len(), 2, "{pods:?}");
+    assert!(job_pods.iter().all(|p| p["phase"] == "Failed"), "{pods:?}");
+    assert_nothing_left();
+}
+
+const STEP: &str = r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: usage-step}
+spec:
+  seed: 1
+  duration: 8s
+  sampleInterval: 500ms
+  cluster:
+    nodePools:
+    - name: w
+      count: 1
+      capacity: {cpu: "1", memory: 1Gi, pods: "10"}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: stepper
+  annotations:
+    kubesim.dev/cpu-usage: "steps(0s=200m, 3s=700m)"
+    kubesim.dev/memory-usage: "steps(0s=8Mi, 3s=40Mi)"
+spec:
+  containers:
+  - name: app
+    image: app:1
+    resources:
+      requests: {cpu: 100m, memory: 64Mi}
+"#;
+
+/// A usage step is followed: the real CPU rate in each phase is the
+/// model's value ±15% (mean of the samples well inside the phase), and
+/// memory grows from ~8Mi to ~40Mi.
+#[test]
+fn usage_step_is_followed() {
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some((rep, _t)) = replay_yaml("usage_step_is_followed", STEP, 1.0) else {
+        return;
+    };
+    let rep = rep.expect("replay runs");
+    let rows = csv_rows(&rep.real_dir.join("containers.csv"));
+    let started = csv_rows(&rep.real_dir.join("pods.csv"))
+        .into_iter()
+        .find(|p| p["name"] == "stepper")
+        .map(|p| int(&p, "started_us"))
+        .expect("started");
+    let phase = |from: i64, to: i64| -> (i64, i64, usize) {
+        let v: Vec<_> = rows
+            .iter()
+            .filter(|r| r["pod"] == "stepper")
+            .filter(|r| {
+                let t = int(r, "t_us") - started;
+                t >= from && t <= to
+            })
+            .collect();
+        assert!(v.len() >= 2, "too few samples in {from}..{to}: {rows:?}");
+        let cpu = v.iter().map(|r| int(r, "cpu_granted_m")).sum::<i64>() / v.len() as i64;
+        let mem = v.iter().map(|r| int(r, "memory_bytes")).max().unwrap_or(0);
+        (cpu, mem, v.len())
+    };
+    let (low, mem_low, _) = phase(700_000, 2_700_000);
+    let (high, mem_high, _) = phase(3_700_000, 6_500_000);
+    assert!(
+        (170..=230).contains(&low),
+        "phase 1: {low}m, want 200m ±15%"
+    );
+    assert!(
+        (595..=805).contains(&high),
+        "phase 2: {high}m, want 700m ±15%"
+    );
+    assert!(mem_low < 20 << 20, "phase 1 memory {mem_low}");
+    assert!(mem_high >= 36 << 20, "phase 2 memory {mem_high}");
+    assert_nothing_left();
+}
+
+/// A runtime failure (the workload binary is missing) ends the real run
+/// with an error naming it, and leaves nothing behind.
+#[test]
+fn runtime_failure_is_an_error_and_cleans_up() {
+    use kubesim::linux::replay::{replay, ReplayOptions};
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Err(e) = check_host() {
+        eprintln!("runtime_failure_is_an_error_and_cleans_up: skipped: {e}");
+        return;
+    }
+    let sc = kubesim::scenario::load_str(STEP, Path::new("t.yaml"), Default::default()).unwrap();
+    let t = tempfile::tempdir().unwrap();
+    let opts = ReplayOptions {
+        speed: 1.0,
+        out: t.path().to_path_buf(),
+        burn_exe: PathBuf::from("/nonexistent/kubesim"),
+        session: SessionOptions::default(),
+        until: None,
+    };
+    let err = replay(sc, &opts).expect_err("must fail").to_string();
+    assert!(err.contains("starting container"), "{err}");
+    assert!(!t.path().join("real/pods.csv").exists());
+    assert_nothing_left();
+}
