@@ -189,6 +189,7 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<ExitCode> {
     let rows = kubesim::realcmp::compare(&rep.sim_dir, &rep.real_dir)?;
     kubesim::realcmp::write_csv(&rows, &rep.real_dir.join("comparison.csv"))?;
     print!("{}", kubesim::realcmp::table(&rows));
+    overlays(&rep.sim_dir, &rep.real_dir)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -201,5 +202,20 @@ pub fn compare_real(a: CompareArgs) -> anyhow::Result<ExitCode> {
     let rows = kubesim::realcmp::compare(&a.sim, &a.real)?;
     kubesim::realcmp::write_csv(&rows, &a.real.join("comparison.csv"))?;
     print!("{}", kubesim::realcmp::table(&rows));
+    overlays(&a.sim, &a.real)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sim-versus-real overlay plots per container in REAL/plots/.
+fn overlays(sim: &std::path::Path, real: &std::path::Path) -> anyhow::Result<()> {
+    let out = real.join("plots");
+    let files = kubesim::plot::realcmp::draw_overlays(sim, real, &out)?;
+    if !files.is_empty() {
+        println!(
+            "  overlay plots          {} ({} files)",
+            out.display(),
+            files.len()
+        );
+    }
+    Ok(())
 }

@@ -13,6 +13,7 @@ pub mod compare;
 mod data;
 pub mod fgd;
 pub mod jobs;
+pub mod realcmp;
 pub mod run;
 pub mod workloads;
 
