@@ -932,3 +932,111 @@ impl LinuxRuntime {
         QosParent::of(q)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::node::runtime::Workload;
+
+    #[test]
+    fn the_cfs_period_scales_with_the_speed_within_the_kernels_limits() {
+        // 100 ms at speed 4: 25 ms, the quota in proportion.
+        assert_eq!(
+            scaled_period(100_000, Some(25_000), 4.0),
+            (25_000, Some(6_250))
+        );
+        // Unlimited stays unlimited.
+        assert_eq!(scaled_period(100_000, None, 4.0), (25_000, None));
+        // Speed 1000: 100 µs would be below the kernel's 1 ms minimum.
+        assert_eq!(
+            scaled_period(100_000, Some(50_000), 1000.0),
+            (1_000, Some(1_000))
+        );
+        // Slower than real time: at most 1 s.
+        assert_eq!(
+            scaled_period(100_000, Some(50_000), 0.05),
+            (1_000_000, Some(500_000))
+        );
+        // The quota never goes below the kernel's 1 ms either.
+        assert_eq!(scaled_period(100_000, Some(1_000), 10.0).1, Some(1_000));
+        let l = scale_limits(
+            CgLimits {
+                cpu_quota_us: Some(Some(50_000)),
+                cpu_period_us: Some(100_000),
+                ..Default::default()
+            },
+            2.0,
+        );
+        assert_eq!(l.cpu_period_us, Some(50_000));
+        assert_eq!(l.cpu_quota_us, Some(Some(25_000)));
+        let unl = scale_limits(
+            CgLimits {
+                cpu_quota_us: Some(None),
+                cpu_period_us: Some(100_000),
+                ..Default::default()
+            },
+            2.0,
+        );
+        assert_eq!(unl.cpu_quota_us, Some(None));
+    }
+
+    #[test]
+    fn usage_models_become_burn_breakpoints_in_wall_time() {
+        let m = UsageModel::Steps(vec![
+            (Duration::ZERO, 100),
+            (Duration::from_secs(3), 700),
+            (Duration::from_secs(10), 0),
+        ]);
+        assert_eq!(
+            breakpoints(&m, 1.0, Duration::from_secs(60)),
+            "0:100,3000:700,10000:0"
+        );
+        assert_eq!(
+            breakpoints(&m, 2.0, Duration::from_secs(60)),
+            "0:100,1500:700,5000:0"
+        );
+        // Beyond the horizon: left out.
+        assert_eq!(
+            breakpoints(&m, 1.0, Duration::from_secs(5)),
+            "0:100,3000:700"
+        );
+        // A random model is evaluated as the simulator does, and capped.
+        let r = UsageModel::Random {
+            dist: crate::model::usage::Dist::Uniform { lo: 100, hi: 900 },
+            every: Duration::from_millis(1),
+            seed: 7,
+            stream: "x".into(),
+        };
+        let b = breakpoints(&r, 1.0, Duration::from_secs(3600));
+        let pts: Vec<&str> = b.split(',').collect();
+        assert_eq!(pts.len(), MAX_BREAKPOINTS);
+        let v: i64 = pts[5].split(':').nth(1).unwrap().parse().unwrap();
+        assert_eq!(v, r.value_at(Duration::from_millis(5)));
+        let cfg = ContainerConfig {
+            name: "a".into(),
+            image: "i".into(),
+            attempt: 0,
+            resources: LinuxContainerResources::default(),
+            workload: Workload {
+                cpu: m.clone(),
+                memory: UsageModel::Const(1 << 20),
+                cpu_work: Some(2_000_000_000),
+                run_for: Some(Duration::from_secs(4)),
+                exit_code: 3,
+            },
+        };
+        let args: Vec<String> = LinuxRuntime::burn_args(&cfg, 2.0, Duration::from_secs(60))
+            .into_iter()
+            .map(|s| s.to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            args.contains(&"--cpu-steps=0:100,1500:700,5000:0".to_string()),
+            "{args:?}"
+        );
+        assert!(args.contains(&"--memory-bytes=1048576".to_string()));
+        assert!(!args.iter().any(|a| a.starts_with("--memory-steps")));
+        assert!(args.contains(&"--duration-ms=2000".to_string()), "{args:?}");
+        assert!(args.contains(&"--cpu-work-ms=1000".to_string()), "{args:?}");
+        assert!(args.contains(&"--exit-code=3".to_string()));
+    }
+}

@@ -896,3 +896,72 @@ fn runtime_failure_is_an_error_and_cleans_up() {
     assert!(!t.path().join("real/pods.csv").exists());
     assert_nothing_left();
 }
+
+const LIMITED: &str = r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: limited-fast}
+spec:
+  seed: 1
+  duration: 12s
+  sampleInterval: 1s
+  cluster:
+    nodePools:
+    - name: w
+      count: 1
+      capacity: {cpu: "1", memory: 1Gi, pods: "10"}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: limited
+  annotations:
+    kubesim.dev/cpu-usage: "1"
+spec:
+  containers:
+  - name: app
+    image: app:1
+    resources:
+      requests: {cpu: 250m, memory: 32Mi}
+      limits: {cpu: 250m, memory: 32Mi}
+"#;
+
+/// At --speed 4 the CFS period is 25 ms of wall time (100 ms simulated),
+/// so throttling is comparable: a container wanting 1 CPU under a 250m
+/// limit alone on its node gets 250m ±15%, and its throttled periods and
+/// throttled time (in simulated µs) are the simulator's ±25%.
+#[test]
+fn throttling_is_comparable_at_speed_4() {
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some((rep, _t)) = replay_yaml("throttling_is_comparable_at_speed_4", LIMITED, 4.0) else {
+        return;
+    };
+    let rep = rep.expect("replay runs");
+    let rows = kubesim::realcmp::compare(&rep.sim_dir, &rep.real_dir).unwrap();
+    eprintln!("{}", kubesim::realcmp::table(&rows));
+    let r = rows.iter().find(|r| r.pod == "limited").expect("row");
+    let cpu = kubesim::realcmp::Row::err_pct(r.sim_cpu_m, r.real_cpu_m).unwrap();
+    assert!(cpu.abs() <= 15.0, "CPU error {cpu:.1}%: {r:?}");
+    let thr = kubesim::realcmp::Row::err_pct(r.sim_throttled_us, r.real_throttled_us).unwrap();
+    assert!(thr.abs() <= 25.0, "throttled-time error {thr:.1}%: {r:?}");
+    let last = |dir: &Path| {
+        csv_rows(&dir.join("containers.csv"))
+            .iter()
+            .filter(|r| r["pod"] == "limited")
+            .map(|r| (int(r, "t_us"), int(r, "throttled_periods")))
+            .collect::<Vec<_>>()
+    };
+    let real = last(&rep.real_dir);
+    let &(t_real, p_real) = real.last().expect("real rows");
+    let p_sim = last(&rep.sim_dir)
+        .into_iter()
+        .filter(|(t, _)| *t <= t_real)
+        .map(|(_, p)| p)
+        .max()
+        .unwrap_or(0);
+    assert!(
+        p_real * 4 >= p_sim * 3 && p_real * 4 <= p_sim * 5,
+        "throttled periods real {p_real} vs simulated {p_sim} at {t_real} µs"
+    );
+    assert_nothing_left();
+}
