@@ -184,6 +184,10 @@ pub fn replay(a: ReplayArgs) -> anyhow::Result<ExitCode> {
         rep.nodes, rep.containers
     );
     println!("  wall time              {:.1}s", rep.wall.as_secs_f64());
+    println!(
+        "  max lag                {} (events behind the wall clock)",
+        rep.max_lag
+    );
     println!("  simulated results      {}", rep.sim_dir.display());
     println!("  real results           {}", rep.real_dir.display());
     let rows = kubesim::realcmp::compare(&rep.sim_dir, &rep.real_dir)?;

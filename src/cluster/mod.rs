@@ -525,6 +525,7 @@ impl World {
             if !ev.is_periodic() {
                 self.pending_real = self.pending_real.saturating_sub(1);
             }
+            clock.note_due(t);
             self.now = t.max(self.now);
             self.counters.events += 1;
             self.dispatch(ev);

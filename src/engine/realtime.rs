@@ -20,6 +20,8 @@ pub struct RealClock {
     speed: f64,
     /// How often [`RealClock::wait_until`] polls.
     pub poll: std::time::Duration,
+    /// The most the loop ran behind the wall clock (simulated µs).
+    max_lag: std::cell::Cell<u64>,
 }
 
 /// How a wait ended.
@@ -44,7 +46,22 @@ impl RealClock {
             start: Instant::now(),
             speed,
             poll: std::time::Duration::from_millis(5),
+            max_lag: std::cell::Cell::new(0),
         }
+    }
+
+    /// Notes that the event due at `t` runs now: how late it is counts
+    /// towards [`RealClock::max_lag`].
+    pub fn note_due(&self, t: SimTime) {
+        let lag = self.now().as_micros().saturating_sub(t.as_micros());
+        self.max_lag.set(self.max_lag.get().max(lag));
+    }
+
+    /// The most an event ran after its time (simulated µs): a loop that
+    /// falls behind the wall clock (a starved host) timestamps real exits
+    /// late.
+    pub fn max_lag(&self) -> crate::engine::Duration {
+        crate::engine::Duration::from_micros(self.max_lag.get())
     }
 
     pub fn speed(&self) -> f64 {
@@ -110,6 +127,16 @@ mod tests {
             Waited::Polled(t) => assert!(t < SimTime(3_600_000_000)),
             Waited::Reached => panic!("an hour cannot have passed"),
         }
+    }
+
+    #[test]
+    fn lag_is_the_most_an_event_ran_late() {
+        let c = RealClock::new(1000.0);
+        c.note_due(SimTime(u64::MAX));
+        assert_eq!(c.max_lag().as_micros(), 0);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        c.note_due(SimTime::ZERO);
+        assert!(c.max_lag().as_micros() >= 2_000_000, "{:?}", c.max_lag());
     }
 
     #[test]

@@ -804,7 +804,7 @@ kind: Scenario
 metadata: {name: usage-step}
 spec:
   seed: 1
-  duration: 8s
+  duration: 10s
   sampleInterval: 500ms
   cluster:
     nodePools:
@@ -817,8 +817,8 @@ kind: Pod
 metadata:
   name: stepper
   annotations:
-    kubesim.dev/cpu-usage: "steps(0s=200m, 3s=700m)"
-    kubesim.dev/memory-usage: "steps(0s=8Mi, 3s=40Mi)"
+    kubesim.dev/cpu-usage: "steps(0s=200m, 4s=700m)"
+    kubesim.dev/memory-usage: "steps(0s=8Mi, 4s=40Mi)"
 spec:
   containers:
   - name: app
@@ -857,8 +857,8 @@ fn usage_step_is_followed() {
         let mem = v.iter().map(|r| int(r, "memory_bytes")).max().unwrap_or(0);
         (cpu, mem, v.len())
     };
-    let (low, mem_low, _) = phase(700_000, 2_700_000);
-    let (high, mem_high, _) = phase(3_700_000, 6_500_000);
+    let (low, mem_low, _) = phase(700_000, 3_700_000);
+    let (high, mem_high, _) = phase(4_700_000, 8_500_000);
     assert!(
         (170..=230).contains(&low),
         "phase 1: {low}m, want 200m ±15%"
