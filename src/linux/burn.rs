@@ -240,7 +240,7 @@ fn duty_cycle(i: u64, demand: &AtomicU64, period: Duration, done: &AtomicBool) {
             x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
             n = n.wrapping_add(1);
             // Check the clocks every 256 rounds (a system call each).
-            if n % 256 == 0
+            if n.is_multiple_of(256)
                 && (thread_cpu_time().saturating_sub(c0) >= busy || t0.elapsed() >= period)
             {
                 break;
