@@ -392,7 +392,7 @@ metadata:
   name: batch
   annotations:
     kubesim.dev/cpu-usage: "1"
-    kubesim.dev/cpu-work: "1"
+    kubesim.dev/cpu-work: "2"
 spec:
   restartPolicy: Never
   containers:
@@ -419,8 +419,9 @@ spec:
 "#;
 
 /// A small scenario replayed for real: results in the simulator's schema,
-/// the OOM kill agrees, the batch job's completion time is within ±30% of
-/// the simulated one (one job alone on a 1-CPU node pinned to one host CPU),
+/// the OOM kill agrees, the batch job's completion time (2 CPU-seconds of
+/// work; the process's start-up counts too) is within ±30% of the
+/// simulated one (one job alone on a 1-CPU node pinned to one host CPU),
 /// and nothing is left behind.
 #[test]
 fn replay_small_scenario_for_real() {
@@ -546,7 +547,7 @@ fn interrupted_replay_cleans_up() {
     };
     let t = tempfile::tempdir().unwrap();
     let file = t.path().join("s.yaml");
-    std::fs::write(&file, SMALL.replace("cpu-work: \"1\"", "cpu-work: \"30\"")).unwrap();
+    std::fs::write(&file, SMALL.replace("cpu-work: \"2\"", "cpu-work: \"30\"")).unwrap();
     let child = std::process::Command::new(burn_exe())
         .arg("replay")
         .arg(&file)
