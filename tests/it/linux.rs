@@ -585,6 +585,7 @@ fn interrupted_replay_cleans_up() {
     assert!(!out.status.success());
     assert!(err.contains("interrupted"), "{err}");
     assert_clean(&run);
+    assert_nothing_left();
 }
 
 // ---- The kubelet logic on the real runtime (real-time World) ----------
