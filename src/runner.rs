@@ -82,7 +82,10 @@ pub fn run_to_dir(
     })?;
     let events = dir.join("events.jsonl");
     let events_tmp = temp_path(&events);
-    let result = run_logged(sc.clone(), spec, &events_tmp);
+    // A copy of the scenario only for the determinism check's second run
+    // (a trace replay's scenario can hold hundreds of thousands of pods).
+    let second_sc = spec.check_determinism.then(|| sc.clone());
+    let result = run_logged(sc, spec, &events_tmp);
     let result = match result {
         Ok(r) => r,
         Err(e) => {
@@ -90,7 +93,7 @@ pub fn run_to_dir(
             return Err(e);
         }
     };
-    if spec.check_determinism {
+    if let Some(sc) = second_sc {
         let second_tmp = dir.join(".events.second.jsonl.tmp");
         let second = run_logged(sc, spec, &second_tmp);
         let verdict = match second {

@@ -226,6 +226,9 @@ pub struct World {
     sched_busy: bool,
     flush_scheduled: bool,
     pool_next: BTreeMap<String, u32>,
+    /// The scenario's timeline, moved in at start; an entry is taken
+    /// (`None`) when its action fires.
+    timeline: Vec<Option<crate::scenario::Action>>,
     scenario: Scenario,
     log: EventLog,
     samples: Vec<Sample>,
@@ -250,7 +253,8 @@ pub struct World {
 
 /// Everything a finished run produced.
 pub struct RunResult {
-    /// The scenario that ran (its time-zero `objects` moved into the run).
+    /// The scenario that ran (its time-zero `objects` and its `timeline`
+    /// moved into the run: both are empty here).
     pub scenario: Scenario,
     pub seed: u64,
     pub end_time: SimTime,
@@ -329,6 +333,7 @@ impl World {
             sched_busy: false,
             flush_scheduled: false,
             pool_next: BTreeMap::new(),
+            timeline: Vec::new(),
             scenario,
             log: EventLog::new(events_out),
             samples: Vec::new(),
@@ -360,10 +365,14 @@ impl World {
         for o in objects {
             self.apply(o);
         }
-        for (i, a) in self.scenario.timeline.iter().enumerate() {
-            let at = a.at;
-            self.queue.push(at, Event::Action(i as u32));
+        // The timeline moves into the World too: each action is moved out
+        // when it fires (an `apply` may carry a large object).
+        let timeline = std::mem::take(&mut self.scenario.timeline);
+        self.timeline.reserve_exact(timeline.len());
+        for (i, a) in timeline.into_iter().enumerate() {
+            self.queue.push(a.at, Event::Action(i as u32));
             self.pending_real += 1;
+            self.timeline.push(Some(a.action));
         }
         self.push(SimTime::ZERO, Event::Sample);
         self.start_cluster_autoscaler();
@@ -582,7 +591,7 @@ impl World {
     }
 
     fn run_action(&mut self, i: usize) {
-        let Some(a) = self.scenario.timeline.get(i).map(|a| a.action.clone()) else {
+        let Some(a) = self.timeline.get_mut(i).and_then(Option::take) else {
             return;
         };
         use crate::scenario::Action;

@@ -6,6 +6,7 @@ mod batch;
 mod cli;
 mod controllers;
 mod determinism;
+mod examples;
 mod experiments;
 mod golden;
 mod gpu;
