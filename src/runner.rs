@@ -5,7 +5,7 @@ use std::fs::{self, File};
 use std::io::{BufRead, BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
-use crate::cluster::{RunError, RunOptions, RunResult, World};
+use crate::cluster::{Progress, RunError, RunOptions, RunResult, World};
 use crate::engine::SimTime;
 use crate::output::{self, temp_path, OutputError, Summary};
 use crate::scenario::Scenario;
@@ -59,14 +59,19 @@ pub fn run_in_memory(sc: Scenario, spec: &RunSpec) -> Result<RunResult, RunError
     World::new(sc, &opts, None)?.run()
 }
 
-fn run_logged(sc: Scenario, spec: &RunSpec, events: &Path) -> Result<RunResult, RunnerError> {
+fn run_logged(
+    sc: Scenario,
+    spec: &RunSpec,
+    events: &Path,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<RunResult, RunnerError> {
     let opts = spec.options(&sc);
     let f = File::create(events).map_err(|source| OutputError::Io {
         path: events.to_path_buf(),
         source,
     })?;
     let w = Box::new(BufWriter::with_capacity(1 << 20, f));
-    Ok(World::new(sc, &opts, Some(w))?.run()?)
+    Ok(World::new(sc, &opts, Some(w))?.run_with_progress(progress)?)
 }
 
 /// Runs a scenario and writes its results into `dir`. Files appear only
@@ -75,6 +80,16 @@ pub fn run_to_dir(
     sc: Scenario,
     spec: &RunSpec,
     dir: &Path,
+) -> Result<(RunResult, Summary), RunnerError> {
+    run_to_dir_with_progress(sc, spec, dir, &mut |_| {})
+}
+
+/// [`run_to_dir`], reporting the (first) run's [`Progress`].
+pub fn run_to_dir_with_progress(
+    sc: Scenario,
+    spec: &RunSpec,
+    dir: &Path,
+    progress: &mut dyn FnMut(Progress),
 ) -> Result<(RunResult, Summary), RunnerError> {
     fs::create_dir_all(dir).map_err(|source| RunnerError::Dir {
         path: dir.to_path_buf(),
@@ -85,7 +100,7 @@ pub fn run_to_dir(
     // A copy of the scenario only for the determinism check's second run
     // (a trace replay's scenario can hold hundreds of thousands of pods).
     let second_sc = spec.check_determinism.then(|| sc.clone());
-    let result = run_logged(sc, spec, &events_tmp);
+    let result = run_logged(sc, spec, &events_tmp, progress);
     let result = match result {
         Ok(r) => r,
         Err(e) => {
@@ -95,7 +110,7 @@ pub fn run_to_dir(
     };
     if let Some(sc) = second_sc {
         let second_tmp = dir.join(".events.second.jsonl.tmp");
-        let second = run_logged(sc, spec, &second_tmp);
+        let second = run_logged(sc, spec, &second_tmp, &mut |_| {});
         let verdict = match second {
             Ok(r2) if r2.event_digest == result.event_digest => Ok(()),
             Ok(_) => Err(first_divergence(&events_tmp, &second_tmp)),

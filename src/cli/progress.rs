@@ -35,6 +35,20 @@ pub fn spinner(quiet: bool, what: &str) -> ProgressBar {
     pb
 }
 
+/// The spinner's message for a run: simulated time so far (of the end,
+/// when the run has one) and events processed.
+pub fn run_message(name: &str, p: kubesim::cluster::Progress) -> String {
+    let now = p.now.since(kubesim::engine::SimTime::ZERO);
+    match p.end {
+        Some(end) => format!(
+            "simulating {name}: {now} of {} simulated, {} events",
+            end.since(kubesim::engine::SimTime::ZERO),
+            p.events
+        ),
+        None => format!("simulating {name}: {now} simulated, {} events", p.events),
+    }
+}
+
 /// The metrics the printed table shows (all are in summary.csv).
 pub const TABLE_METRICS: [(&str, &str, Unit); 8] = [
     ("scheduling_latency.p50_us", "sched p50", Unit::Us),

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use kubesim::engine::{Duration, SimTime};
-use kubesim::runner::{run_to_dir, RunSpec};
+use kubesim::runner::{run_to_dir_with_progress, RunSpec};
 use kubesim::scenario::{load_file, LoadError, LoadOptions};
 
 #[derive(Args)]
@@ -105,7 +105,10 @@ pub fn run(a: RunArgs) -> anyhow::Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(&sc.name));
     let pb = super::progress::spinner(a.quiet || a.json, &format!("simulating {}", sc.name));
-    let ran = run_to_dir(sc, &spec, &dir);
+    let name = sc.name.clone();
+    let ran = run_to_dir_with_progress(sc, &spec, &dir, &mut |p| {
+        pb.set_message(super::progress::run_message(&name, p))
+    });
     pb.finish_and_clear();
     let (_, summary) = ran.with_context(|| format!("running {}", a.file.display()))?;
     if a.json {

@@ -76,6 +76,20 @@ pub struct RunOptions {
     pub explain: bool,
 }
 
+/// How far a run is, for progress displays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Simulated time of the next event.
+    pub now: SimTime,
+    /// The run's end (`--until` or the scenario's duration), if it has one.
+    pub end: Option<SimTime>,
+    /// Events processed so far.
+    pub events: u64,
+}
+
+/// [`World::run_with_progress`] reports every this many events.
+pub const PROGRESS_EVERY: u64 = 1 << 12;
+
 /// One time-series sample of cluster state.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Sample {
@@ -400,8 +414,24 @@ impl World {
     }
 
     /// Runs to the end and returns what happened.
-    pub fn run(mut self) -> Result<RunResult, RunError> {
+    pub fn run(self) -> Result<RunResult, RunError> {
+        self.run_with_progress(&mut |_| {})
+    }
+
+    /// [`World::run`], calling `progress` every [`PROGRESS_EVERY`] events
+    /// (for a progress display; it cannot change the run).
+    pub fn run_with_progress(
+        mut self,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Result<RunResult, RunError> {
         while let Some((t, _id, ev)) = self.queue.pop() {
+            if self.counters.events % PROGRESS_EVERY == 0 {
+                progress(Progress {
+                    now: t,
+                    end: self.end,
+                    events: self.counters.events,
+                });
+            }
             if let Some(end) = self.end {
                 if t > end {
                     break;

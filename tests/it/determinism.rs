@@ -77,3 +77,29 @@ fn determinism_check_mode_runs_twice_and_passes() {
         "the second run's log is removed"
     );
 }
+
+#[test]
+fn progress_reports_do_not_change_the_run() {
+    let sc = load("scenarios/quickstart.yaml");
+    let opts = spec(Some(7)).options(&sc);
+    let plain = kubesim::cluster::World::new(sc.clone(), &opts, None)
+        .expect("world")
+        .run()
+        .expect("run");
+    let mut reports = Vec::new();
+    let watched = kubesim::cluster::World::new(sc, &opts, None)
+        .expect("world")
+        .run_with_progress(&mut |p| reports.push(p))
+        .expect("run");
+    assert_eq!(plain.event_digest, watched.event_digest);
+    // The first report comes before the first event; later ones every
+    // PROGRESS_EVERY events, with simulated time never going back.
+    assert!(!reports.is_empty());
+    assert_eq!(reports[0].events, 0);
+    assert!(reports.windows(2).all(|w| w[0].now <= w[1].now));
+    let expected = watched
+        .counters
+        .events
+        .div_ceil(kubesim::cluster::PROGRESS_EVERY);
+    assert_eq!(reports.len() as u64, expected.max(1));
+}
