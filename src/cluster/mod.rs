@@ -38,6 +38,7 @@ pub mod log;
 mod node_hooks;
 mod nodes;
 mod pods;
+mod traffic;
 mod workloads;
 
 use std::collections::BTreeMap;
@@ -47,6 +48,7 @@ pub use autoscaling::{HpaRow, NodeGroupRow};
 pub use event::Event;
 pub use invariants::InvariantViolation;
 pub use node_hooks::{ContainerRow, NodeUsageRow};
+pub use traffic::TrafficTotals;
 pub use workloads::ServiceRow;
 
 use crate::engine::{Duration, EventQueue, RngStreams, SimTime, TimerId};
@@ -226,6 +228,8 @@ pub struct World {
     node_usage_rows: Vec<node_hooks::NodeUsageRow>,
     /// HorizontalPodAutoscalers and the metrics pipeline.
     hpa: autoscaling::AutoscalingState,
+    /// The Service traffic model.
+    traffic: traffic::TrafficState,
 }
 
 /// Everything a finished run produced.
@@ -255,6 +259,10 @@ pub struct RunResult {
     pub hpas: Vec<autoscaling::HpaRow>,
     /// `node_groups.csv` rows (one per node group per sample).
     pub node_groups: Vec<autoscaling::NodeGroupRow>,
+    /// Per-Service traffic totals (empty without traffic).
+    pub traffic: Vec<TrafficTotals>,
+    /// All Services' traffic together.
+    pub traffic_overall: TrafficTotals,
 }
 
 impl World {
@@ -321,6 +329,7 @@ impl World {
             container_rows: Vec::new(),
             node_usage_rows: Vec::new(),
             hpa: Default::default(),
+            traffic: Default::default(),
         };
         w.init();
         Ok(w)
@@ -345,6 +354,7 @@ impl World {
         }
         self.push(SimTime::ZERO, Event::Sample);
         self.start_cluster_autoscaler();
+        self.traffic_init();
     }
 
     /// Schedules an event and counts it as keeping the run alive unless it
@@ -397,6 +407,7 @@ impl World {
         }
         self.take_sample();
         self.usage_finish();
+        let (traffic, traffic_overall) = self.traffic_totals();
         let records = self.log.len();
         let digest = self.log.finish()?;
         Ok(RunResult {
@@ -417,6 +428,8 @@ impl World {
             node_usage_rows: self.node_usage_rows,
             hpas: std::mem::take(&mut self.hpa.rows),
             node_groups: self.hpa.ca.map(|c| c.rows).unwrap_or_default(),
+            traffic,
+            traffic_overall,
         })
     }
 
@@ -446,6 +459,8 @@ impl World {
             Event::MetricsScrape => self.metrics_scrape(),
             Event::CaLoop => self.ca_loop(),
             Event::CaNodeUp(g) => self.ca_node_up(g),
+            Event::TrafficArrival(i) => self.traffic_arrival(i),
+            Event::TrafficPod(p) => self.traffic_pod(p),
             Event::Sample => {
                 // Sample the state at the end of this instant: let every
                 // other event at the same time run first.
@@ -459,6 +474,7 @@ impl World {
                 // HPAs and node groups act on their own).
                 if self.pending_real > 0
                     || self.usage_keeps_sampling()
+                    || self.traffic_keeps_sampling()
                     || (self.end.is_some() && (!self.hpa.hpas.is_empty() || self.hpa.ca.is_some()))
                 {
                     let next = self.now.after(self.scenario.sample_interval);

@@ -64,7 +64,7 @@ impl World {
     /// A pod's containers (re)start: hook from `start_run`.
     pub(super) fn usage_run_started(&mut self, id: PodId) {
         let idx = id.0 as usize;
-        if self.pods[idx].behavior.usage.is_none() {
+        if self.pods[idx].behavior.usage.is_none() && !self.traffic_serves(id) {
             return;
         }
         let Some(nid) = self.pods[idx].status.node else {
@@ -84,6 +84,9 @@ impl World {
             .entry(nid)
             .or_insert_with(|| Box::new(NodeAgent::new(&name, cpu, mem, settings, now)));
         agent.start_pod(now, id.0, &self.pods[idx], seed);
+        if self.traffic_serves(id) {
+            self.traffic_pod_started(id);
+        }
         self.usage_reschedule(nid);
     }
 
@@ -91,7 +94,8 @@ impl World {
     /// restart): hook from `container_exited`.
     pub(super) fn usage_run_stopped(&mut self, id: PodId) {
         let idx = id.0 as usize;
-        if self.pods[idx].behavior.usage.is_none() {
+        self.traffic_pod_stopped(id);
+        if self.pods[idx].behavior.usage.is_none() && !self.traffic_serves(id) {
             return;
         }
         let Some(nid) = self.pods[idx].status.node else {
@@ -107,7 +111,8 @@ impl World {
     /// hook from `unreserve` and `fail_node`.
     pub(super) fn usage_pod_gone(&mut self, id: PodId) {
         let idx = id.0 as usize;
-        if self.pods[idx].behavior.usage.is_none() {
+        self.traffic_pod_stopped(id);
+        if self.pods[idx].behavior.usage.is_none() && !self.traffic_serves(id) {
             return;
         }
         let Some(nid) = self.pods[idx].status.node else {
@@ -120,7 +125,8 @@ impl World {
     }
 
     /// Re-arms the node's node-model timer at its next breakpoint.
-    fn usage_reschedule(&mut self, nid: NodeId) {
+    pub(super) fn usage_reschedule(&mut self, nid: NodeId) {
+        self.traffic_refresh_node(nid);
         self.hpa_record_usage(nid);
         let Some(a) = self.agents.get_mut(&nid) else {
             return;

@@ -16,6 +16,7 @@ mod scenarios;
 mod scheduler;
 mod services;
 mod traces;
+mod traffic;
 mod validation;
 
 use std::path::{Path, PathBuf};
