@@ -536,6 +536,29 @@ impl World {
         (out, all)
     }
 
+    /// Whether pod `id` runs in the node model for traffic.
+    pub(super) fn traffic_in_node_model(&self, id: PodId) -> bool {
+        self.traffic.pods.contains_key(&id)
+    }
+
+    /// The pods (namespace/name) that take requests now.
+    pub(super) fn traffic_serving_pods(&self) -> Vec<String> {
+        self.traffic
+            .pods
+            .keys()
+            .map(|p| self.pods[p.0 as usize].meta.key())
+            .collect()
+    }
+
+    /// Requests that arrived at each Service so far.
+    pub(super) fn traffic_service_requests(&self) -> Vec<((String, String), u64)> {
+        self.traffic
+            .services
+            .iter()
+            .map(|s| ((s.namespace.clone(), s.name.clone()), s.totals.requests))
+            .collect()
+    }
+
     /// CPU the traffic of pod `id` has used so far (millicore-µs), and
     /// whether it is running (tests).
     #[allow(dead_code)]

@@ -218,3 +218,34 @@ fn traffic_errors_name_the_field_and_line() {
         "{d:?}"
     );
 }
+
+#[test]
+fn an_hpa_on_requests_per_second_follows_a_burst() {
+    let r = run(load("scenarios/hpa-traffic.yaml"));
+    let hpa: Vec<_> = r.hpas.iter().filter(|h| h.name == "web").collect();
+    let replicas_at = |s: u64| {
+        hpa.iter()
+            .rfind(|h| h.t_us <= s * 1_000_000)
+            .map(|h| h.current_replicas)
+            .unwrap_or(0)
+    };
+    // The metric is known (two scrapes) and near 4/s per pod before the burst.
+    let m = hpa
+        .iter()
+        .find(|h| h.t_us == 120_000_000)
+        .and_then(|h| h.current_value)
+        .expect("requests_per_second metric");
+    assert!((3_000..5_000).contains(&m), "{m}");
+    assert!(replicas_at(290) <= 3);
+    // 40/s ÷ 4/s per pod: the HPA scales to 10 (or more) within 2 minutes.
+    assert!(replicas_at(420) >= 10, "{}", replicas_at(420));
+    // Scale-down waits for the 5-minute stabilization window after 15m.
+    assert!(replicas_at(1190) >= 10);
+    assert!(replicas_at(1500) <= 4, "{}", replicas_at(1500));
+    // Users see errors while the new pods start, none once scaled.
+    let web = rows(&r, "web");
+    assert!(sum(&between(&web, 300, 420), |r| r.failed) > 0);
+    assert_eq!(sum(&between(&web, 480, 900), |r| r.failed), 0);
+    let t = &r.traffic[0];
+    assert_eq!(t.requests, t.served + t.failed + t.in_flight);
+}
