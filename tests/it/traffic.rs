@@ -249,3 +249,44 @@ fn an_hpa_on_requests_per_second_follows_a_burst() {
     let t = &r.traffic[0];
     assert_eq!(t.requests, t.served + t.failed + t.in_flight);
 }
+
+#[test]
+fn rolling_updates_under_load_fail_requests_only_without_a_safe_strategy() {
+    let r = run(load("scenarios/service-rolling-update-traffic.yaml"));
+    let by = |n: &str| r.traffic.iter().find(|t| t.name == n).expect("service");
+    let (surge, safe) = (by("surge25"), by("safe"));
+    // maxUnavailable 0 + readiness probe + graceful shutdown: no failures,
+    // never fewer than 10 ready endpoints once up.
+    assert_eq!(safe.failed, 0, "{safe:?}");
+    let safe_rows = rows(&r, "safe");
+    assert!(between(&safe_rows, 10, 241)
+        .iter()
+        .all(|r| r.endpoints_ready >= 10));
+    // 25%/25% with an app that exits on SIGTERM: the requests in flight on
+    // the killed pods fail, during the update only.
+    assert!(surge.failed_pod_stopped > 0, "{surge:?}");
+    assert_eq!(surge.failed, surge.failed_pod_stopped);
+    let surge_rows = rows(&r, "surge25");
+    assert_eq!(sum(&between(&surge_rows, 0, 61), |r| r.failed), 0);
+    assert_eq!(sum(&between(&surge_rows, 120, 241), |r| r.failed), 0);
+    assert!(between(&surge_rows, 60, 120)
+        .iter()
+        .any(|r| r.endpoints_ready < 10));
+}
+
+#[test]
+fn least_requests_beats_random_on_heterogeneous_nodes() {
+    let with = |policy: kubesim::traffic::Policy| {
+        let mut sc = load("scenarios/traffic-balancing.yaml");
+        sc.traffic[0].spec.policy = policy;
+        run(sc).traffic[0].clone()
+    };
+    let random = with(kubesim::traffic::Policy::Random);
+    let least = with(kubesim::traffic::Policy::LeastRequests);
+    // Same seed, same arrivals.
+    assert_eq!(random.requests, least.requests);
+    // Random overloads the 1-CPU node: timeouts; least-requests none.
+    assert!(random.failed_timeout * 10 > random.requests, "{random:?}");
+    assert_eq!(least.failed, 0, "{least:?}");
+    assert!(least.latency_p99_us * 10 < random.latency_p99_us);
+}
