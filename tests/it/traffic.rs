@@ -290,3 +290,61 @@ fn least_requests_beats_random_on_heterogeneous_nodes() {
     assert_eq!(least.failed, 0, "{least:?}");
     assert!(least.latency_p99_us * 10 < random.latency_p99_us);
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(8))]
+        /// Every request is accounted for: arrivals = served + failed +
+        /// in flight, per Service and per interval sums; latencies are
+        /// bounded by the timeout; in-flight never exceeds the
+        /// concurrency limit × pods.
+        #[test]
+        fn requests_are_conserved(
+            replicas in 0u32..3,
+            rate in 1u32..40,
+            work_ms in 1u32..150,
+            timeout_ms in proptest::option::of(50u32..2000),
+            conc in proptest::option::of(1u32..6),
+            policy in 0usize..3,
+            det in any::<bool>(),
+        ) {
+            let policy = ["random", "round-robin", "least-requests"][policy];
+            let mut t = format!(
+                "traffic: [{{service: web, load: 'steps 0s={rate} 30s={}', work: 'exp({work_ms}ms)', policy: {policy}, arrivals: {}",
+                rate * 2,
+                if det { "deterministic" } else { "poisson" }
+            );
+            if let Some(ms) = timeout_ms {
+                t.push_str(&format!(", timeout: {ms}ms"));
+            }
+            if let Some(c) = conc {
+                t.push_str(&format!(", concurrency: '{c}'"));
+            }
+            t.push_str("}]");
+            let text = scenario(&t, "", replicas).replace("duration: 2m", "duration: 1m");
+            let r = run(load_text(&text));
+            let s = &r.traffic[0];
+            prop_assert_eq!(s.requests, s.served + s.failed + s.in_flight);
+            prop_assert_eq!(
+                s.failed,
+                s.failed_no_endpoint + s.failed_overload + s.failed_timeout + s.failed_pod_stopped
+            );
+            let web = rows(&r, "web");
+            prop_assert_eq!(sum(&web, |r| r.arrivals), s.requests);
+            prop_assert_eq!(sum(&web, |r| r.served), s.served);
+            prop_assert_eq!(sum(&web, |r| r.failed), s.failed);
+            if let Some(ms) = timeout_ms {
+                prop_assert!(s.latency_max_us <= u64::from(ms) * 1000);
+            }
+            if let Some(c) = conc {
+                prop_assert!(web.iter().all(|r| r.in_flight <= u64::from(c * replicas.max(1))));
+            }
+            if replicas == 0 {
+                prop_assert_eq!(s.failed_no_endpoint, s.requests);
+            }
+        }
+    }
+}
