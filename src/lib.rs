@@ -18,3 +18,4 @@ pub mod runner;
 pub mod scenario;
 pub mod scheduler;
 pub mod trace;
+pub mod traffic;

@@ -71,6 +71,14 @@ pub(super) struct AutoscalingState {
     /// Node-model usage per (namespace/pod, container), recorded while
     /// metrics are scraped.
     node_usage: std::collections::BTreeMap<(String, String), UsageHistory>,
+    /// Custom metrics from the traffic model, as of the last scrape:
+    /// `requests_per_second` per pod (namespace/name) and per Service
+    /// ((namespace, name)), with the counters of the scrape before.
+    traffic_pods: std::collections::BTreeMap<String, hpa::PodMetric>,
+    traffic_services: std::collections::BTreeMap<(String, String), (i64, SimTime)>,
+    traffic_prev_pods: std::collections::BTreeMap<String, (SimTime, u64)>,
+    traffic_prev_services: std::collections::BTreeMap<(String, String), (SimTime, u64)>,
+    traffic_scraped: Option<SimTime>,
 }
 
 /// One container's node-model usage over time: from each point on,
@@ -341,7 +349,10 @@ impl World {
             .pods
             .iter()
             .enumerate()
-            .filter(|(i, p)| self.pod_rt[*i].live && p.behavior.usage.is_some())
+            .filter(|(i, p)| {
+                self.pod_rt[*i].live
+                    && (p.behavior.usage.is_some() || self.traffic_in_node_model(PodId(*i as u32)))
+            })
             .map(|(_, p)| p.meta.key())
             .collect();
         // Forget what the metrics server can no longer look back at.
@@ -363,6 +374,7 @@ impl World {
         let mut ms = std::mem::take(&mut self.hpa.metrics);
         ms.scrape(self.now, &targets, &src);
         self.hpa.metrics = ms;
+        self.traffic_scrape();
         let next = self.now.after(self.hpa.metrics.resolution);
         self.push(next, Event::MetricsScrape);
     }
@@ -430,6 +442,9 @@ impl World {
             pods: &keys,
             hpa: &obj,
             now: self.now,
+            traffic_pods: &self.hpa.traffic_pods,
+            traffic_services: &self.hpa.traffic_services,
+            traffic_scraped: self.hpa.traffic_scraped,
         };
         let demand = demand_milli_replicas(&obj.spec, &pods, &client);
         let now = self.now;
@@ -612,6 +627,66 @@ struct WorldMetrics<'a> {
     pods: &'a [(String, String)],
     hpa: &'a HpaObject,
     now: SimTime,
+    traffic_pods: &'a std::collections::BTreeMap<String, hpa::PodMetric>,
+    traffic_services: &'a std::collections::BTreeMap<(String, String), (i64, SimTime)>,
+    traffic_scraped: Option<SimTime>,
+}
+
+/// The custom metric the traffic model provides (docs/traffic.md).
+pub const METRIC_REQUESTS_PER_SECOND: &str = "requests_per_second";
+
+impl World {
+    /// The traffic part of a metrics scrape: requests per second per pod
+    /// and per Service over the time since the previous scrape (milli),
+    /// from the traffic model's counters. As for CPU, a pod needs two
+    /// scrapes before it has a value.
+    fn traffic_scrape(&mut self) {
+        if self.traffic.is_empty() {
+            return;
+        }
+        let now = self.now;
+        let rate = |count: u64, prev: (SimTime, u64)| -> Option<(i64, Duration)> {
+            let dt = now.0.checked_sub(prev.0 .0).filter(|d| *d > 0)?;
+            let n = u128::from(count.saturating_sub(prev.1));
+            Some((
+                (n * 1_000_000_000 / u128::from(dt)).min(i64::MAX as u128) as i64,
+                Duration::from_micros(dt),
+            ))
+        };
+        let mut pods = std::collections::BTreeMap::new();
+        let mut prev_pods = std::collections::BTreeMap::new();
+        for key in self.traffic_serving_pods() {
+            let count = self.traffic.routed.get(&key).copied().unwrap_or(0);
+            if let Some(p) = self.hpa.traffic_prev_pods.get(&key) {
+                if let Some((v, window)) = rate(count, *p) {
+                    pods.insert(
+                        key.clone(),
+                        hpa::PodMetric {
+                            value: v,
+                            timestamp: now,
+                            window,
+                        },
+                    );
+                }
+            }
+            prev_pods.insert(key, (now, count));
+        }
+        let mut svcs = std::collections::BTreeMap::new();
+        let mut prev_svcs = std::collections::BTreeMap::new();
+        for (key, count) in self.traffic_service_requests() {
+            if let Some(p) = self.hpa.traffic_prev_services.get(&key) {
+                if let Some((v, _)) = rate(count, *p) {
+                    svcs.insert(key.clone(), (v, now));
+                }
+            }
+            prev_svcs.insert(key, (now, count));
+        }
+        self.hpa.traffic_pods = pods;
+        self.hpa.traffic_services = svcs;
+        self.hpa.traffic_prev_pods = prev_pods;
+        self.hpa.traffic_prev_services = prev_svcs;
+        self.hpa.traffic_scraped = Some(now);
+    }
 }
 
 impl MetricsClient for WorldMetrics<'_> {
@@ -619,9 +694,28 @@ impl MetricsClient for WorldMetrics<'_> {
         self.server.resource_metrics(self.pods, r, container)
     }
     fn pods_metric(&self, name: &str) -> FetchedPodMetrics {
-        Err(format!(
-            "custom metric {name}: custom metrics are not simulated yet (they come with the traffic model)"
-        ))
+        if name != METRIC_REQUESTS_PER_SECOND {
+            return Err(format!(
+                "custom metric {name}: the traffic model provides only {METRIC_REQUESTS_PER_SECOND}"
+            ));
+        }
+        let Some(ts) = self.traffic_scraped else {
+            return Err(format!(
+                "unable to fetch metrics from custom metrics API: no {name} metrics yet (no Service traffic scraped)"
+            ));
+        };
+        let mut out = hpa::replica_calc::PodMetricsInfo::new();
+        for (key, pod) in self.pods {
+            if let Some(m) = self.traffic_pods.get(key) {
+                out.insert(pod.clone(), *m);
+            }
+        }
+        if out.is_empty() {
+            return Err(format!(
+                "unable to fetch metrics from custom metrics API: no {name} metrics returned for the target's pods"
+            ));
+        }
+        Ok((out, ts))
     }
     fn object_metric(
         &self,
@@ -629,9 +723,21 @@ impl MetricsClient for WorldMetrics<'_> {
         name: &str,
         metric: &str,
     ) -> Result<(i64, SimTime), String> {
-        Err(format!(
-            "metric {metric} of {kind} {name}: object metrics are not simulated yet (they come with the traffic model)"
-        ))
+        if kind != "Service" || metric != METRIC_REQUESTS_PER_SECOND {
+            return Err(format!(
+                "metric {metric} of {kind} {name}: the traffic model provides only {METRIC_REQUESTS_PER_SECOND} of Services"
+            ));
+        }
+        match self
+            .traffic_services
+            .get(&(self.hpa.namespace.clone(), name.to_string()))
+        {
+            Some(v) => Ok(*v),
+            None => Err(format!(
+                "unable to get metric {metric}: Service {}/{name} has no traffic metrics yet",
+                self.hpa.namespace
+            )),
+        }
     }
     fn external_metric(&self, name: &str) -> Result<(Vec<i64>, SimTime), String> {
         match self.hpa.external.get(name) {

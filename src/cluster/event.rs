@@ -57,6 +57,11 @@ pub enum Event {
     CaLoop,
     /// A node of node group `g` finished provisioning.
     CaNodeUp(u32),
+    /// A request arrives at the Service of traffic entry `i`.
+    TrafficArrival(u32),
+    /// A pod's processor-sharing queue reaches its next completion or
+    /// timeout.
+    TrafficPod(PodId),
 }
 
 impl Event {
@@ -71,6 +76,8 @@ impl Event {
                 | Event::HpaSync(_)
                 | Event::MetricsScrape
                 | Event::CaLoop
+                | Event::TrafficArrival(_)
+                | Event::TrafficPod(_)
         )
     }
 }

@@ -38,6 +38,7 @@ pub mod log;
 mod node_hooks;
 mod nodes;
 mod pods;
+mod traffic;
 mod workloads;
 
 use std::collections::BTreeMap;
@@ -47,6 +48,7 @@ pub use autoscaling::{HpaRow, NodeGroupRow};
 pub use event::Event;
 pub use invariants::InvariantViolation;
 pub use node_hooks::{ContainerRow, NodeUsageRow};
+pub use traffic::TrafficTotals;
 pub use workloads::ServiceRow;
 
 use crate::engine::{Duration, EventQueue, RngStreams, SimTime, TimerId};
@@ -263,6 +265,8 @@ pub struct World {
     /// first failure of one (ends a real-time run).
     runtime_factory: Option<RuntimeFactory>,
     runtime_failure: Option<String>,
+    /// The Service traffic model.
+    traffic: traffic::TrafficState,
 }
 
 /// Everything a finished run produced.
@@ -293,6 +297,10 @@ pub struct RunResult {
     pub hpas: Vec<autoscaling::HpaRow>,
     /// `node_groups.csv` rows (one per node group per sample).
     pub node_groups: Vec<autoscaling::NodeGroupRow>,
+    /// Per-Service traffic totals (empty without traffic).
+    pub traffic: Vec<TrafficTotals>,
+    /// All Services' traffic together.
+    pub traffic_overall: TrafficTotals,
 }
 
 impl World {
@@ -362,6 +370,7 @@ impl World {
             hpa: Default::default(),
             runtime_factory: None,
             runtime_failure: None,
+            traffic: Default::default(),
         };
         w.init();
         Ok(w)
@@ -390,6 +399,7 @@ impl World {
         }
         self.push(SimTime::ZERO, Event::Sample);
         self.start_cluster_autoscaler();
+        self.traffic_init();
     }
 
     /// Schedules an event and counts it as keeping the run alive unless it
@@ -463,6 +473,7 @@ impl World {
         }
         self.take_sample();
         self.usage_finish();
+        let (traffic, traffic_overall) = self.traffic_totals();
         let records = self.log.len();
         let digest = self.log.finish()?;
         Ok(RunResult {
@@ -483,6 +494,8 @@ impl World {
             node_usage_rows: self.node_usage_rows,
             hpas: std::mem::take(&mut self.hpa.rows),
             node_groups: self.hpa.ca.map(|c| c.rows).unwrap_or_default(),
+            traffic,
+            traffic_overall,
         })
     }
 
@@ -598,6 +611,8 @@ impl World {
             Event::MetricsScrape => self.metrics_scrape(),
             Event::CaLoop => self.ca_loop(),
             Event::CaNodeUp(g) => self.ca_node_up(g),
+            Event::TrafficArrival(i) => self.traffic_arrival(i),
+            Event::TrafficPod(p) => self.traffic_pod(p),
             Event::Sample => {
                 // Sample the state at the end of this instant: let every
                 // other event at the same time run first.
@@ -611,6 +626,7 @@ impl World {
                 // HPAs and node groups act on their own).
                 if self.pending_real > 0
                     || self.usage_keeps_sampling()
+                    || self.traffic_keeps_sampling()
                     || (self.end.is_some() && (!self.hpa.hpas.is_empty() || self.hpa.ca.is_some()))
                 {
                     let next = self.now.after(self.scenario.sample_interval);

@@ -64,7 +64,7 @@ impl World {
     /// A pod's containers (re)start: hook from `start_run`.
     pub(super) fn usage_run_started(&mut self, id: PodId) {
         let idx = id.0 as usize;
-        if self.pods[idx].behavior.usage.is_none() {
+        if self.pods[idx].behavior.usage.is_none() && !self.traffic_serves(id) {
             return;
         }
         let Some(nid) = self.pods[idx].status.node else {
@@ -99,6 +99,9 @@ impl World {
             .entry(nid)
             .or_insert_with(|| Box::new(NodeAgent::new(&name, cpu, mem, settings, now)));
         agent.start_pod(now, id.0, &self.pods[idx], seed);
+        if self.traffic_serves(id) {
+            self.traffic_pod_started(id);
+        }
         self.usage_reschedule(nid);
     }
 
@@ -106,7 +109,8 @@ impl World {
     /// restart): hook from `container_exited`.
     pub(super) fn usage_run_stopped(&mut self, id: PodId) {
         let idx = id.0 as usize;
-        if self.pods[idx].behavior.usage.is_none() {
+        self.traffic_pod_stopped(id);
+        if self.pods[idx].behavior.usage.is_none() && !self.traffic_serves(id) {
             return;
         }
         let Some(nid) = self.pods[idx].status.node else {
@@ -122,7 +126,8 @@ impl World {
     /// hook from `unreserve` and `fail_node`.
     pub(super) fn usage_pod_gone(&mut self, id: PodId) {
         let idx = id.0 as usize;
-        if self.pods[idx].behavior.usage.is_none() {
+        self.traffic_pod_stopped(id);
+        if self.pods[idx].behavior.usage.is_none() && !self.traffic_serves(id) {
             return;
         }
         let Some(nid) = self.pods[idx].status.node else {
@@ -135,7 +140,8 @@ impl World {
     }
 
     /// Re-arms the node's node-model timer at its next breakpoint.
-    fn usage_reschedule(&mut self, nid: NodeId) {
+    pub(super) fn usage_reschedule(&mut self, nid: NodeId) {
+        self.traffic_refresh_node(nid);
         self.hpa_record_usage(nid);
         let Some(a) = self.agents.get_mut(&nid) else {
             return;

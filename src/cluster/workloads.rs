@@ -32,6 +32,12 @@ pub struct ServiceRow {
     pub latency_p50_us: u64,
     pub latency_p90_us: u64,
     pub latency_p99_us: u64,
+    /// Requests that arrived in the interval.
+    pub arrivals: u64,
+    /// Requests in flight at the sample.
+    pub in_flight: u64,
+    /// Served requests slower than the Service's latency objective.
+    pub slo_violations: u64,
 }
 
 /// `kubectl drain` retries a refused eviction after this long.
@@ -537,6 +543,19 @@ impl World {
                     ..Default::default()
                 });
             }
+        }
+        if !self.traffic.is_empty() {
+            let from = self
+                .wl
+                .service_rows
+                .iter()
+                .rposition(|r| r.t_us != t_us)
+                .map_or(0, |i| i + 1);
+            let mut rows = self.wl.service_rows.split_off(from);
+            for r in &mut rows {
+                self.traffic_fill_row(r);
+            }
+            self.wl.service_rows.extend(rows);
         }
     }
 

@@ -127,9 +127,10 @@ impl NodeAgent {
     /// `namespace/pod/container`).
     pub fn start_pod(&mut self, now: SimTime, id: u32, pod: &Pod, seed: u64) {
         self.runtime.advance_to(now);
-        let Some(usage) = pod.behavior.usage.as_deref() else {
-            return;
-        };
+        // Pods without usage models get containers that use nothing by
+        // themselves (pods serving traffic, `crate::cluster::traffic`).
+        let no_usage = super::usage::PodUsage::default();
+        let usage = pod.behavior.usage.as_deref().unwrap_or(&no_usage);
         let cg = pod_cgroups(
             &pod.spec,
             pod.qos,
@@ -420,6 +421,36 @@ impl NodeAgent {
     pub fn throttled_us_total(&self) -> u64 {
         let running: u64 = self.samples().iter().map(|s| s.throttled_us).sum();
         self.gone_throttled_us + running
+    }
+
+    /// Sets the extra CPU demand (traffic) of the pod's first running
+    /// container at `now`.
+    pub fn set_traffic_demand(&mut self, now: SimTime, id: u32, extra_m: i64) {
+        let Some(cid) = self.first_container(id) else {
+            return;
+        };
+        self.runtime.set_extra_demand(now, &cid, extra_m);
+    }
+
+    /// The CPU the pod's first container gets for its extra demand.
+    pub fn traffic_grant(&self, id: u32) -> i64 {
+        self.first_container(id)
+            .map_or(0, |cid| self.runtime.extra_grant(&cid))
+    }
+
+    /// The CPU limit of the pod's first container, millicores.
+    pub fn first_cpu_limit(&self, id: u32) -> Option<i64> {
+        self.pods
+            .get(&id)
+            .and_then(|e| e.containers.first())
+            .and_then(|c| c.cpu_limit_m)
+    }
+
+    fn first_container(&self, id: u32) -> Option<ContainerId> {
+        self.pods
+            .get(&id)
+            .and_then(|e| e.containers.first())
+            .and_then(|c| c.id.clone())
     }
 
     /// The pods the agent runs.

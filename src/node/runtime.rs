@@ -250,6 +250,9 @@ struct Ctr {
     demand_m: i64,
     granted_m: i64,
     memory: i64,
+    /// Extra CPU demand on top of the workload's (the traffic model's
+    /// requests in flight, `crate::cluster::traffic`), millicores.
+    extra_m: i64,
 }
 
 /// The simulated container runtime of one node.
@@ -367,6 +370,35 @@ impl SimRuntime {
             .fold((0, 0), |(d, g), c| (d + c.demand_m, g + c.granted_m))
     }
 
+    /// Sets a running container's extra CPU demand at `now` (the traffic
+    /// model's requests in flight) and divides the CPU again.
+    pub fn set_extra_demand(&mut self, now: SimTime, id: &str, extra_m: i64) {
+        self.advance_to(now);
+        let Some(c) = self.containers.get_mut(id) else {
+            return;
+        };
+        if c.state != ContainerState::Running || c.extra_m == extra_m {
+            return;
+        }
+        let extra_m = extra_m.max(0);
+        c.demand_m = (c.demand_m - c.extra_m).max(0) + extra_m;
+        c.extra_m = extra_m;
+        self.reallocate();
+    }
+
+    /// The part of a container's grant that serves its extra demand:
+    /// the grant split in proportion to the workload's and the extra
+    /// demand (floor), millicores.
+    pub fn extra_grant(&self, id: &str) -> i64 {
+        let Some(c) = self.containers.get(id) else {
+            return 0;
+        };
+        if c.state != ContainerState::Running || c.extra_m <= 0 || c.demand_m <= 0 {
+            return 0;
+        }
+        (i128::from(c.granted_m) * i128::from(c.extra_m) / i128::from(c.demand_m)) as i64
+    }
+
     pub fn settings(&self) -> &CgroupSettings {
         &self.settings
     }
@@ -410,7 +442,7 @@ impl SimRuntime {
             }
             let Some(st) = c.started_at else { continue };
             let since = now.since(st);
-            c.demand_m = c.config.workload.cpu.value_at(since).max(0);
+            c.demand_m = c.config.workload.cpu.value_at(since).max(0) + c.extra_m;
             c.memory = c.config.workload.memory.value_at(since).max(0);
             let exit = if c.resources.memory_limit().is_some_and(|l| c.memory > l) {
                 c.oom_kills += 1;
@@ -678,6 +710,7 @@ impl Runtime for SimRuntime {
                 demand_m: 0,
                 granted_m: 0,
                 memory: 0,
+                extra_m: 0,
             },
         );
         self.order.push(id.clone());

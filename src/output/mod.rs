@@ -359,6 +359,9 @@ pub fn write_services(path: &Path, rows: &[crate::cluster::ServiceRow]) -> Resul
             "latency_p50_us",
             "latency_p90_us",
             "latency_p99_us",
+            "arrivals",
+            "in_flight",
+            "slo_violations",
         ])?;
         for r in rows {
             w.write_record([
@@ -372,6 +375,9 @@ pub fn write_services(path: &Path, rows: &[crate::cluster::ServiceRow]) -> Resul
                 r.latency_p50_us.to_string(),
                 r.latency_p90_us.to_string(),
                 r.latency_p99_us.to_string(),
+                r.arrivals.to_string(),
+                r.in_flight.to_string(),
+                r.slo_violations.to_string(),
             ])?;
         }
         Ok(())

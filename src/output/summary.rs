@@ -111,6 +111,35 @@ pub struct Summary {
     pub job_completion: Percentiles,
     /// Σ node lifetimes in the cluster, seconds (node-hours × 3600).
     pub node_seconds: u64,
+    /// Service traffic (docs/traffic.md): overall and per Service
+    /// (`namespace/name`); omitted without traffic.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic: Option<TrafficSummary>,
+}
+
+/// The traffic part of the summary.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TrafficSummary {
+    /// All Services together (latency percentiles over every served
+    /// request of every Service).
+    pub overall: crate::cluster::TrafficTotals,
+    pub services: std::collections::BTreeMap<String, crate::cluster::TrafficTotals>,
+}
+
+impl TrafficSummary {
+    pub fn of(r: &RunResult) -> Option<TrafficSummary> {
+        if r.traffic.is_empty() {
+            return None;
+        }
+        let mut services = std::collections::BTreeMap::new();
+        for t in &r.traffic {
+            services.insert(format!("{}/{}", t.namespace, t.name), t.clone());
+        }
+        Some(TrafficSummary {
+            overall: r.traffic_overall.clone(),
+            services,
+        })
+    }
 }
 
 /// One node group's cost in the summary.
@@ -197,6 +226,7 @@ impl Summary {
             },
             admission_rejections: r.counters.admission_rejections,
             node_groups: node_group_costs(&r.node_groups),
+            traffic: TrafficSummary::of(r),
             preemptions: r.counters.preemptions,
             queue_length: super::metrics::queue_length(r),
             utilization: super::metrics::utilization(r),
@@ -368,6 +398,32 @@ impl fmt::Display for Summary {
                     g.cost_milli % 1000
                 ),
             ));
+        }
+        if let Some(t) = &self.traffic {
+            let at = rows.len() - 2;
+            let mut extra = Vec::new();
+            for (k, s) in &t.services {
+                extra.push((
+                    "service traffic",
+                    format!(
+                        "{k}: {} requests, {} served, {} failed ({}), p50 {}  p90 {}  p99 {}{}",
+                        s.requests,
+                        s.served,
+                        s.failed,
+                        pct(s.error_rate_ppm),
+                        d(s.latency_p50_us),
+                        d(s.latency_p90_us),
+                        d(s.latency_p99_us),
+                        match s.slo_latency_us {
+                            Some(o) => format!(", {} over the {} SLO", s.slo_violations, d(o)),
+                            None => String::new(),
+                        }
+                    ),
+                ));
+            }
+            for (i, e) in extra.into_iter().enumerate() {
+                rows.insert(at + i, e);
+            }
         }
         for (k, v) in rows {
             writeln!(f, "  {k:<22} {v}")?;

@@ -292,6 +292,7 @@ pub(super) fn load_with(
         start_time_us: super::DEFAULT_START_TIME_US,
         kubelet: Default::default(),
         cluster_autoscaler: Default::default(),
+        traffic: Vec::new(),
     };
     let mut spec_m: Option<(usize, ScenarioSpecM)> = None;
     if let Some(i) = scenario_idx {
@@ -420,6 +421,26 @@ pub(super) fn load_with(
         }
     }
 
+    // Traffic declared by annotations on time-zero Services.
+    for (k, o) in sc.objects.iter().enumerate() {
+        let Object::Workload(w) = o else { continue };
+        if !super::traffic::declares_traffic(w) {
+            continue;
+        }
+        let Some(&ti) = object_docs.get(k) else {
+            continue;
+        };
+        let mut doc = new_doc(&mut sink, &trees[ti], "");
+        if let Some(spec) =
+            super::traffic::from_annotations(&mut doc, &w.meta.annotations, "", &ctx.base_dir)
+        {
+            sc.traffic.push(super::ServiceTraffic {
+                namespace: w.meta.namespace.clone(),
+                name: w.meta.name.clone(),
+                spec,
+            });
+        }
+    }
     let trace_refs = spec_m.as_ref().map(|(i, s)| (*i, s.traces.clone()));
     // Node pools and the timeline.
     if let Some((i, spec)) = spec_m {
@@ -444,6 +465,7 @@ pub(super) fn load_with(
             }
         }
         sc.timeline.sort_by_key(|a| a.at);
+        super::traffic::from_spec(&mut doc, &spec.traffic, &mut sc, &ctx.base_dir);
     }
 
     cross_check(&mut sink, &sc, &trees, scenario_idx, &object_docs);

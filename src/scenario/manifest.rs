@@ -464,6 +464,24 @@ pub struct ScenarioSpecM {
     pub start_time: Option<String>,
     /// Cluster autoscaler flags (node groups are pools with `autoscaling`).
     pub cluster_autoscaler: Option<ClusterAutoscalerM>,
+    /// Service traffic (docs/traffic.md).
+    #[serde(default)]
+    pub traffic: Vec<TrafficM>,
+}
+
+/// One `spec.traffic` entry: the traffic offered to a Service.
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct TrafficM {
+    /// `name` (namespace `default`) or `namespace/name`.
+    pub service: Option<String>,
+    pub load: Option<Scalar>,
+    pub arrivals: Option<Scalar>,
+    pub work: Option<Scalar>,
+    pub timeout: Option<Scalar>,
+    pub concurrency: Option<Scalar>,
+    pub policy: Option<Scalar>,
+    pub slo_latency: Option<Scalar>,
 }
 
 /// Workload controller settings.

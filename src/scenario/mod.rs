@@ -15,6 +15,7 @@ mod schedconfig;
 mod services;
 pub mod set;
 mod traces;
+mod traffic;
 mod workloads;
 pub mod yaml;
 
@@ -67,6 +68,17 @@ pub struct Scenario {
     pub kubelet: KubeletSettings,
     /// Cluster autoscaler flags (used when a pool has `autoscaling`).
     pub cluster_autoscaler: ClusterAutoscalerSettings,
+    /// Service traffic (`spec.traffic` and `kubesim.dev/traffic-*`
+    /// annotations on time-zero Services; docs/traffic.md).
+    pub traffic: Vec<ServiceTraffic>,
+}
+
+/// The traffic offered to one Service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceTraffic {
+    pub namespace: String,
+    pub name: String,
+    pub spec: crate::traffic::TrafficSpec,
 }
 
 /// `spec.kubelet` (docs/nodes.md).

@@ -17,6 +17,7 @@ mod scenarios;
 mod scheduler;
 mod services;
 mod traces;
+mod traffic;
 mod validation;
 
 use std::path::{Path, PathBuf};

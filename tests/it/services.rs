@@ -87,7 +87,7 @@ fn endpoints_follow_a_rolling_update_within_surge_and_unavailability() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("t_us,namespace,name,endpoints_ready,offered_milli_rps,served,failed,latency_p50_us,latency_p90_us,latency_p99_us")
+        Some("t_us,namespace,name,endpoints_ready,offered_milli_rps,served,failed,latency_p50_us,latency_p90_us,latency_p99_us,arrivals,in_flight,slo_violations")
     );
     let web: Vec<&kubesim::cluster::ServiceRow> =
         r.services.iter().filter(|s| s.name == "web").collect();
