@@ -9,3 +9,4 @@ pub mod metrics;
 pub mod object;
 pub mod policy;
 pub mod predictive;
+pub mod simulator;

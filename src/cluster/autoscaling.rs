@@ -102,6 +102,8 @@ pub struct NodeGroupRow {
 pub(super) struct ClusterAutoscaler {
     groups: Vec<crate::autoscaler::cluster::NodeGroup>,
     expander: Box<dyn crate::autoscaler::cluster::Expander>,
+    /// The scheduler profiles the simulation runs.
+    checker: crate::autoscaler::simulator::PredicateChecker,
     settings: crate::scenario::ClusterAutoscalerSettings,
     tracker: crate::autoscaler::cluster::ScaleDownTracker,
     upcoming: Vec<u32>,
@@ -674,6 +676,31 @@ impl World {
                     p.allocatable.clone(),
                 );
                 n.taints = p.taints.clone();
+                // As the pool's nodes are labelled (a multi-zone pool's
+                // template is in its first zone), with its images and GPUs.
+                if let Some(z) = p.zones.first() {
+                    n.meta
+                        .labels
+                        .insert(crate::model::node::LABEL_ZONE.to_string(), z.clone());
+                }
+                if let Some(r) = &p.region {
+                    n.meta
+                        .labels
+                        .insert(crate::model::node::LABEL_REGION.to_string(), r.clone());
+                }
+                if let Some(t) = &p.instance_type {
+                    n.meta.labels.insert(
+                        crate::model::node::LABEL_INSTANCE_TYPE.to_string(),
+                        t.clone(),
+                    );
+                }
+                n.pool = Some(p.name.clone());
+                n.images = p.images.clone();
+                n.gpus = p
+                    .gpus
+                    .as_ref()
+                    .filter(|(c, _)| *c > 0)
+                    .map(|(c, m)| crate::model::gpu::NodeGpus::new(*c, m));
                 Some(NodeGroup {
                     name: p.name.clone(),
                     min: a.min_size,
@@ -690,10 +717,16 @@ impl World {
         let Ok(expander) = new_expander(&settings.expander, rng) else {
             return;
         };
+        let Ok(checker) =
+            crate::autoscaler::simulator::PredicateChecker::new(&self.scenario.scheduler.config)
+        else {
+            return;
+        };
         let n = groups.len();
         self.hpa.ca = Some(ClusterAutoscaler {
             groups,
             expander,
+            checker,
             settings,
             tracker: Default::default(),
             upcoming: vec![0; n],
@@ -718,10 +751,17 @@ impl World {
 
     /// `Event::CaLoop`: one cluster-autoscaler loop.
     pub(super) fn ca_loop(&mut self) {
-        use crate::autoscaler::cluster::{fits, plan_scale_up, pods_can_move, utilization_percent};
+        use crate::autoscaler::cluster::{plan_scale_up, utilization_percent};
+        use crate::autoscaler::simulator::{
+            filter_out_schedulable, find_nodes_to_remove, Snapshot,
+        };
         let Some(mut ca) = self.hpa.ca.take() else {
             return;
         };
+        // The snapshots below list nodes in the scheduler's order.
+        if self.node_order_dirty {
+            self.rebuild_node_order();
+        }
         // Cost: node time per group since the last loop.
         let dt = self.now.since(ca.last_account).as_micros() as u128;
         for (i, g) in ca.groups.iter().enumerate() {
@@ -760,46 +800,40 @@ impl World {
             .map(|i| PodId(i as u32))
             .collect();
         ca.pending = pending.len() as u32;
-        let mut pods: Vec<&crate::model::Pod> =
-            pending.iter().map(|p| &self.pods[p.0 as usize]).collect();
-        // Pods that fit on the nodes there are (upstream's
-        // filterOutSchedulable: the scheduler will place them) or on nodes
-        // already coming up wait for them.
-        let mut existing: Vec<crate::model::Node> = self
-            .nodes
-            .iter()
-            .filter(|n| {
-                n.present && !n.unschedulable && n.is_ready() && !ca.deleting.contains(&n.meta.name)
-            })
-            .cloned()
-            .collect();
-        pods.retain(|p| match existing.iter_mut().find(|n| fits(p, n)) {
-            Some(n) => {
-                n.add_pod(PodId(u32::MAX), p);
-                false
-            }
-            None => true,
-        });
-        for (i, g) in ca.groups.iter().enumerate() {
-            let mut upcoming: Vec<crate::model::Node> =
-                vec![g.template.clone(); ca.upcoming[i] as usize];
-            pods.retain(|p| match upcoming.iter_mut().find(|n| fits(p, n)) {
-                Some(n) => {
-                    n.add_pod(PodId(u32::MAX), p);
-                    false
-                }
-                None => true,
-            });
-        }
+        // The snapshot: the nodes there are (less those being removed) and
+        // the nodes already coming up, as template copies (upstream adds
+        // upcoming nodes before FilterOutSchedulable); pods that fit there
+        // wait for the scheduler.
         let mut scale_up = None;
-        if !pods.is_empty() {
-            let sizes: Vec<u32> = ca
-                .groups
-                .iter()
-                .enumerate()
-                .map(|(i, g)| self.group_nodes(&g.name).len() as u32 + ca.upcoming[i])
-                .collect();
-            scale_up = plan_scale_up(&ca.groups, &sizes, &pods, ca.expander.as_mut());
+        if !pending.is_empty() {
+            let mut snap = Snapshot::new(&self.view());
+            for name in &ca.deleting {
+                if let Some(id) = self.node_index.get(name) {
+                    snap.remove_node(*id);
+                }
+            }
+            for (i, g) in ca.groups.iter().enumerate() {
+                for k in 0..ca.upcoming[i] {
+                    snap.add_node(&g.template, &format!("{}-upcoming-{k}", g.name));
+                }
+            }
+            let left = filter_out_schedulable(&ca.checker, &mut snap, &pending);
+            if !left.is_empty() {
+                let sizes: Vec<u32> = ca
+                    .groups
+                    .iter()
+                    .enumerate()
+                    .map(|(i, g)| self.group_nodes(&g.name).len() as u32 + ca.upcoming[i])
+                    .collect();
+                scale_up = plan_scale_up(
+                    &ca.checker,
+                    &snap,
+                    &ca.groups,
+                    &sizes,
+                    &left,
+                    ca.expander.as_mut(),
+                );
+            }
         }
         if let Some(o) = scale_up {
             let g = &ca.groups[o.group];
@@ -822,38 +856,36 @@ impl World {
         let cooled = ca
             .last_scale_up
             .is_none_or(|t| self.now.since(t) >= ca.settings.scale_down_delay_after_add);
+        // Scale-down candidates: ready group nodes below the utilization
+        // threshold, in group then name order; upstream's removal
+        // simulation decides which of them could go.
         let mut unneeded = Vec::new();
         if pending.is_empty() {
+            let mut candidates = Vec::new();
             for g in &ca.groups {
                 for id in self.group_nodes(&g.name) {
                     let n = &self.nodes[id.0 as usize];
                     if ca.deleting.contains(&n.meta.name) || n.unschedulable || !n.is_ready() {
                         continue;
                     }
-                    if utilization_percent(n) >= ca.settings.utilization_threshold_percent {
-                        continue;
+                    if utilization_percent(n) < ca.settings.utilization_threshold_percent {
+                        candidates.push(id);
                     }
-                    let on: Vec<&crate::model::Pod> = self
-                        .pods_on(id)
-                        .iter()
-                        .map(|p| &self.pods[p.0 as usize])
-                        .filter(|p| !p.phase().is_terminal())
-                        .collect();
-                    let others: Vec<crate::model::Node> = self
-                        .nodes
-                        .iter()
-                        .filter(|o| {
-                            o.present
-                                && o.meta.name != n.meta.name
-                                && !o.unschedulable
-                                && o.is_ready()
-                                && !ca.deleting.contains(&o.meta.name)
-                        })
-                        .cloned()
-                        .collect();
-                    if pods_can_move(&on, &others) {
-                        unneeded.push(n.meta.name.clone());
+                }
+            }
+            if !candidates.is_empty() {
+                let mut snap = Snapshot::new(&self.view());
+                let mut exclude = std::collections::BTreeSet::new();
+                for (i, n) in self.nodes.iter().enumerate() {
+                    let id = crate::model::NodeId(i as u32);
+                    if ca.deleting.contains(&n.meta.name) {
+                        snap.remove_node(id);
+                    } else if n.present && (n.unschedulable || !n.is_ready()) {
+                        exclude.insert(id);
                     }
+                }
+                for id in find_nodes_to_remove(&ca.checker, &mut snap, &candidates, &exclude) {
+                    unneeded.push(self.nodes[id.0 as usize].meta.name.clone());
                 }
             }
         }

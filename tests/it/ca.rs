@@ -1,0 +1,169 @@
+//! The cluster autoscaler's scheduling simulation end to end: scale-up
+//! estimates that run the scheduler's Filter plugins (inter-pod
+//! anti-affinity, topology spread, node affinity to one group's labels)
+//! where the old resources/selector/taints check was wrong, and the
+//! drainability rules of scale-down.
+
+use kubesim::cluster::RunResult;
+
+use kubesim::runner::run_to_dir;
+
+use crate::{load_text, spec};
+
+const S: u64 = 1_000_000;
+
+/// A cluster of `pools` (YAML list items), with `extra` documents.
+fn scenario(pools: &str, timeline: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {{name: ca-test}}
+spec:
+  seed: 3
+  duration: 20m
+  sampleInterval: 30s
+  defaults: {{startupTime: 10s, shutdownTime: 5s}}
+  clusterAutoscaler: {{expander: least-waste}}
+  cluster:
+    nodePools:
+{pools}
+  timeline:
+{timeline}
+{extra}"
+    )
+}
+
+/// The run and the messages of its ScaleUp events.
+fn run_ups(text: &str) -> (RunResult, Vec<String>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (r, _) = run_to_dir(load_text(text), &spec(None), dir.path()).expect("run");
+    let ev = std::fs::read_to_string(dir.path().join("events.jsonl")).expect("events");
+    let ups = ev
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "ScaleUp")
+        .filter_map(|v| v["message"].as_str().map(String::from))
+        .collect();
+    (r, ups)
+}
+
+fn deployment(name: &str, replicas: u32, cpu: &str, spec_extra: &str) -> String {
+    format!(
+        "---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}}}
+spec:
+  replicas: {replicas}
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+{spec_extra}
+      containers:
+      - name: c
+        image: \"w:1\"
+        resources: {{requests: {{cpu: \"{cpu}\", memory: 256Mi}}}}
+"
+    )
+}
+
+const BURST: &str = "    - name: burst
+      count: 1
+      zones: [a]
+      capacity: {cpu: \"4\", memory: 16Gi, pods: \"110\"}
+      autoscaling: {minSize: 1, maxSize: 10, provisioningDelay: 60s, pricePerHour: \"0.20\"}";
+
+#[test]
+fn required_anti_affinity_needs_one_new_node_per_pod() {
+    let anti = "      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+          - labelSelector: {matchLabels: {app: spread}}
+            topologyKey: kubernetes.io/hostname";
+    let text = scenario(
+        BURST,
+        "  - {at: 1m, scale: {kind: Deployment, name: spread, replicas: 6}}",
+        &deployment("spread", 1, "500m", anti),
+    );
+    let (r, ups) = run_ups(&text);
+    // Five pending half-CPU pods would fit on one 4-CPU node by resources;
+    // anti-affinity needs a node each.
+    assert_eq!(ups.len(), 1, "{ups:?}");
+    assert!(ups[0].contains("+5 nodes for 5 pods"), "{ups:?}");
+    let running = r
+        .pods
+        .iter()
+        .filter(|p| p.meta.name.starts_with("spread-") && p.status.started_at.is_some())
+        .count();
+    assert_eq!(running, 6);
+}
+
+#[test]
+fn zonal_topology_spread_does_not_add_nodes_that_cannot_help() {
+    // Zone b (fixed, 2 CPUs) holds 2 pods; zone a can hold one more than
+    // zone b (maxSkew 1): 3. The other 5 stay pending whatever zone a
+    // adds, so the autoscaler adds nothing (the old resources-only check
+    // asked for 2 nodes).
+    let pools = format!(
+        "{BURST}
+    - name: fixed
+      count: 1
+      zones: [b]
+      capacity: {{cpu: \"2\", memory: 16Gi, pods: \"110\"}}"
+    );
+    let tsc = "      topologySpreadConstraints:
+      - maxSkew: 1
+        topologyKey: topology.kubernetes.io/zone
+        whenUnsatisfiable: DoNotSchedule
+        labelSelector: {matchLabels: {app: zonal}}";
+    let text = scenario(
+        &pools,
+        "  - {at: 1m, scale: {kind: Deployment, name: zonal, replicas: 10}}",
+        &deployment("zonal", 1, "1", tsc),
+    );
+    let (r, ups) = run_ups(&text);
+    assert!(ups.is_empty(), "{ups:?}");
+    let last = r.node_groups.last().expect("rows");
+    assert_eq!((last.nodes, last.pending_pods), (1, 5));
+}
+
+#[test]
+fn node_affinity_chooses_the_only_group_whose_template_matches() {
+    // Two groups; the pods require the `gpu` pool label only `special`'s
+    // template carries. least-waste alone would pick `cheap`.
+    let pools = "    - name: cheap
+      count: 1
+      capacity: {cpu: \"8\", memory: 16Gi, pods: \"110\"}
+      autoscaling: {minSize: 1, maxSize: 10, provisioningDelay: 60s, pricePerHour: \"0.10\"}
+    - name: special
+      count: 0
+      labels: {hw: special}
+      capacity: {cpu: \"4\", memory: 16Gi, pods: \"110\"}
+      autoscaling: {minSize: 0, maxSize: 10, provisioningDelay: 60s, pricePerHour: \"0.50\"}";
+    let aff = "      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms:
+            - matchExpressions:
+              - {key: hw, operator: In, values: [special]}";
+    let text = scenario(
+        pools,
+        "  - {at: 1m, scale: {kind: Deployment, name: picky, replicas: 4}}",
+        &deployment("picky", 0, "1", aff),
+    );
+    let (r, ups) = run_ups(&text);
+    assert_eq!(ups.len(), 1, "{ups:?}");
+    assert!(
+        ups[0].contains("node group special +1 nodes for 4 pods"),
+        "{ups:?}"
+    );
+    let at = |t: u64, g: &str| {
+        r.node_groups
+            .iter()
+            .find(|x| x.t_us == t * S && x.group == g)
+            .map(|x| x.nodes)
+    };
+    assert_eq!(at(300, "special"), Some(1));
+    assert_eq!(at(300, "cheap"), Some(1));
+}
