@@ -416,6 +416,13 @@ impl World {
                 spec_replicas: r.replicas,
                 status_replicas: r.status.replicas,
             },
+            // The StatefulSet scale subresource (upstream
+            // pkg/registry/apps/statefulset/storage: spec.replicas,
+            // status.replicas, the selector).
+            WorkloadBody::StatefulSet(st) => Scale {
+                spec_replicas: st.replicas,
+                status_replicas: st.status.replicas,
+            },
             _ => return,
         };
         let ids = self.selected_pods(id);
@@ -475,6 +482,9 @@ impl World {
         let changed = match &mut w.body {
             WorkloadBody::Deployment(d) => std::mem::replace(&mut d.replicas, replicas) != replicas,
             WorkloadBody::ReplicaSet(r) => std::mem::replace(&mut r.replicas, replicas) != replicas,
+            WorkloadBody::StatefulSet(st) => {
+                std::mem::replace(&mut st.replicas, replicas) != replicas
+            }
             _ => false,
         };
         if changed {

@@ -131,10 +131,12 @@ fn zonal_topology_spread_does_not_add_nodes_that_cannot_help() {
 #[test]
 fn node_affinity_chooses_the_only_group_whose_template_matches() {
     // Two groups; the pods require the `gpu` pool label only `special`'s
-    // template carries. least-waste alone would pick `cheap`.
+    // template carries. By resources alone both templates fit the four
+    // pods on one node with the same waste, and least-waste keeps the
+    // first option, `cheap` (what the old check did).
     let pools = "    - name: cheap
       count: 1
-      capacity: {cpu: \"8\", memory: 16Gi, pods: \"110\"}
+      capacity: {cpu: \"4\", memory: 16Gi, pods: \"110\"}
       autoscaling: {minSize: 1, maxSize: 10, provisioningDelay: 60s, pricePerHour: \"0.10\"}
     - name: special
       count: 0
@@ -166,4 +168,35 @@ fn node_affinity_chooses_the_only_group_whose_template_matches() {
     };
     assert_eq!(at(300, "special"), Some(1));
     assert_eq!(at(300, "cheap"), Some(1));
+}
+
+#[test]
+fn hpa_scales_a_statefulset_through_its_scale_subresource() {
+    // scenarios/hpa-burst.yaml with the Deployment turned into a
+    // StatefulSet (OrderedReady: pods come one at a time).
+    let text = std::fs::read_to_string(crate::repo("scenarios/hpa-burst.yaml"))
+        .expect("read")
+        .replace(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n",
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: web}\nspec:\n  serviceName: web\n",
+        )
+        .replace(
+            "scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}",
+            "scaleTargetRef: {apiVersion: apps/v1, kind: StatefulSet, name: web}",
+        );
+    assert!(text.contains("kind: StatefulSet, name: web"));
+    let r = crate::run(load_text(&text));
+    let rows: Vec<_> = r.hpas.iter().filter(|h| h.name == "web").collect();
+    assert!(!rows.is_empty(), "the HPA syncs");
+    let peak = rows.iter().map(|h| h.current_replicas).max().unwrap_or(0);
+    assert!(peak >= 10, "scaled up to {peak}");
+    // The StatefulSet's own pods, by ordinal name.
+    assert!(r.pods.iter().any(|p| p.meta.name == "web-9"));
+    // Back down after the load falls at 20m (and the 5-minute window).
+    let last = rows.last().expect("rows");
+    assert!(
+        last.current_replicas < peak,
+        "{} vs {peak}",
+        last.current_replicas
+    );
 }
