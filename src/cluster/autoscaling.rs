@@ -630,7 +630,11 @@ impl MetricsClient for WorldMetrics<'_> {
     fn resource_metric(&self, r: ResourceName, container: Option<&str>) -> FetchedPodMetrics {
         self.server.resource_metrics(self.pods, r, container)
     }
-    fn pods_metric(&self, name: &str) -> FetchedPodMetrics {
+    fn pods_metric(
+        &self,
+        name: &str,
+        _selector: Option<&crate::model::Selector>,
+    ) -> FetchedPodMetrics {
         Err(format!(
             "custom metric {name}: custom metrics are not simulated yet (they come with the traffic model)"
         ))
@@ -640,14 +644,28 @@ impl MetricsClient for WorldMetrics<'_> {
         kind: &str,
         name: &str,
         metric: &str,
+        _selector: Option<&crate::model::Selector>,
     ) -> Result<(i64, SimTime), String> {
         Err(format!(
             "metric {metric} of {kind} {name}: object metrics are not simulated yet (they come with the traffic model)"
         ))
     }
-    fn external_metric(&self, name: &str) -> Result<(Vec<i64>, SimTime), String> {
+    fn external_metric(
+        &self,
+        name: &str,
+        selector: Option<&crate::model::Selector>,
+    ) -> Result<(Vec<i64>, SimTime), String> {
         match self.hpa.external.get(name) {
-            Some(s) => Ok((vec![s.value_at(self.now)], self.now)),
+            // The series whose labels the selector matches (all without
+            // one); none matching is an empty list, as the adapter
+            // returns.
+            Some(all) => Ok((
+                all.iter()
+                    .filter(|s| selector.is_none_or(|sel| sel.matches(&s.labels)))
+                    .map(|s| s.series.value_at(self.now))
+                    .collect(),
+                self.now,
+            )),
             None => Err(format!(
                 "no series for external metric {name} (annotation kubesim.dev/external-{name})"
             )),

@@ -200,3 +200,87 @@ fn hpa_scales_a_statefulset_through_its_scale_subresource() {
         last.current_replicas
     );
 }
+
+#[test]
+fn external_metric_selector_picks_the_labelled_series() {
+    // Two queues; the HPA's metric.selector takes only `orders`
+    // (20 items, then 100 at 5m). Without the selector both series would
+    // count (20 + 500 from the start).
+    let text = r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: ext-sel}
+spec:
+  duration: 8m
+  sampleInterval: 15s
+  defaults: {startupTime: 5s}
+  cluster:
+    nodePools:
+    - {name: w, count: 4, capacity: {cpu: "8", memory: 32Gi, pods: "110"}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: c, image: img, resources: {requests: {cpu: 100m}}}
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata:
+  name: web
+  annotations:
+    kubesim.dev/external-queue_length: "{queue=orders} 0s=20, 5m=100; {queue=billing} 0s=500"
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 1
+  maxReplicas: 60
+  metrics:
+  - type: External
+    external:
+      metric:
+        name: queue_length
+        selector: {matchLabels: {queue: orders}}
+      target: {type: AverageValue, averageValue: "10"}
+"#;
+    let r = crate::run(load_text(text));
+    let at = |t: u64| {
+        r.hpas
+            .iter()
+            .find(|h| h.name == "web" && h.t_us == t * S)
+            .expect("row")
+            .clone()
+    };
+    assert_eq!(at(285).desired_replicas, 2);
+    assert_eq!(at(285).current_value, Some(10_000));
+    assert_eq!(at(405).desired_replicas, 10);
+    // Without the selector both series count: 520 items / 10 per pod =
+    // 52 replicas before 5m, 600 / 10 = 60 after.
+    let all = text.replace("        selector: {matchLabels: {queue: orders}}\n", "");
+    let r = crate::run(load_text(&all));
+    let at = |t: u64| {
+        r.hpas
+            .iter()
+            .find(|h| h.name == "web" && h.t_us == t * S)
+            .map(|h| h.desired_replicas)
+    };
+    assert_eq!((at(285), at(405)), (Some(52), Some(60)));
+    // An invalid selector is a scenario error with its field path.
+    let bad = text.replace(
+        "selector: {matchLabels: {queue: orders}}",
+        "selector: {matchExpressions: [{key: queue, operator: Near}]}",
+    );
+    let e = kubesim::scenario::load_str(
+        &bad,
+        std::path::Path::new("bad.yaml"),
+        kubesim::scenario::LoadOptions::default(),
+    )
+    .err()
+    .expect("invalid selector");
+    assert!(e.to_string().contains("metric.selector"), "{e}");
+}
