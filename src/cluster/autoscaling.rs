@@ -101,11 +101,11 @@ pub struct NodeGroupRow {
 /// The cluster autoscaler's state.
 pub(super) struct ClusterAutoscaler {
     groups: Vec<crate::autoscaler::cluster::NodeGroup>,
-    expander: Box<dyn crate::autoscaler::cluster::Expander>,
+    /// The node-provisioning policy (`spec.clusterAutoscaler.policy`).
+    policy: Box<dyn crate::autoscaler::provisioner::NodeProvisioner>,
     /// The scheduler profiles the simulation runs.
     checker: crate::autoscaler::simulator::PredicateChecker,
     settings: crate::scenario::ClusterAutoscalerSettings,
-    tracker: crate::autoscaler::cluster::ScaleDownTracker,
     upcoming: Vec<u32>,
     last_scale_up: Option<SimTime>,
     /// Nodes being drained for removal.
@@ -657,15 +657,20 @@ impl MetricsClient for WorldMetrics<'_> {
     ) -> Result<(Vec<i64>, SimTime), String> {
         match self.hpa.external.get(name) {
             // The series whose labels the selector matches (all without
-            // one); none matching is an empty list, as the adapter
-            // returns.
-            Some(all) => Ok((
-                all.iter()
+            // one); none matching is an error, as upstream's
+            // rest_metrics_client.go `GetExternalMetric`.
+            Some(all) => {
+                let vals: Vec<i64> = all
+                    .iter()
                     .filter(|s| selector.is_none_or(|sel| sel.matches(&s.labels)))
                     .map(|s| s.series.value_at(self.now))
-                    .collect(),
-                self.now,
-            )),
+                    .collect();
+                if vals.is_empty() {
+                    Err("no metrics returned from external metrics API".to_string())
+                } else {
+                    Ok((vals, self.now))
+                }
+            }
             None => Err(format!(
                 "no series for external metric {name} (annotation kubesim.dev/external-{name})"
             )),
@@ -750,13 +755,27 @@ impl World {
         else {
             return;
         };
+        let policy: Box<dyn crate::autoscaler::provisioner::NodeProvisioner> =
+            if settings.policy == "karpenter" {
+                Box::new(crate::autoscaler::provisioner::KarpenterPolicy::new(
+                    settings.consolidate_after,
+                    settings.disruption_budget_percent,
+                ))
+            } else {
+                Box::new(crate::autoscaler::provisioner::ClusterAutoscalerPolicy {
+                    expander,
+                    tracker: Default::default(),
+                    utilization_threshold_percent: settings.utilization_threshold_percent,
+                    unneeded_time: settings.scale_down_unneeded_time,
+                    delay_after_add: settings.scale_down_delay_after_add,
+                })
+            };
         let n = groups.len();
         self.hpa.ca = Some(ClusterAutoscaler {
             groups,
-            expander,
+            policy,
             checker,
             settings,
-            tracker: Default::default(),
             upcoming: vec![0; n],
             last_scale_up: None,
             deleting: Default::default(),
@@ -779,10 +798,7 @@ impl World {
 
     /// `Event::CaLoop`: one cluster-autoscaler loop.
     pub(super) fn ca_loop(&mut self) {
-        use crate::autoscaler::cluster::{plan_scale_up, utilization_percent};
-        use crate::autoscaler::simulator::{
-            filter_out_schedulable, find_nodes_to_remove, Snapshot,
-        };
+        use crate::autoscaler::simulator::{filter_out_schedulable, Snapshot};
         let Some(mut ca) = self.hpa.ca.take() else {
             return;
         };
@@ -853,14 +869,9 @@ impl World {
                     .enumerate()
                     .map(|(i, g)| self.group_nodes(&g.name).len() as u32 + ca.upcoming[i])
                     .collect();
-                scale_up = plan_scale_up(
-                    &ca.checker,
-                    &snap,
-                    &ca.groups,
-                    &sizes,
-                    &left,
-                    ca.expander.as_mut(),
-                );
+                scale_up = ca
+                    .policy
+                    .scale_up(&ca.checker, &snap, &ca.groups, &sizes, &left);
             }
         }
         if let Some(o) = scale_up {
@@ -868,11 +879,11 @@ impl World {
             ca.upcoming[o.group] += o.nodes;
             ca.last_scale_up = Some(self.now);
             let msg = format!(
-                "cluster autoscaler: node group {} +{} nodes for {} pods (expander {})",
+                "cluster autoscaler: node group {} +{} nodes for {} pods ({})",
                 g.name,
                 o.nodes,
                 o.pods.len(),
-                ca.expander.name()
+                ca.policy.describe()
             );
             let at = self.now.after(g.provisioning_delay);
             self.log_event("ScaleUp", None, None, Some("TriggeredScaleUp"), Some(&msg));
@@ -880,87 +891,74 @@ impl World {
                 self.push(at, Event::CaNodeUp(o.group as u32));
             }
         }
-        // Scale-down of unneeded nodes.
-        let cooled = ca
-            .last_scale_up
-            .is_none_or(|t| self.now.since(t) >= ca.settings.scale_down_delay_after_add);
-        // Scale-down candidates: ready group nodes below the utilization
-        // threshold, in group then name order; upstream's removal
-        // simulation decides which of them could go.
-        let mut unneeded = Vec::new();
+        // Scale-down: the policy chooses among the ready group nodes not
+        // being removed (none while pods are pending); the World drains
+        // them through the eviction API, never below a group's minSize.
+        let mut candidates = Vec::new();
         if pending.is_empty() {
-            let mut candidates = Vec::new();
-            for g in &ca.groups {
+            for (gi, g) in ca.groups.iter().enumerate() {
                 for id in self.group_nodes(&g.name) {
                     let n = &self.nodes[id.0 as usize];
-                    if ca.deleting.contains(&n.meta.name) || n.unschedulable || !n.is_ready() {
-                        continue;
+                    if !(ca.deleting.contains(&n.meta.name) || n.unschedulable || !n.is_ready()) {
+                        candidates.push((id, gi));
                     }
-                    if utilization_percent(n) < ca.settings.utilization_threshold_percent {
-                        candidates.push(id);
-                    }
-                }
-            }
-            if !candidates.is_empty() {
-                let mut snap = Snapshot::new(&self.view());
-                let mut exclude = std::collections::BTreeSet::new();
-                for (i, n) in self.nodes.iter().enumerate() {
-                    let id = crate::model::NodeId(i as u32);
-                    if ca.deleting.contains(&n.meta.name) {
-                        snap.remove_node(id);
-                    } else if n.present && (n.unschedulable || !n.is_ready()) {
-                        exclude.insert(id);
-                    }
-                }
-                for id in find_nodes_to_remove(&ca.checker, &mut snap, &candidates, &exclude) {
-                    unneeded.push(self.nodes[id.0 as usize].meta.name.clone());
                 }
             }
         }
-        let removable =
-            ca.tracker
-                .update(self.now, &unneeded, ca.settings.scale_down_unneeded_time);
-        if cooled {
-            // Empty nodes go together; a node with pods is drained one at
-            // a time (upstream's --max-drain-parallelism=1), and only when
-            // no other drain is under way.
-            let busy = |w: &World, name: &str| {
-                w.node_index.get(name).is_some_and(|id| {
-                    w.pods_on(*id)
-                        .iter()
-                        .any(|p| !w.pods[p.0 as usize].phase().is_terminal())
-                })
-            };
-            let mut draining_busy = ca.deleting.iter().any(|d| busy(self, d));
-            for name in removable {
-                if busy(self, &name) {
-                    if draining_busy {
-                        continue;
-                    }
-                    draining_busy = true;
-                }
-                let Some(gi) = ca
-                    .groups
-                    .iter()
-                    .position(|g| name.starts_with(&format!("{}-", g.name)))
-                else {
-                    continue;
-                };
-                let g = &ca.groups[gi];
-                let present = self.group_nodes(&g.name).len() as u32;
-                let going = ca
-                    .deleting
-                    .iter()
-                    .filter(|d| d.starts_with(&format!("{}-", g.name)))
-                    .count() as u32;
-                if present.saturating_sub(going) <= g.min {
-                    continue;
-                }
-                ca.deleting.insert(name.clone());
-                let msg = format!("cluster autoscaler: node {name} unneeded, draining it");
-                self.log_event("ScaleDown", None, None, Some("ScaleDown"), Some(&msg));
-                self.drain(&name);
+        let mut snap = Snapshot::new(&self.view());
+        let mut exclude = std::collections::BTreeSet::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            let id = crate::model::NodeId(i as u32);
+            if ca.deleting.contains(&n.meta.name) {
+                snap.remove_node(id);
+            } else if n.present && (n.unschedulable || !n.is_ready()) {
+                exclude.insert(id);
             }
+        }
+        let busy = |w: &World, name: &str| {
+            w.node_index.get(name).is_some_and(|id| {
+                w.pods_on(*id)
+                    .iter()
+                    .any(|p| !w.pods[p.0 as usize].phase().is_terminal())
+            })
+        };
+        let group_nodes: usize = ca
+            .groups
+            .iter()
+            .map(|g| self.group_nodes(&g.name).len())
+            .sum();
+        let input = crate::autoscaler::provisioner::ScaleDownInput {
+            now: self.now,
+            last_scale_up: ca.last_scale_up,
+            candidates: &candidates,
+            exclude: &exclude,
+            group_nodes,
+            deleting: ca.deleting.len(),
+            draining_busy: ca.deleting.iter().any(|d| busy(self, d)),
+        };
+        let chosen = ca
+            .policy
+            .scale_down(&ca.checker, &mut snap, &ca.groups, &input);
+        drop(snap);
+        for id in chosen {
+            let name = self.nodes[id.0 as usize].meta.name.clone();
+            let Some(&(_, gi)) = candidates.iter().find(|(n, _)| *n == id) else {
+                continue;
+            };
+            let g = &ca.groups[gi];
+            let present = self.group_nodes(&g.name).len() as u32;
+            let going = ca
+                .deleting
+                .iter()
+                .filter(|d| d.starts_with(&format!("{}-", g.name)))
+                .count() as u32;
+            if present.saturating_sub(going) <= g.min {
+                continue;
+            }
+            ca.deleting.insert(name.clone());
+            let msg = format!("cluster autoscaler: node {name} unneeded, draining it");
+            self.log_event("ScaleDown", None, None, Some("ScaleDown"), Some(&msg));
+            self.drain(&name);
         }
         let next = self.now.after(ca.settings.scan_interval);
         self.hpa.ca = Some(ca);

@@ -778,6 +778,37 @@ pub(super) fn convert_cluster_autoscaler(
             }
         }
     }
+    if let Some(pol) = &m.policy {
+        if crate::autoscaler::provisioner::POLICIES.contains(&pol.as_str()) {
+            out.policy = pol.clone();
+        } else {
+            doc.err(
+                &child_path(p, "policy"),
+                format!(
+                    "unknown policy {pol:?}; valid policies: {}",
+                    crate::autoscaler::provisioner::POLICIES.join(", ")
+                ),
+            );
+        }
+    }
+    if let Some(v) = &m.consolidate_after {
+        if let Some(d) = super::convert::duration(doc, &child_path(p, "consolidateAfter"), v) {
+            out.consolidate_after = d;
+        }
+    }
+    if let Some(b) = &m.disruption_budget {
+        match b
+            .trim()
+            .strip_suffix('%')
+            .and_then(|x| x.trim().parse::<u32>().ok())
+        {
+            Some(x) if x <= 100 => out.disruption_budget_percent = x,
+            _ => doc.err(
+                &child_path(p, "disruptionBudget"),
+                format!("must be a percentage between 0% and 100%, found {b:?}"),
+            ),
+        }
+    }
     if let Some(t) = &m.scale_down_utilization_threshold {
         match Quantity::parse(t.0.trim())
             .ok()
