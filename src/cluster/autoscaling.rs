@@ -1000,6 +1000,11 @@ impl World {
             });
         }
         if let Some(ca) = self.hpa.ca.as_mut() {
+            // A sample taken again at the same instant (the final one)
+            // replaces the earlier rows.
+            while ca.rows.last().is_some_and(|r| r.t_us == t_us) {
+                ca.rows.pop();
+            }
             ca.rows.extend(rows);
         }
     }

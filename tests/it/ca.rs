@@ -284,3 +284,86 @@ spec:
     .expect("invalid selector");
     assert!(e.to_string().contains("metric.selector"), "{e}");
 }
+
+/// Cost (thousandths) per group at the end, pending pod-seconds (from the
+/// 30 s samples) and the times nodes were removed, of one policy.
+fn compare_run(policy: &str) -> (Vec<(String, i64)>, u64, Vec<u64>) {
+    let text = std::fs::read_to_string(crate::repo("scenarios/ca-vs-karpenter.yaml"))
+        .expect("read")
+        .replace("policy: cluster-autoscaler", &format!("policy: {policy}"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (r, _) = run_to_dir(load_text(&text), &spec(None), dir.path()).expect("run");
+    let ev = std::fs::read_to_string(dir.path().join("events.jsonl")).expect("events");
+    let removed = ev
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["reason"] == "ScaleDownEmpty")
+        .filter_map(|v| v["t_us"].as_u64())
+        .map(|t| t / S)
+        .collect();
+    let last_t = r.node_groups.last().map(|x| x.t_us).unwrap_or(0);
+    let cost = r
+        .node_groups
+        .iter()
+        .filter(|x| x.t_us == last_t)
+        .map(|x| (x.group.clone(), x.cost_milli))
+        .collect();
+    let mut pending = std::collections::BTreeMap::new();
+    for x in &r.node_groups {
+        pending.insert(x.t_us, x.pending_pods as u64);
+    }
+    (cost, pending.values().map(|p| p * 30).sum(), removed)
+}
+
+#[test]
+fn karpenter_policy_is_cheaper_than_the_cluster_autoscaler_on_the_burst() {
+    let (ca_cost, ca_pending, ca_removed) = compare_run("cluster-autoscaler");
+    let (k_cost, k_pending, k_removed) = compare_run("karpenter");
+    let total = |c: &[(String, i64)]| c.iter().map(|x| x.1).sum::<i64>();
+    // The cluster autoscaler (least-waste) adds four m4 nodes and removes
+    // them 10 minutes after the burst ends (25m10s-25m20s).
+    assert_eq!(
+        ca_cost,
+        vec![("m4".into(), 441), ("m2".into(), 0), ("m8".into(), 0)]
+    );
+    assert!(
+        ca_removed.iter().all(|t| (1510..=1530).contains(t)),
+        "{ca_removed:?}"
+    );
+    // Karpenter launches the cheapest fit for the 16 pods (two m8 at
+    // 0.34 = 0.68/h against four m4 at 0.80/h) and consolidates as soon
+    // as the pods are gone (consolidateAfter 0s), one node per loop (10%
+    // of 3 nodes, rounded up).
+    assert_eq!(
+        k_cost,
+        vec![("m4".into(), 150), ("m2".into(), 0), ("m8".into(), 135)]
+    );
+    assert_eq!(k_removed, vec![920, 930]);
+    assert!(total(&k_cost) < total(&ca_cost));
+    // Both scale up in the same loop: the same pending time.
+    assert_eq!((ca_pending, k_pending), (1440, 1440));
+}
+
+#[test]
+fn unknown_provisioning_policy_is_a_scenario_error() {
+    let text = std::fs::read_to_string(crate::repo("scenarios/ca-vs-karpenter.yaml"))
+        .expect("read")
+        .replace("policy: cluster-autoscaler", "policy: spot-magic")
+        .replace(
+            "expander: least-waste",
+            "expander: least-waste\n    disruptionBudget: \"150%\"",
+        );
+    let e = kubesim::scenario::load_str(
+        &text,
+        std::path::Path::new("bad.yaml"),
+        kubesim::scenario::LoadOptions::default(),
+    )
+    .err()
+    .expect("invalid");
+    let msg = e.to_string();
+    assert!(msg.contains("spec.clusterAutoscaler.policy"), "{msg}");
+    assert!(
+        msg.contains("spec.clusterAutoscaler.disruptionBudget"),
+        "{msg}"
+    );
+}
