@@ -275,13 +275,13 @@ spec:
         "selector: {matchLabels: {queue: orders}}",
         "selector: {matchExpressions: [{key: queue, operator: Near}]}",
     );
-    let e = kubesim::scenario::load_str(
+    let Err(e) = kubesim::scenario::load_str(
         &bad,
         std::path::Path::new("bad.yaml"),
         kubesim::scenario::LoadOptions::default(),
-    )
-    .err()
-    .expect("invalid selector");
+    ) else {
+        panic!("the scenario should not load");
+    };
     assert!(e.to_string().contains("metric.selector"), "{e}");
 }
 
@@ -353,17 +353,38 @@ fn unknown_provisioning_policy_is_a_scenario_error() {
             "expander: least-waste",
             "expander: least-waste\n    disruptionBudget: \"150%\"",
         );
-    let e = kubesim::scenario::load_str(
+    let Err(e) = kubesim::scenario::load_str(
         &text,
         std::path::Path::new("bad.yaml"),
         kubesim::scenario::LoadOptions::default(),
-    )
-    .err()
-    .expect("invalid");
+    ) else {
+        panic!("the scenario should not load");
+    };
     let msg = e.to_string();
     assert!(msg.contains("spec.clusterAutoscaler.policy"), "{msg}");
     assert!(
         msg.contains("spec.clusterAutoscaler.disruptionBudget"),
         "{msg}"
     );
+}
+
+#[test]
+fn node_groups_plot_renders() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("run");
+    run_to_dir(
+        crate::load("scenarios/cluster-autoscaler.yaml"),
+        &spec(None),
+        &dir,
+    )
+    .expect("run");
+    let files = kubesim::plot::run::draw(&dir).expect("plots");
+    let ng: Vec<_> = files
+        .iter()
+        .filter(|f| f.to_string_lossy().contains("node-groups"))
+        .collect();
+    assert_eq!(ng.len(), 2, "png and svg: {files:?}");
+    for f in ng {
+        assert!(std::fs::metadata(f).expect("file").len() > 1000, "{f:?}");
+    }
 }
