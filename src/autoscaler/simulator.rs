@@ -878,3 +878,66 @@ mod tests {
         assert_eq!(rm, vec![NodeId(1)]);
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::fixture::*;
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The estimate never exceeds its node limit, places each pod at
+        /// most once, never overfills a node, and places every pod when
+        /// the limit allows one node per pod.
+        #[test]
+        fn estimate_bounds(cpus in prop::collection::vec(100i64..=4000, 1..16), limit in 0u32..8) {
+            let pods: Vec<Pod> = cpus
+                .iter()
+                .enumerate()
+                .map(|(i, c)| pod(&format!("p{i}"), *c, 0, "Job"))
+                .collect();
+            let c = Cluster::new(vec![], pods, &[]);
+            let snap = Snapshot::new(&c.view());
+            let ids: Vec<PodId> = (0..cpus.len() as u32).map(PodId).collect();
+            let e = estimate(&checker(), &snap, &node("t", 4000, 1 << 30), "g", limit, &ids);
+            prop_assert!(e.nodes <= limit);
+            let uniq: BTreeSet<PodId> = e.pods.iter().copied().collect();
+            prop_assert_eq!(uniq.len(), e.pods.len());
+            let placed: i64 = e.pods.iter().map(|p| cpus[p.0 as usize]).sum();
+            prop_assert!(placed <= e.nodes as i64 * 4000);
+            if limit as usize >= cpus.len() {
+                prop_assert_eq!(e.pods.len(), cpus.len());
+            }
+        }
+
+        /// Removable nodes are candidates, and after removal the pods they
+        /// held fit on the nodes left (capacity is never exceeded).
+        #[test]
+        fn removal_keeps_capacity(cpus in prop::collection::vec(0i64..=3000, 1..8)) {
+            let n = cpus.len();
+            let nodes: Vec<Node> = (0..n).map(|i| node(&format!("n{i}"), 4000, 1 << 30)).collect();
+            let pods: Vec<Pod> = cpus
+                .iter()
+                .enumerate()
+                .map(|(i, c)| pod(&format!("p{i}"), *c, 0, "ReplicaSet"))
+                .collect();
+            let bound: Vec<Option<usize>> = (0..n).map(Some).collect();
+            let c = Cluster::new(nodes, pods, &bound);
+            let all: Vec<NodeId> = (0..n as u32).map(NodeId).collect();
+            let mut snap = Snapshot::new(&c.view());
+            let rm = find_nodes_to_remove(&checker(), &mut snap, &all, &BTreeSet::new());
+            prop_assert!(rm.len() < n, "the last node always stays");
+            let kept: i64 = snap
+                .node_ids()
+                .iter()
+                .map(|id| snap.nodes[id.0 as usize].requested.cpu_m)
+                .sum();
+            prop_assert_eq!(kept, cpus.iter().sum::<i64>());
+            for id in snap.node_ids() {
+                prop_assert!(snap.nodes[id.0 as usize].requested.cpu_m <= 4000);
+            }
+        }
+    }
+}

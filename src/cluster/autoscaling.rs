@@ -905,12 +905,24 @@ impl World {
                 }
             }
         }
-        let mut snap = Snapshot::new(&self.view());
+        // Without candidates the policy only resets its bookkeeping: an
+        // empty snapshot spares copying the nodes.
+        let mut snap = if candidates.is_empty() {
+            Snapshot::new(&crate::scheduler::ClusterView {
+                nodes: &[],
+                node_order: &[],
+                ..self.view()
+            })
+        } else {
+            Snapshot::new(&self.view())
+        };
         let mut exclude = std::collections::BTreeSet::new();
         for (i, n) in self.nodes.iter().enumerate() {
             let id = crate::model::NodeId(i as u32);
             if ca.deleting.contains(&n.meta.name) {
-                snap.remove_node(id);
+                if !candidates.is_empty() {
+                    snap.remove_node(id);
+                }
             } else if n.present && (n.unschedulable || !n.is_ready()) {
                 exclude.insert(id);
             }
