@@ -87,7 +87,8 @@ fn required_anti_affinity_needs_one_new_node_per_pod() {
         &deployment("spread", 1, "500m", anti),
     );
     let (r, ups) = run_ups(&text);
-    // Five pending half-CPU pods would fit on one 4-CPU node by resources;
+    // Five pending half-CPU pods would fit on the existing 4-CPU node by
+    // resources (the old check saw them as schedulable and added nothing);
     // anti-affinity needs a node each.
     assert_eq!(ups.len(), 1, "{ups:?}");
     assert!(ups[0].contains("+5 nodes for 5 pods"), "{ups:?}");
@@ -104,7 +105,7 @@ fn zonal_topology_spread_does_not_add_nodes_that_cannot_help() {
     // Zone b (fixed, 2 CPUs) holds 2 pods; zone a can hold one more than
     // zone b (maxSkew 1): 3. The other 5 stay pending whatever zone a
     // adds, so the autoscaler adds nothing (the old resources-only check
-    // asked for 2 nodes).
+    // added a node that could not help).
     let pools = format!(
         "{BURST}
     - name: fixed
@@ -133,7 +134,8 @@ fn node_affinity_chooses_the_only_group_whose_template_matches() {
     // Two groups; the pods require the `gpu` pool label only `special`'s
     // template carries. By resources alone both templates fit the four
     // pods on one node with the same waste, and least-waste keeps the
-    // first option, `cheap` (what the old check did).
+    // first option, `cheap`; the old check even saw the pods as fitting
+    // the existing `cheap` node and added nothing.
     let pools = "    - name: cheap
       count: 1
       capacity: {cpu: \"4\", memory: 16Gi, pods: \"110\"}
