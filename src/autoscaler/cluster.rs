@@ -7,17 +7,16 @@
 //! utilization threshold, 0.5, and its pods can move elsewhere; it may go
 //! after 10 minutes unneeded). Pluggable through [`Expander`].
 //!
-//! The World runs the loop (`cluster/autoscaling.rs`). The fit check is
-//! NodeResourcesFit's `fits_request` plus nodeSelector and
-//! NoSchedule/NoExecute taints (upstream runs the whole scheduler filter
-//! set on its snapshot).
+//! The World runs the loop (`cluster/autoscaling.rs`). Whether a pod fits
+//! is decided by the pod's scheduler profile PreFilter and Filter plugins
+//! run on a snapshot with hypothetical template nodes, as upstream does
+//! (see [`super::simulator`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::simulator::{estimate, PredicateChecker, Snapshot};
 use crate::engine::{Duration, SimRng, SimTime};
-use crate::model::taints::{find_untolerated, TaintEffect};
 use crate::model::{Node, Pod, PodId};
-use crate::scheduler::plugins::node_resources_fit::fits_request;
 
 /// `--scale-down-utilization-threshold`.
 pub const UTILIZATION_THRESHOLD_PERCENT: i64 = 50;
@@ -42,23 +41,6 @@ pub struct NodeGroup {
     pub priority: i32,
 }
 
-/// Whether `pod` fits on `node` as it is (resources, nodeSelector, taints).
-pub fn fits(pod: &Pod, node: &Node) -> bool {
-    let empty = BTreeSet::new();
-    fits_request(&pod.requests, node, &empty, &empty).is_empty()
-        && pod
-            .spec
-            .node_selector
-            .iter()
-            .all(|(k, v)| node.meta.labels.get(k) == Some(v))
-        && find_untolerated(
-            &node.taints,
-            &pod.spec.tolerations,
-            &[TaintEffect::NoSchedule, TaintEffect::NoExecute],
-        )
-        .is_none()
-}
-
 /// One way to scale up: `nodes` new nodes of group `group` would host the
 /// pending pods `pods` (indexes into the pending list).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -66,52 +48,6 @@ pub struct ExpansionOption {
     pub group: usize,
     pub nodes: u32,
     pub pods: Vec<usize>,
-}
-
-/// The binpacking estimator: pods in decreasing order of their requests
-/// (CPU, then memory), each placed on the first new node it fits, a new
-/// node opened when none does, at most `room` nodes.
-pub fn estimate(
-    group: usize,
-    template: &Node,
-    room: u32,
-    pending: &[&Pod],
-) -> Option<ExpansionOption> {
-    let mut order: Vec<usize> = (0..pending.len())
-        .filter(|i| fits(pending[*i], template))
-        .collect();
-    order.sort_by(|a, b| {
-        let (pa, pb) = (&pending[*a].requests, &pending[*b].requests);
-        (pb.cpu_m, pb.memory)
-            .cmp(&(pa.cpu_m, pa.memory))
-            .then(a.cmp(b))
-    });
-    let mut nodes: Vec<Node> = Vec::new();
-    let mut placed = Vec::new();
-    for i in order {
-        let pod = pending[i];
-        let id = PodId(i as u32);
-        if let Some(n) = nodes.iter_mut().find(|n| fits(pod, n)) {
-            n.add_pod(id, pod);
-            placed.push(i);
-            continue;
-        }
-        if (nodes.len() as u32) < room {
-            let mut n = template.clone();
-            n.add_pod(id, pod);
-            nodes.push(n);
-            placed.push(i);
-        }
-    }
-    if nodes.is_empty() {
-        return None;
-    }
-    placed.sort_unstable();
-    Some(ExpansionOption {
-        group,
-        nodes: nodes.len() as u32,
-        pods: placed,
-    })
 }
 
 /// Chooses among expansion options (upstream's expander strategies).
@@ -229,12 +165,16 @@ pub fn new_expander(name: &str, rng: SimRng) -> Result<Box<dyn Expander>, String
     }
 }
 
-/// A scale-up decision for the pending pods: the chosen option, from the
-/// groups with room left.
+/// A scale-up decision for the pending pods (upstream
+/// `ScaleUpOrchestrator`: one estimate per group with room left, on the
+/// snapshot, then the expander): the chosen option, its `pods` indexes
+/// into `pending`.
 pub fn plan_scale_up(
+    checker: &PredicateChecker,
+    snap: &Snapshot,
     groups: &[NodeGroup],
     sizes: &[u32],
-    pending: &[&Pod],
+    pending: &[PodId],
     expander: &mut dyn Expander,
 ) -> Option<ExpansionOption> {
     let options: Vec<ExpansionOption> = groups
@@ -242,10 +182,24 @@ pub fn plan_scale_up(
         .enumerate()
         .filter_map(|(i, g)| {
             let room = g.max.saturating_sub(sizes.get(i).copied().unwrap_or(0));
-            estimate(i, &g.template, room, pending)
+            let e = estimate(checker, snap, &g.template, &g.name, room, pending);
+            (e.nodes > 0).then(|| {
+                let mut pods: Vec<usize> = e
+                    .pods
+                    .iter()
+                    .filter_map(|p| pending.iter().position(|q| q == p))
+                    .collect();
+                pods.sort_unstable();
+                ExpansionOption {
+                    group: i,
+                    nodes: e.nodes,
+                    pods,
+                }
+            })
         })
         .collect();
-    let i = expander.best(&options, groups, pending)?;
+    let refs: Vec<&Pod> = pending.iter().map(|p| snap.pod(*p)).collect();
+    let i = expander.best(&options, groups, &refs)?;
     options.get(i).cloned()
 }
 
@@ -255,26 +209,6 @@ pub fn utilization_percent(node: &Node) -> i64 {
     let r = |req: i64, alloc: i64| if alloc > 0 { req * 100 / alloc } else { 0 };
     r(node.requested.cpu_m, node.allocatable.cpu_m)
         .max(r(node.requested.memory, node.allocatable.memory))
-}
-
-/// Whether every pod of `node` (given as `pods`) fits on the `others`
-/// (first fit, capacity used up as pods are placed). Pods without a
-/// controller, and kube-system pods, cannot move (upstream's default
-/// `--skip-nodes-with-system-pods`).
-pub fn pods_can_move(pods: &[&Pod], others: &[Node]) -> bool {
-    let mut nodes: Vec<Node> = others.to_vec();
-    for (i, p) in pods.iter().enumerate() {
-        if p.meta.namespace == "kube-system"
-            || !p.meta.owner_references.iter().any(|o| o.controller)
-        {
-            return false;
-        }
-        match nodes.iter_mut().find(|n| fits(p, n)) {
-            Some(n) => n.add_pod(PodId(u32::MAX - i as u32), p),
-            None => return false,
-        }
-    }
-    true
 }
 
 /// When each node became unneeded; nodes unneeded for the unneeded time
@@ -314,53 +248,8 @@ pub fn cost_milli(node_seconds: u64, price_milli_per_hour: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    use super::super::simulator::fixture::{checker, node, pod, Cluster};
     use super::*;
-    use crate::model::meta::{ObjectMeta, OwnerReference};
-    use crate::model::pod::{Container, PodBehavior, PodSpec};
-    use crate::model::resources::Resources;
-
-    fn node(name: &str, cpu: i64, mem: i64) -> Node {
-        let r = Resources {
-            cpu_m: cpu,
-            memory: mem,
-            pods: 110,
-            ..Default::default()
-        };
-        Node::new(
-            ObjectMeta {
-                name: name.into(),
-                ..Default::default()
-            },
-            r.clone(),
-            r,
-        )
-    }
-
-    fn pod(cpu: i64, mem: i64, owned: bool) -> Pod {
-        let spec = PodSpec {
-            containers: vec![Container {
-                requests: Resources::new(cpu, mem),
-                ..Default::default()
-            }],
-            ..Default::default()
-        };
-        let mut meta = ObjectMeta {
-            name: "p".into(),
-            namespace: "default".into(),
-            ..Default::default()
-        };
-        if owned {
-            meta.owner_references.push(OwnerReference {
-                api_version: "batch/v1".into(),
-                kind: "Job".into(),
-                name: "j".into(),
-                uid: "u".into(),
-                controller: true,
-                block_owner_deletion: true,
-            });
-        }
-        Pod::new(meta, spec, PodBehavior::default())
-    }
 
     fn group(name: &str, cpu: i64, max: u32, price: i64, prio: i32) -> NodeGroup {
         NodeGroup {
@@ -375,32 +264,22 @@ mod tests {
     }
 
     #[test]
-    fn binpacking_estimate() {
-        let pods: Vec<Pod> = (0..5).map(|_| pod(1500, 1 << 30, true)).collect();
-        let refs: Vec<&Pod> = pods.iter().collect();
-        // Two 1.5-core pods per 4-core node: 3 nodes for 5 pods.
-        let o = estimate(0, &node("t", 4000, 16 << 30), 10, &refs).unwrap();
-        assert_eq!((o.nodes, o.pods.len()), (3, 5));
-        // Room for 2 nodes: 4 pods.
-        let o = estimate(0, &node("t", 4000, 16 << 30), 2, &refs).unwrap();
-        assert_eq!((o.nodes, o.pods.len()), (2, 4));
-        // A pod larger than the template never fits.
-        let big = pod(5000, 0, true);
-        assert_eq!(estimate(0, &node("t", 4000, 16 << 30), 10, &[&big]), None);
-    }
-
-    #[test]
     fn expanders_choose_as_named() {
         let groups = vec![
             group("small", 2000, 10, 100, 1),
             group("large", 8000, 10, 300, 5),
         ];
-        let pods: Vec<Pod> = (0..4).map(|_| pod(1500, 1 << 30, true)).collect();
-        let refs: Vec<&Pod> = pods.iter().collect();
+        let pods: Vec<Pod> = (0..4)
+            .map(|i| pod(&format!("p{i}"), 1500, 1 << 30, "Job"))
+            .collect();
+        let c = Cluster::new(vec![], pods, &[]);
+        let snap = Snapshot::new(&c.view());
+        let pending: Vec<PodId> = (0..4).map(PodId).collect();
         let sizes = [0, 0];
+        let ch = checker();
         let pick = |name: &str| {
             let mut e = new_expander(name, SimRng::derive(1, "ca")).unwrap();
-            plan_scale_up(&groups, &sizes, &refs, e.as_mut())
+            plan_scale_up(&ch, &snap, &groups, &sizes, &pending, e.as_mut())
                 .unwrap()
                 .group
         };
@@ -417,17 +296,10 @@ mod tests {
 
     #[test]
     fn scale_down_bookkeeping() {
+        let p = pod("p", 1000, 1 << 30, "Job");
         let mut n = node("a", 4000, 16 << 30);
-        let p = pod(1000, 1 << 30, true);
         n.add_pod(PodId(0), &p);
         assert_eq!(utilization_percent(&n), 25);
-        let other = node("b", 2000, 4 << 30);
-        assert!(pods_can_move(&[&p], std::slice::from_ref(&other)));
-        assert!(
-            !pods_can_move(&[&pod(1000, 0, false)], std::slice::from_ref(&other)),
-            "no controller"
-        );
-        assert!(!pods_can_move(&[&p, &p, &p], &[other]), "no room");
         let mut t = ScaleDownTracker::default();
         let s = |x: u64| SimTime(x * 1_000_000);
         assert!(t.update(s(0), &["a".into()], UNNEEDED_TIME).is_empty());

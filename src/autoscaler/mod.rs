@@ -9,3 +9,5 @@ pub mod metrics;
 pub mod object;
 pub mod policy;
 pub mod predictive;
+pub mod provisioner;
+pub mod simulator;

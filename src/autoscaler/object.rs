@@ -13,8 +13,8 @@ use crate::model::quantity::Quantity;
 /// Annotation: the CPU load offered to the target, shared equally by its
 /// ready pods (a series, see [`parse_series`]).
 pub const ANN_OFFERED_LOAD: &str = "kubesim.dev/offered-load";
-/// Annotation prefix: `kubesim.dev/external-<metric>` is the series of an
-/// External metric.
+/// Annotation prefix: `kubesim.dev/external-<metric>` holds the series of
+/// an External metric (see [`parse_labelled_series`]).
 pub const ANN_EXTERNAL_PREFIX: &str = "kubesim.dev/external-";
 /// Annotation prefix of policy parameters (`kubesim.dev/autoscaler-<p>`).
 pub const ANN_PARAM_PREFIX: &str = "kubesim.dev/autoscaler-";
@@ -32,7 +32,50 @@ pub struct HpaObject {
     pub policy: String,
     pub params: BTreeMap<String, String>,
     pub offered_load: Option<Series>,
-    pub external: BTreeMap<String, Series>,
+    pub external: BTreeMap<String, Vec<LabelledSeries>>,
+}
+
+/// One series of an External metric with its labels (what
+/// `metric.selector` selects on).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelledSeries {
+    pub labels: crate::model::Labels,
+    pub series: Series,
+}
+
+/// The series of an External metric: one or more separated by `;`, each a
+/// [`parse_series`] optionally led by its labels in braces, e.g.
+/// `{queue=orders} 0s=10, 5m=40; {queue=billing} 0s=5`.
+pub fn parse_labelled_series(s: &str, horizon: Duration) -> Result<Vec<LabelledSeries>, String> {
+    let mut out = Vec::new();
+    for part in s.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let mut labels = crate::model::Labels::new();
+        let mut rest = part;
+        if let Some(r) = part.strip_prefix('{') {
+            let Some((inner, after)) = r.split_once('}') else {
+                return Err(format!("{part:?}: missing '}}' after the labels"));
+            };
+            for kv in inner.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+                let Some((k, v)) = kv.split_once('=') else {
+                    return Err(format!("{kv:?}: expected LABEL=VALUE"));
+                };
+                let (k, v) = (k.trim(), v.trim().trim_matches('"'));
+                if k.is_empty() {
+                    return Err(format!("{kv:?}: empty label name"));
+                }
+                labels.insert(k.to_string(), v.to_string());
+            }
+            rest = after;
+        }
+        out.push(LabelledSeries {
+            labels,
+            series: parse_series(rest, horizon)?,
+        });
+    }
+    if out.is_empty() {
+        return Err("empty series".to_string());
+    }
+    Ok(out)
 }
 
 impl HpaObject {
@@ -125,5 +168,27 @@ mod tests {
         assert_eq!(d.value_at(SimTime(0)), 1000);
         assert_eq!(d.value_at(SimTime(12 * 3_600_000_000)), 5000);
         assert!(d.value_at(SimTime(6 * 3_600_000_000)) > 2900);
+    }
+
+    #[test]
+    fn labelled_series_syntax() {
+        let v = parse_labelled_series("0s=1", Duration::ZERO).unwrap();
+        assert_eq!(v.len(), 1);
+        assert!(v[0].labels.is_empty());
+        let v = parse_labelled_series(
+            "{queue=orders, tier=\"gold\"} 0s=10, 5m=40; {queue=billing} 0s=5",
+            Duration::ZERO,
+        )
+        .unwrap();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].labels.get("tier").map(String::as_str), Some("gold"));
+        assert_eq!(v[0].series.value_at(SimTime(300_000_000)), 40_000);
+        assert_eq!(
+            v[1].labels.get("queue").map(String::as_str),
+            Some("billing")
+        );
+        assert!(parse_labelled_series("{queue=orders 0s=1", Duration::ZERO).is_err());
+        assert!(parse_labelled_series("{queue} 0s=1", Duration::ZERO).is_err());
+        assert!(parse_labelled_series(" ; ", Duration::ZERO).is_err());
     }
 }

@@ -156,29 +156,31 @@ pub fn demand_milli_replicas(
                         }
                     })
             }
-            (MetricSource::Pods(name), MetricTarget::AverageValue(v)) if v > 0 => {
-                client.pods_metric(name).ok().map(|(ms, _)| {
+            (MetricSource::Pods(name), MetricTarget::AverageValue(v)) if v > 0 => client
+                .pods_metric(name, m.selector.as_ref())
+                .ok()
+                .map(|(ms, _)| {
                     ms.values().map(|x| x.value as i128).sum::<i128>() * 1000 / v as i128
-                })
-            }
+                }),
             (MetricSource::Object { kind, name, metric }, t) => client
-                .object_metric(kind, name, metric)
+                .object_metric(kind, name, metric, m.selector.as_ref())
                 .ok()
                 .and_then(|(u, _)| match t {
                     MetricTarget::Value(v) if v > 0 => Some(u as i128 * ready * 1000 / v as i128),
                     MetricTarget::AverageValue(v) if v > 0 => Some(u as i128 * 1000 / v as i128),
                     _ => None,
                 }),
-            (MetricSource::External(name), t) => {
-                client.external_metric(name).ok().and_then(|(vals, _)| {
+            (MetricSource::External(name), t) => client
+                .external_metric(name, m.selector.as_ref())
+                .ok()
+                .and_then(|(vals, _)| {
                     let u: i128 = vals.iter().map(|x| *x as i128).sum();
                     match t {
                         MetricTarget::Value(v) if v > 0 => Some(u * ready * 1000 / v as i128),
                         MetricTarget::AverageValue(v) if v > 0 => Some(u * 1000 / v as i128),
                         _ => None,
                     }
-                })
-            }
+                }),
             _ => None,
         };
         if let Some(d) = d {

@@ -162,13 +162,23 @@ mod tests {
         fn resource_metric(&self, _: ResourceName, _: Option<&str>) -> FetchedPodMetrics {
             Err("none".into())
         }
-        fn pods_metric(&self, _: &str) -> FetchedPodMetrics {
+        fn pods_metric(&self, _: &str, _: Option<&crate::model::Selector>) -> FetchedPodMetrics {
             Err("none".into())
         }
-        fn object_metric(&self, _: &str, _: &str, _: &str) -> Result<(i64, SimTime), String> {
+        fn object_metric(
+            &self,
+            _: &str,
+            _: &str,
+            _: &str,
+            _: Option<&crate::model::Selector>,
+        ) -> Result<(i64, SimTime), String> {
             Err("none".into())
         }
-        fn external_metric(&self, _: &str) -> Result<(Vec<i64>, SimTime), String> {
+        fn external_metric(
+            &self,
+            _: &str,
+            _: Option<&crate::model::Selector>,
+        ) -> Result<(Vec<i64>, SimTime), String> {
             Ok((vec![self.0], SimTime::ZERO))
         }
     }
@@ -184,6 +194,7 @@ mod tests {
             metrics: vec![MetricSpec {
                 source: MetricSource::External("queue".into()),
                 target: MetricTarget::AverageValue(1000),
+                selector: None,
             }],
             behavior: None,
         };

@@ -109,9 +109,11 @@ pub struct NodeGroupRow {
 /// The cluster autoscaler's state.
 pub(super) struct ClusterAutoscaler {
     groups: Vec<crate::autoscaler::cluster::NodeGroup>,
-    expander: Box<dyn crate::autoscaler::cluster::Expander>,
+    /// The node-provisioning policy (`spec.clusterAutoscaler.policy`).
+    policy: Box<dyn crate::autoscaler::provisioner::NodeProvisioner>,
+    /// The scheduler profiles the simulation runs.
+    checker: crate::autoscaler::simulator::PredicateChecker,
     settings: crate::scenario::ClusterAutoscalerSettings,
-    tracker: crate::autoscaler::cluster::ScaleDownTracker,
     upcoming: Vec<u32>,
     last_scale_up: Option<SimTime>,
     /// Nodes being drained for removal.
@@ -426,6 +428,13 @@ impl World {
                 spec_replicas: r.replicas,
                 status_replicas: r.status.replicas,
             },
+            // The StatefulSet scale subresource (upstream
+            // pkg/registry/apps/statefulset/storage: spec.replicas,
+            // status.replicas, the selector).
+            WorkloadBody::StatefulSet(st) => Scale {
+                spec_replicas: st.replicas,
+                status_replicas: st.status.replicas,
+            },
             _ => return,
         };
         let ids = self.selected_pods(id);
@@ -488,6 +497,9 @@ impl World {
         let changed = match &mut w.body {
             WorkloadBody::Deployment(d) => std::mem::replace(&mut d.replicas, replicas) != replicas,
             WorkloadBody::ReplicaSet(r) => std::mem::replace(&mut r.replicas, replicas) != replicas,
+            WorkloadBody::StatefulSet(st) => {
+                std::mem::replace(&mut st.replicas, replicas) != replicas
+            }
             _ => false,
         };
         if changed {
@@ -693,10 +705,21 @@ impl MetricsClient for WorldMetrics<'_> {
     fn resource_metric(&self, r: ResourceName, container: Option<&str>) -> FetchedPodMetrics {
         self.server.resource_metrics(self.pods, r, container)
     }
-    fn pods_metric(&self, name: &str) -> FetchedPodMetrics {
+    fn pods_metric(
+        &self,
+        name: &str,
+        selector: Option<&crate::model::Selector>,
+    ) -> FetchedPodMetrics {
         if name != METRIC_REQUESTS_PER_SECOND {
             return Err(format!(
                 "custom metric {name}: the traffic model provides only {METRIC_REQUESTS_PER_SECOND}"
+            ));
+        }
+        // The traffic model's series carry no labels: a selector that
+        // needs one matches nothing (upstream's "no metrics returned").
+        if selector.is_some_and(|sel| !sel.matches(&Default::default())) {
+            return Err(format!(
+                "unable to fetch metrics from custom metrics API: no {name} metrics match the selector"
             ));
         }
         let Some(ts) = self.traffic_scraped else {
@@ -722,7 +745,13 @@ impl MetricsClient for WorldMetrics<'_> {
         kind: &str,
         name: &str,
         metric: &str,
+        selector: Option<&crate::model::Selector>,
     ) -> Result<(i64, SimTime), String> {
+        if selector.is_some_and(|sel| !sel.matches(&Default::default())) {
+            return Err(format!(
+                "unable to get metric {metric}: no series of {kind} {name} matches the selector"
+            ));
+        }
         if kind != "Service" || metric != METRIC_REQUESTS_PER_SECOND {
             return Err(format!(
                 "metric {metric} of {kind} {name}: the traffic model provides only {METRIC_REQUESTS_PER_SECOND} of Services"
@@ -739,9 +768,27 @@ impl MetricsClient for WorldMetrics<'_> {
             )),
         }
     }
-    fn external_metric(&self, name: &str) -> Result<(Vec<i64>, SimTime), String> {
+    fn external_metric(
+        &self,
+        name: &str,
+        selector: Option<&crate::model::Selector>,
+    ) -> Result<(Vec<i64>, SimTime), String> {
         match self.hpa.external.get(name) {
-            Some(s) => Ok((vec![s.value_at(self.now)], self.now)),
+            // The series whose labels the selector matches (all without
+            // one); none matching is an error, as upstream's
+            // rest_metrics_client.go `GetExternalMetric`.
+            Some(all) => {
+                let vals: Vec<i64> = all
+                    .iter()
+                    .filter(|s| selector.is_none_or(|sel| sel.matches(&s.labels)))
+                    .map(|s| s.series.value_at(self.now))
+                    .collect();
+                if vals.is_empty() {
+                    Err("no metrics returned from external metrics API".to_string())
+                } else {
+                    Ok((vals, self.now))
+                }
+            }
             None => Err(format!(
                 "no series for external metric {name} (annotation kubesim.dev/external-{name})"
             )),
@@ -780,6 +827,31 @@ impl World {
                     p.allocatable.clone(),
                 );
                 n.taints = p.taints.clone();
+                // As the pool's nodes are labelled (a multi-zone pool's
+                // template is in its first zone), with its images and GPUs.
+                if let Some(z) = p.zones.first() {
+                    n.meta
+                        .labels
+                        .insert(crate::model::node::LABEL_ZONE.to_string(), z.clone());
+                }
+                if let Some(r) = &p.region {
+                    n.meta
+                        .labels
+                        .insert(crate::model::node::LABEL_REGION.to_string(), r.clone());
+                }
+                if let Some(t) = &p.instance_type {
+                    n.meta.labels.insert(
+                        crate::model::node::LABEL_INSTANCE_TYPE.to_string(),
+                        t.clone(),
+                    );
+                }
+                n.pool = Some(p.name.clone());
+                n.images = p.images.clone();
+                n.gpus = p
+                    .gpus
+                    .as_ref()
+                    .filter(|(c, _)| *c > 0)
+                    .map(|(c, m)| crate::model::gpu::NodeGpus::new(*c, m));
                 Some(NodeGroup {
                     name: p.name.clone(),
                     min: a.min_size,
@@ -796,12 +868,32 @@ impl World {
         let Ok(expander) = new_expander(&settings.expander, rng) else {
             return;
         };
+        let Ok(checker) =
+            crate::autoscaler::simulator::PredicateChecker::new(&self.scenario.scheduler.config)
+        else {
+            return;
+        };
+        let policy: Box<dyn crate::autoscaler::provisioner::NodeProvisioner> =
+            if settings.policy == "karpenter" {
+                Box::new(crate::autoscaler::provisioner::KarpenterPolicy::new(
+                    settings.consolidate_after,
+                    settings.disruption_budget_percent,
+                ))
+            } else {
+                Box::new(crate::autoscaler::provisioner::ClusterAutoscalerPolicy {
+                    expander,
+                    tracker: Default::default(),
+                    utilization_threshold_percent: settings.utilization_threshold_percent,
+                    unneeded_time: settings.scale_down_unneeded_time,
+                    delay_after_add: settings.scale_down_delay_after_add,
+                })
+            };
         let n = groups.len();
         self.hpa.ca = Some(ClusterAutoscaler {
             groups,
-            expander,
+            policy,
+            checker,
             settings,
-            tracker: Default::default(),
             upcoming: vec![0; n],
             last_scale_up: None,
             deleting: Default::default(),
@@ -824,10 +916,14 @@ impl World {
 
     /// `Event::CaLoop`: one cluster-autoscaler loop.
     pub(super) fn ca_loop(&mut self) {
-        use crate::autoscaler::cluster::{fits, plan_scale_up, pods_can_move, utilization_percent};
+        use crate::autoscaler::simulator::{filter_out_schedulable, Snapshot};
         let Some(mut ca) = self.hpa.ca.take() else {
             return;
         };
+        // The snapshots below list nodes in the scheduler's order.
+        if self.node_order_dirty {
+            self.rebuild_node_order();
+        }
         // Cost: node time per group since the last loop.
         let dt = self.now.since(ca.last_account).as_micros() as u128;
         for (i, g) in ca.groups.iter().enumerate() {
@@ -866,57 +962,46 @@ impl World {
             .map(|i| PodId(i as u32))
             .collect();
         ca.pending = pending.len() as u32;
-        let mut pods: Vec<&crate::model::Pod> =
-            pending.iter().map(|p| &self.pods[p.0 as usize]).collect();
-        // Pods that fit on the nodes there are (upstream's
-        // filterOutSchedulable: the scheduler will place them) or on nodes
-        // already coming up wait for them.
-        let mut existing: Vec<crate::model::Node> = self
-            .nodes
-            .iter()
-            .filter(|n| {
-                n.present && !n.unschedulable && n.is_ready() && !ca.deleting.contains(&n.meta.name)
-            })
-            .cloned()
-            .collect();
-        pods.retain(|p| match existing.iter_mut().find(|n| fits(p, n)) {
-            Some(n) => {
-                n.add_pod(PodId(u32::MAX), p);
-                false
-            }
-            None => true,
-        });
-        for (i, g) in ca.groups.iter().enumerate() {
-            let mut upcoming: Vec<crate::model::Node> =
-                vec![g.template.clone(); ca.upcoming[i] as usize];
-            pods.retain(|p| match upcoming.iter_mut().find(|n| fits(p, n)) {
-                Some(n) => {
-                    n.add_pod(PodId(u32::MAX), p);
-                    false
-                }
-                None => true,
-            });
-        }
+        // The snapshot: the nodes there are (less those being removed) and
+        // the nodes already coming up, as template copies (upstream adds
+        // upcoming nodes before FilterOutSchedulable); pods that fit there
+        // wait for the scheduler.
         let mut scale_up = None;
-        if !pods.is_empty() {
-            let sizes: Vec<u32> = ca
-                .groups
-                .iter()
-                .enumerate()
-                .map(|(i, g)| self.group_nodes(&g.name).len() as u32 + ca.upcoming[i])
-                .collect();
-            scale_up = plan_scale_up(&ca.groups, &sizes, &pods, ca.expander.as_mut());
+        if !pending.is_empty() {
+            let mut snap = Snapshot::new(&self.view());
+            for name in &ca.deleting {
+                if let Some(id) = self.node_index.get(name) {
+                    snap.remove_node(*id);
+                }
+            }
+            for (i, g) in ca.groups.iter().enumerate() {
+                for k in 0..ca.upcoming[i] {
+                    snap.add_node(&g.template, &format!("{}-upcoming-{k}", g.name));
+                }
+            }
+            let left = filter_out_schedulable(&ca.checker, &mut snap, &pending);
+            if !left.is_empty() {
+                let sizes: Vec<u32> = ca
+                    .groups
+                    .iter()
+                    .enumerate()
+                    .map(|(i, g)| self.group_nodes(&g.name).len() as u32 + ca.upcoming[i])
+                    .collect();
+                scale_up = ca
+                    .policy
+                    .scale_up(&ca.checker, &snap, &ca.groups, &sizes, &left);
+            }
         }
         if let Some(o) = scale_up {
             let g = &ca.groups[o.group];
             ca.upcoming[o.group] += o.nodes;
             ca.last_scale_up = Some(self.now);
             let msg = format!(
-                "cluster autoscaler: node group {} +{} nodes for {} pods (expander {})",
+                "cluster autoscaler: node group {} +{} nodes for {} pods ({})",
                 g.name,
                 o.nodes,
                 o.pods.len(),
-                ca.expander.name()
+                ca.policy.describe()
             );
             let at = self.now.after(g.provisioning_delay);
             self.log_event("ScaleUp", None, None, Some("TriggeredScaleUp"), Some(&msg));
@@ -924,89 +1009,86 @@ impl World {
                 self.push(at, Event::CaNodeUp(o.group as u32));
             }
         }
-        // Scale-down of unneeded nodes.
-        let cooled = ca
-            .last_scale_up
-            .is_none_or(|t| self.now.since(t) >= ca.settings.scale_down_delay_after_add);
-        let mut unneeded = Vec::new();
+        // Scale-down: the policy chooses among the ready group nodes not
+        // being removed (none while pods are pending); the World drains
+        // them through the eviction API, never below a group's minSize.
+        let mut candidates = Vec::new();
         if pending.is_empty() {
-            for g in &ca.groups {
+            for (gi, g) in ca.groups.iter().enumerate() {
                 for id in self.group_nodes(&g.name) {
                     let n = &self.nodes[id.0 as usize];
-                    if ca.deleting.contains(&n.meta.name) || n.unschedulable || !n.is_ready() {
-                        continue;
-                    }
-                    if utilization_percent(n) >= ca.settings.utilization_threshold_percent {
-                        continue;
-                    }
-                    let on: Vec<&crate::model::Pod> = self
-                        .pods_on(id)
-                        .iter()
-                        .map(|p| &self.pods[p.0 as usize])
-                        .filter(|p| !p.phase().is_terminal())
-                        .collect();
-                    let others: Vec<crate::model::Node> = self
-                        .nodes
-                        .iter()
-                        .filter(|o| {
-                            o.present
-                                && o.meta.name != n.meta.name
-                                && !o.unschedulable
-                                && o.is_ready()
-                                && !ca.deleting.contains(&o.meta.name)
-                        })
-                        .cloned()
-                        .collect();
-                    if pods_can_move(&on, &others) {
-                        unneeded.push(n.meta.name.clone());
+                    if !(ca.deleting.contains(&n.meta.name) || n.unschedulable || !n.is_ready()) {
+                        candidates.push((id, gi));
                     }
                 }
             }
         }
-        let removable =
-            ca.tracker
-                .update(self.now, &unneeded, ca.settings.scale_down_unneeded_time);
-        if cooled {
-            // Empty nodes go together; a node with pods is drained one at
-            // a time (upstream's --max-drain-parallelism=1), and only when
-            // no other drain is under way.
-            let busy = |w: &World, name: &str| {
-                w.node_index.get(name).is_some_and(|id| {
-                    w.pods_on(*id)
-                        .iter()
-                        .any(|p| !w.pods[p.0 as usize].phase().is_terminal())
-                })
-            };
-            let mut draining_busy = ca.deleting.iter().any(|d| busy(self, d));
-            for name in removable {
-                if busy(self, &name) {
-                    if draining_busy {
-                        continue;
-                    }
-                    draining_busy = true;
+        // Without candidates the policy only resets its bookkeeping: an
+        // empty snapshot spares copying the nodes.
+        let mut snap = if candidates.is_empty() {
+            Snapshot::new(&crate::scheduler::ClusterView {
+                nodes: &[],
+                node_order: &[],
+                ..self.view()
+            })
+        } else {
+            Snapshot::new(&self.view())
+        };
+        let mut exclude = std::collections::BTreeSet::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            let id = crate::model::NodeId(i as u32);
+            if ca.deleting.contains(&n.meta.name) {
+                if !candidates.is_empty() {
+                    snap.remove_node(id);
                 }
-                let Some(gi) = ca
-                    .groups
-                    .iter()
-                    .position(|g| name.starts_with(&format!("{}-", g.name)))
-                else {
-                    continue;
-                };
-                let g = &ca.groups[gi];
-                let present = self.group_nodes(&g.name).len() as u32;
-                let going = ca
-                    .deleting
-                    .iter()
-                    .filter(|d| d.starts_with(&format!("{}-", g.name)))
-                    .count() as u32;
-                if present.saturating_sub(going) <= g.min {
-                    continue;
-                }
-                ca.deleting.insert(name.clone());
-                let msg = format!("cluster autoscaler: node {name} unneeded, draining it");
-                self.log_event("ScaleDown", None, None, Some("ScaleDown"), Some(&msg));
-                self.drain(&name);
+            } else if n.present && (n.unschedulable || !n.is_ready()) {
+                exclude.insert(id);
             }
+        }
+        let busy = |w: &World, name: &str| {
+            w.node_index.get(name).is_some_and(|id| {
+                w.pods_on(*id)
+                    .iter()
+                    .any(|p| !w.pods[p.0 as usize].phase().is_terminal())
+            })
+        };
+        let group_nodes: usize = ca
+            .groups
+            .iter()
+            .map(|g| self.group_nodes(&g.name).len())
+            .sum();
+        let input = crate::autoscaler::provisioner::ScaleDownInput {
+            now: self.now,
+            last_scale_up: ca.last_scale_up,
+            candidates: &candidates,
+            exclude: &exclude,
+            group_nodes,
+            deleting: ca.deleting.len(),
+            draining_busy: ca.deleting.iter().any(|d| busy(self, d)),
+        };
+        let chosen = ca
+            .policy
+            .scale_down(&ca.checker, &mut snap, &ca.groups, &input);
+        drop(snap);
+        for id in chosen {
+            let name = self.nodes[id.0 as usize].meta.name.clone();
+            let Some(&(_, gi)) = candidates.iter().find(|(n, _)| *n == id) else {
+                continue;
+            };
+            let g = &ca.groups[gi];
+            let present = self.group_nodes(&g.name).len() as u32;
+            let going = ca
+                .deleting
+                .iter()
+                .filter(|d| d.starts_with(&format!("{}-", g.name)))
+                .count() as u32;
+            if present.saturating_sub(going) <= g.min {
+                continue;
+            }
+            ca.deleting.insert(name.clone());
+            let msg = format!("cluster autoscaler: node {name} unneeded, draining it");
+            self.log_event("ScaleDown", None, None, Some("ScaleDown"), Some(&msg));
+            self.drain(&name);
         }
         let next = self.now.after(ca.settings.scan_interval);
         self.hpa.ca = Some(ca);
@@ -1048,6 +1130,11 @@ impl World {
             });
         }
         if let Some(ca) = self.hpa.ca.as_mut() {
+            // A sample taken again at the same instant (the final one)
+            // replaces the earlier rows.
+            while ca.rows.last().is_some_and(|r| r.t_us == t_us) {
+                ca.rows.pop();
+            }
             ca.rows.extend(rows);
         }
     }

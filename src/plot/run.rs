@@ -20,6 +20,7 @@ pub fn draw(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     files.extend(super::jobs::draw_gantt(dir, &out)?);
     files.extend(super::workloads::draw_rollouts(dir, &out)?);
     files.extend(super::workloads::draw_hpa(dir, &out)?);
+    files.extend(super::workloads::draw_node_groups(dir, &out)?);
     files.extend(super::workloads::draw_services(dir, &out)?);
     Ok(files)
 }

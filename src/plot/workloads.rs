@@ -1,7 +1,8 @@
 //! Workload plots from the files other components write (schemas in
 //! docs/output.md): rolling updates (workloads.csv + events.jsonl), HPA
-//! (hpa.csv, with the offered load from services.csv) and Service request
-//! latency (services.csv). Each is drawn only when its file exists.
+//! (hpa.csv, with the offered load from services.csv), the cluster
+//! autoscaler (node_groups.csv) and Service request latency
+//! (services.csv). Each is drawn only when its file exists.
 
 use std::path::{Path, PathBuf};
 
@@ -459,6 +460,101 @@ pub fn draw_hpa(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
         )?);
     }
     Ok(files)
+}
+
+/// `node-groups`: nodes per node group (solid) and with the nodes being
+/// provisioned (dashed), the pending pods, and the cumulative cost per
+/// group (node_groups.csv).
+pub fn draw_node_groups(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    let gp = dir.join("node_groups.csv");
+    let Some(g) = read(&gp)? else {
+        return Ok(Vec::new());
+    };
+    let c = Cols { t: &g, path: &gp };
+    let (ct, cg, cn, cu, cp, cc) = (
+        c.idx("t_us")?,
+        c.idx("group")?,
+        c.idx("nodes")?,
+        c.idx("upcoming")?,
+        c.idx("pending_pods")?,
+        c.idx("cost_milli")?,
+    );
+    let t_max = g.rows.iter().filter_map(|r| int(r, ct)).max().unwrap_or(0) as u64;
+    let (div, unit) = time_unit(t_max);
+    let x_max = (t_max as f64 / div).max(1e-9) * 1.02;
+    let mut groups: Vec<String> = Vec::new();
+    for r in &g.rows {
+        let k = text(r, cg).to_string();
+        if !groups.contains(&k) {
+            groups.push(k);
+        }
+    }
+    let mut nodes = Vec::new();
+    let mut cost = Vec::new();
+    for (i, name) in groups.iter().enumerate() {
+        let mine = |r: &[String]| text(r, cg) == name;
+        nodes.push(Line {
+            label: name.clone(),
+            pts: series(&g, ct, cn, &mine, div),
+            color: color(i),
+            style: Style::Solid,
+        });
+        let with_upcoming: Vec<(f64, f64)> = g
+            .rows
+            .iter()
+            .filter(|r| mine(r))
+            .filter_map(|r| Some((int(r, ct)? as f64 / div, (int(r, cn)? + int(r, cu)?) as f64)))
+            .collect();
+        nodes.push(Line {
+            label: format!("{name} + provisioning"),
+            pts: with_upcoming,
+            color: color(i),
+            style: Style::Dashed,
+        });
+        cost.push(Line {
+            label: name.clone(),
+            pts: series(&g, ct, cc, &mine, div)
+                .into_iter()
+                .map(|(x, y)| (x, y / 1000.0))
+                .collect(),
+            color: color(i),
+            style: Style::Solid,
+        });
+    }
+    // Pending pods are cluster-wide: the first group's rows carry them.
+    let first = groups.first().cloned().unwrap_or_default();
+    let of_first = |r: &[String]| text(r, cg) == first;
+    let panels = vec![
+        Panel {
+            title: "Nodes per group".into(),
+            ydesc: "nodes".into(),
+            lines: nodes,
+        },
+        Panel {
+            title: "Pending (unschedulable) pods".into(),
+            ydesc: "pods".into(),
+            lines: vec![Line {
+                label: "pending".into(),
+                pts: series(&g, ct, cp, &of_first, div),
+                color: RGBColor(0, 0, 0),
+                style: Style::Solid,
+            }],
+        },
+        Panel {
+            title: "Cost so far (node-hours x price)".into(),
+            ydesc: "currency units".into(),
+            lines: cost,
+        },
+    ];
+    draw_panels(
+        out,
+        "node-groups",
+        "Cluster autoscaler",
+        &format!("simulated time ({unit})"),
+        x_max,
+        &panels,
+        &[],
+    )
 }
 
 /// `services`: request latency percentiles and error rate per Service.

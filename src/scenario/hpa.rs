@@ -215,6 +215,7 @@ pub(super) fn convert(
         metrics.push(MetricSpec {
             source: MetricSource::Resource(ResourceName::Cpu),
             target: MetricTarget::Utilization(80),
+            selector: None,
         });
     }
     let behavior = match &s.behavior {
@@ -271,7 +272,7 @@ pub(super) fn convert(
                 }
             }
         } else if let Some(name) = k.strip_prefix(ANN_EXTERNAL_PREFIX) {
-            match parse_series(v, horizon) {
+            match crate::autoscaler::object::parse_labelled_series(v, horizon) {
                 Ok(s) => {
                     external.insert(name.to_string(), s);
                 }
@@ -412,18 +413,32 @@ fn resource_name(doc: &mut Doc, p: &str, n: Option<&str>) -> Option<ResourceName
     }
 }
 
+/// `metric.selector` parsed (`Some(None)` when absent; `None` after an
+/// error was reported).
+fn metric_selector(
+    doc: &mut Doc,
+    m: Option<&MetricIdM>,
+    p: &str,
+) -> Option<Option<crate::model::Selector>> {
+    let Some(sel) = m.and_then(|m| m.selector.as_ref()) else {
+        return Some(None);
+    };
+    match sel.to_selector() {
+        Ok(s) => Some(Some(s)),
+        Err(e) => {
+            doc.err(
+                &child_path(&child_path(p, "metric"), "selector"),
+                e.to_string(),
+            );
+            None
+        }
+    }
+}
+
 fn metric_name(doc: &mut Doc, m: Option<&MetricIdM>, p: &str) -> Option<String> {
     let mp = child_path(p, "metric");
     match m.and_then(|m| m.name.clone()) {
-        Some(n) if !n.is_empty() => {
-            if m.and_then(|m| m.selector.as_ref()).is_some() {
-                doc.warn(
-                    &child_path(&mp, "selector"),
-                    "metric selectors are not simulated: every series of the metric matches",
-                );
-            }
-            Some(n)
-        }
+        Some(n) if !n.is_empty() => Some(n),
         _ => {
             doc.err(
                 &child_path(&mp, "name"),
@@ -456,6 +471,7 @@ fn metric(doc: &mut Doc, m: &MetricSpecM, p: &str) -> Option<MetricSpec> {
             Some(MetricSpec {
                 source: MetricSource::Resource(name?),
                 target: t?,
+                selector: None,
             })
         }
         "ContainerResource" => {
@@ -484,6 +500,7 @@ fn metric(doc: &mut Doc, m: &MetricSpecM, p: &str) -> Option<MetricSpec> {
             Some(MetricSpec {
                 source: MetricSource::ContainerResource(name?, container?),
                 target: t?,
+                selector: None,
             })
         }
         "Pods" => {
@@ -493,10 +510,12 @@ fn metric(doc: &mut Doc, m: &MetricSpecM, p: &str) -> Option<MetricSpec> {
             };
             let sp = child_path(p, "pods");
             let n = metric_name(doc, s.metric.as_ref(), &sp);
+            let sel = metric_selector(doc, s.metric.as_ref(), &sp);
             let t = target(doc, s.target.as_ref(), &sp, &["AverageValue"]);
             Some(MetricSpec {
                 source: MetricSource::Pods(n?),
                 target: t?,
+                selector: sel?,
             })
         }
         "Object" => {
@@ -520,6 +539,7 @@ fn metric(doc: &mut Doc, m: &MetricSpecM, p: &str) -> Option<MetricSpec> {
                     (None, None)
                 }
             };
+            let sel = metric_selector(doc, s.metric.as_ref(), &sp);
             let t = target(doc, s.target.as_ref(), &sp, &["Value", "AverageValue"]);
             Some(MetricSpec {
                 source: MetricSource::Object {
@@ -528,6 +548,7 @@ fn metric(doc: &mut Doc, m: &MetricSpecM, p: &str) -> Option<MetricSpec> {
                     metric: n?,
                 },
                 target: t?,
+                selector: sel?,
             })
         }
         "External" => {
@@ -537,10 +558,12 @@ fn metric(doc: &mut Doc, m: &MetricSpecM, p: &str) -> Option<MetricSpec> {
             };
             let sp = child_path(p, "external");
             let n = metric_name(doc, s.metric.as_ref(), &sp);
+            let sel = metric_selector(doc, s.metric.as_ref(), &sp);
             let t = target(doc, s.target.as_ref(), &sp, &["Value", "AverageValue"]);
             Some(MetricSpec {
                 source: MetricSource::External(n?),
                 target: t?,
+                selector: sel?,
             })
         }
         other => {
@@ -753,6 +776,37 @@ pub(super) fn convert_cluster_autoscaler(
                     *slot = d;
                 }
             }
+        }
+    }
+    if let Some(pol) = &m.policy {
+        if crate::autoscaler::provisioner::POLICIES.contains(&pol.as_str()) {
+            out.policy = pol.clone();
+        } else {
+            doc.err(
+                &child_path(p, "policy"),
+                format!(
+                    "unknown policy {pol:?}; valid policies: {}",
+                    crate::autoscaler::provisioner::POLICIES.join(", ")
+                ),
+            );
+        }
+    }
+    if let Some(v) = &m.consolidate_after {
+        if let Some(d) = super::convert::duration(doc, &child_path(p, "consolidateAfter"), v) {
+            out.consolidate_after = d;
+        }
+    }
+    if let Some(b) = &m.disruption_budget {
+        match b
+            .trim()
+            .strip_suffix('%')
+            .and_then(|x| x.trim().parse::<u32>().ok())
+        {
+            Some(x) if x <= 100 => out.disruption_budget_percent = x,
+            _ => doc.err(
+                &child_path(p, "disruptionBudget"),
+                format!("must be a percentage between 0% and 100%, found {b:?}"),
+            ),
         }
     }
     if let Some(t) = &m.scale_down_utilization_threshold {

@@ -609,6 +609,12 @@ pub struct ClusterAutoscalerM {
     pub scale_down_delay_after_add: Option<Scalar>,
     /// A quantity between 0 and 1 (default 0.5).
     pub scale_down_utilization_threshold: Option<Scalar>,
+    /// `cluster-autoscaler` or `karpenter`.
+    pub policy: Option<String>,
+    /// Karpenter's `consolidateAfter`.
+    pub consolidate_after: Option<Scalar>,
+    /// Karpenter's disruption budget `nodes`, as a percentage (`"10%"`).
+    pub disruption_budget: Option<String>,
 }
 
 /// A node pool's GPUs: `count` GPUs of one `model`, 1000 milli each.

@@ -176,6 +176,13 @@ pub struct ClusterAutoscalerSettings {
     pub scale_down_unneeded_time: Duration,
     pub scale_down_delay_after_add: Duration,
     pub utilization_threshold_percent: i64,
+    /// The node-provisioning policy: `cluster-autoscaler` (default) or
+    /// `karpenter` (see `autoscaler::provisioner`).
+    pub policy: String,
+    /// Karpenter's `consolidateAfter` (default 0s).
+    pub consolidate_after: Duration,
+    /// Karpenter's disruption budget, percent of the nodes (default 10).
+    pub disruption_budget_percent: u32,
 }
 
 impl Default for ClusterAutoscalerSettings {
@@ -186,6 +193,9 @@ impl Default for ClusterAutoscalerSettings {
             scale_down_unneeded_time: Duration::from_secs(600),
             scale_down_delay_after_add: Duration::from_secs(600),
             utilization_threshold_percent: 50,
+            policy: "cluster-autoscaler".to_string(),
+            consolidate_after: Duration::ZERO,
+            disruption_budget_percent: 10,
         }
     }
 }

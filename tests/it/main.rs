@@ -3,6 +3,7 @@
 
 mod autoscaling;
 mod batch;
+mod ca;
 mod cli;
 mod controllers;
 mod determinism;

@@ -10,6 +10,7 @@ pub mod behavior;
 pub mod replica_calc;
 
 use crate::engine::{Duration, SimTime};
+use crate::model::Selector;
 pub use behavior::{Behavior, History, PartialRules, PolicyType, ScalingPolicy, SelectPolicy};
 pub use replica_calc::{
     FetchedPodMetrics, PodInfo, PodMetric, PodMetricsInfo, ReplicaCalculator, ResourceName,
@@ -49,6 +50,10 @@ pub enum MetricSource {
 pub struct MetricSpec {
     pub source: MetricSource,
     pub target: MetricTarget,
+    /// `metric.selector` of a Pods, Object or External metric: which
+    /// series (by their labels) the metrics API returns; `None` selects
+    /// every series.
+    pub selector: Option<crate::model::Selector>,
 }
 
 impl MetricSpec {
@@ -102,13 +107,24 @@ pub trait MetricsClient {
     /// given), in milli-units.
     fn resource_metric(&self, resource: ResourceName, container: Option<&str>)
         -> FetchedPodMetrics;
-    /// custom.metrics.k8s.io, per pod.
-    fn pods_metric(&self, name: &str) -> FetchedPodMetrics;
-    /// custom.metrics.k8s.io, one object.
-    fn object_metric(&self, kind: &str, name: &str, metric: &str)
-        -> Result<(i64, SimTime), String>;
-    /// external.metrics.k8s.io: the values of the matching series.
-    fn external_metric(&self, name: &str) -> Result<(Vec<i64>, SimTime), String>;
+    /// custom.metrics.k8s.io, per pod; `selector` is the metric's
+    /// `metric.selector` over series labels (`None`: every series).
+    fn pods_metric(&self, name: &str, selector: Option<&Selector>) -> FetchedPodMetrics;
+    /// custom.metrics.k8s.io, one object (`selector` as for Pods).
+    fn object_metric(
+        &self,
+        kind: &str,
+        name: &str,
+        metric: &str,
+        selector: Option<&Selector>,
+    ) -> Result<(i64, SimTime), String>;
+    /// external.metrics.k8s.io: the values of the series whose labels
+    /// `selector` matches (`None`: every series of the metric).
+    fn external_metric(
+        &self,
+        name: &str,
+        selector: Option<&Selector>,
+    ) -> Result<(Vec<i64>, SimTime), String>;
 }
 
 /// One `HorizontalPodAutoscalerCondition`.
@@ -333,7 +349,15 @@ fn replicas_for_metric(
             })
         }
         (MetricSource::Pods(name), MetricTarget::AverageValue(v)) => calc
-            .metric_replicas(spec_r, v, name, tol, pods, client.pods_metric(name), now)
+            .metric_replicas(
+                spec_r,
+                v,
+                name,
+                tol,
+                pods,
+                client.pods_metric(name, m.selector.as_ref()),
+                now,
+            )
             .map(|p| (p.replicas, format!("pods metric {name}"), st(p.usage)))
             .map_err(|e| {
                 let c = ctx.unable("FailedGetPodsMetric", &e);
@@ -341,7 +365,7 @@ fn replicas_for_metric(
             }),
         (MetricSource::Object { kind, name, metric }, t) => {
             let fetched = client
-                .object_metric(kind, name, metric)
+                .object_metric(kind, name, metric, m.selector.as_ref())
                 .map_err(|e| format!("unable to get metric {metric}: {kind} on {name} {e}"));
             let r = match t {
                 MetricTarget::Value(v) => calc
@@ -359,7 +383,7 @@ fn replicas_for_metric(
         }
         (MetricSource::External(name), t) => {
             let fetched = client
-                .external_metric(name)
+                .external_metric(name, m.selector.as_ref())
                 .map_err(|e| format!("unable to get external metric {name}: {e}"));
             let r = match t {
                 MetricTarget::AverageValue(v) => calc

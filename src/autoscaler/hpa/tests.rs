@@ -1155,13 +1155,23 @@ impl MetricsClient for Client {
     fn resource_metric(&self, _: ResourceName, _: Option<&str>) -> FetchedPodMetrics {
         self.cpu.clone()
     }
-    fn pods_metric(&self, _: &str) -> FetchedPodMetrics {
+    fn pods_metric(&self, _: &str, _: Option<&crate::model::Selector>) -> FetchedPodMetrics {
         Err("no custom metrics".into())
     }
-    fn object_metric(&self, _: &str, _: &str, _: &str) -> Result<(i64, SimTime), String> {
+    fn object_metric(
+        &self,
+        _: &str,
+        _: &str,
+        _: &str,
+        _: Option<&crate::model::Selector>,
+    ) -> Result<(i64, SimTime), String> {
         Err("no object metrics".into())
     }
-    fn external_metric(&self, _: &str) -> Result<(Vec<i64>, SimTime), String> {
+    fn external_metric(
+        &self,
+        _: &str,
+        _: Option<&crate::model::Selector>,
+    ) -> Result<(Vec<i64>, SimTime), String> {
         self.external.clone()
     }
 }
@@ -1173,6 +1183,7 @@ fn cpu_spec(min: i32, max: i32, target: i32) -> HpaSpec {
         metrics: vec![MetricSpec {
             source: MetricSource::Resource(ResourceName::Cpu),
             target: MetricTarget::Utilization(target),
+            selector: None,
         }],
         behavior: None,
     }
@@ -1299,6 +1310,7 @@ fn one_metric_failing_does_not_block_scale_up_but_blocks_scale_down() {
     let ext = MetricSpec {
         source: MetricSource::External("qps".into()),
         target: MetricTarget::Value(100),
+        selector: None,
     };
     let (pods, m) = cool_pods(3, &[300, 400, 500]);
     let client = Client {
