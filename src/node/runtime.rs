@@ -190,6 +190,15 @@ pub trait NodeRuntime: Runtime + Send {
     fn take_failure(&mut self) -> Option<String> {
         None
     }
+    /// Sets a running container's extra CPU demand (the traffic model's
+    /// requests in flight). Real runtimes do not serve simulated traffic:
+    /// the default ignores it.
+    fn set_extra_demand(&mut self, _now: SimTime, _id: &str, _extra_m: i64) {}
+    /// The part of a container's CPU grant serving its extra demand
+    /// (millicores); 0 where traffic is not simulated.
+    fn extra_grant(&self, _id: &str) -> i64 {
+        0
+    }
 }
 
 impl NodeRuntime for SimRuntime {
@@ -213,6 +222,12 @@ impl NodeRuntime for SimRuntime {
     }
     fn settings(&self) -> &CgroupSettings {
         SimRuntime::settings(self)
+    }
+    fn set_extra_demand(&mut self, now: SimTime, id: &str, extra_m: i64) {
+        SimRuntime::set_extra_demand(self, now, id, extra_m)
+    }
+    fn extra_grant(&self, id: &str) -> i64 {
+        SimRuntime::extra_grant(self, id)
     }
 }
 
