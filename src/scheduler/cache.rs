@@ -70,6 +70,7 @@ impl NodeCache {
         view: &ClusterView,
     ) -> Status {
         let sig = pod.sched_signature;
+        let has_non_local = local.iter().any(|l| !*l);
         if sig == 0
             || view.nominated.get(&nid).is_some_and(|v| !v.is_empty())
             || !local.iter().any(|l| *l)
@@ -106,6 +107,9 @@ impl NodeCache {
                 ff
             }
         };
+        if first_fail.is_none() && !has_non_local {
+            return Status::success();
+        }
         // Non-local plugins that come before the first local failure run
         // as usual; the first failure in plugin order wins.
         let limit = first_fail.as_ref().map_or(active.len(), |(k, _)| *k);
@@ -150,6 +154,49 @@ impl NodeCache {
         e.raws[pos] = v;
         e.valid |= bit;
         Ok(v)
+    }
+
+    /// The raw scores of one node for the Score plugins `plugins` ((score
+    /// position, node-local) each), appended to `out` in that order: one
+    /// entry lookup for all of them; node-local ones come from the entry
+    /// or `compute(k)` (then kept), the others from `compute(k)`. Stops at
+    /// the first error.
+    #[inline]
+    pub fn node_scores(
+        &mut self,
+        plugins: &[(usize, bool)],
+        mut compute: impl FnMut(usize) -> Result<i64, Status>,
+        pod: &Pod,
+        nid: NodeId,
+        node: &Node,
+        out: &mut Vec<i64>,
+    ) -> Result<(), Status> {
+        let sig = pod.sched_signature;
+        if sig == 0 {
+            for k in 0..plugins.len() {
+                out.push(compute(k)?);
+            }
+            return Ok(());
+        }
+        let e = Self::entry_of(&mut self.entries, nid, sig, node.generation);
+        for (k, &(pos, local)) in plugins.iter().enumerate() {
+            if !local || pos >= CACHED_SCORES {
+                out.push(compute(k)?);
+                continue;
+            }
+            let bit = 1u8 << pos;
+            if e.valid & bit != 0 {
+                self.hits += 1;
+                out.push(e.raws[pos]);
+            } else {
+                self.misses += 1;
+                let v = compute(k)?;
+                e.raws[pos] = v;
+                e.valid |= bit;
+                out.push(v);
+            }
+        }
+        Ok(())
     }
 
     /// The entry of node `n` for (`sig`, `gen`), emptied if it held

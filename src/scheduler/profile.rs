@@ -545,28 +545,26 @@ impl Profile {
         if pod.sched_signature == 0 || !active.iter().any(|a| a.3) {
             return self.add_totals(self.run_score(state, pod, nodes, view, None)?, totals);
         }
-        // Raw scores, node by node, into raw[k * n + j] (plugin k, node j).
-        let n = nodes.len();
+        // Raw scores, node by node, into raw[j * m + k] (node j, plugin k).
+        let m = active.len();
+        let plugins: Vec<(usize, bool)> = active.iter().map(|a| (a.0, a.3)).collect();
         let mut raw = std::mem::take(&mut c.raw_buf);
         raw.clear();
-        raw.resize(active.len() * n, 0);
+        raw.reserve(m * nodes.len());
         let mut failed = false;
-        'nodes: for (j, &nid) in nodes.iter().enumerate() {
+        for &nid in nodes {
             let node = view.node(nid);
-            for (k, &(pos, i, _, local)) in active.iter().enumerate() {
-                let p = &self.plugins[i];
-                let r = if local {
-                    c.score(pos, || p.score(state, pod, node, view), pod, nid, node)
-                } else {
-                    p.score(state, pod, node, view)
-                };
-                match r {
-                    Ok(v) => raw[k * n + j] = v,
-                    Err(_) => {
-                        failed = true;
-                        break 'nodes;
-                    }
-                }
+            let r = c.node_scores(
+                &plugins,
+                |k| self.plugins[active[k].1].score(state, pod, node, view),
+                pod,
+                nid,
+                node,
+                &mut raw,
+            );
+            if r.is_err() {
+                failed = true;
+                break;
             }
         }
         if failed {
@@ -581,14 +579,14 @@ impl Profile {
         let mut result = Ok(());
         for (k, &(_, i, w, _)) in active.iter().enumerate() {
             let p = &self.plugins[i];
-            let r = &raw[k * n..(k + 1) * n];
+            let r = raw.iter().skip(k).step_by(m).copied();
             if p.has_normalize() {
                 scores.clear();
                 scores.extend(
                     nodes
                         .iter()
                         .zip(r)
-                        .map(|(&node, &score)| NodeScore { node, score }),
+                        .map(|(&node, score)| NodeScore { node, score }),
                 );
                 let s = p.normalize_score(state, pod, &mut scores);
                 if !s.is_success() {
@@ -603,7 +601,7 @@ impl Profile {
                     result = Err(e);
                     break;
                 }
-            } else if let Err(e) = check_and_add(p.name(), r.iter().copied(), w, totals) {
+            } else if let Err(e) = check_and_add(p.name(), r, w, totals) {
                 result = Err(e);
                 break;
             }
