@@ -310,8 +310,9 @@ impl World {
         opts: &RunOptions,
         events_out: Option<Box<dyn Write>>,
     ) -> Result<World, RunError> {
-        let policy = new_policy(&scenario.scheduler.policy, &scenario.scheduler.config)
+        let mut policy = new_policy(&scenario.scheduler.policy, &scenario.scheduler.config)
             .map_err(RunError::Scheduler)?;
+        policy.set_seed(opts.seed);
         let end = opts
             .until
             .or(scenario.duration.map(|d| SimTime::ZERO.after(d)));

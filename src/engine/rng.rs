@@ -26,16 +26,20 @@ pub enum Stream {
     Faults,
     /// Names generated for objects with `generateName`.
     Names,
+    /// The default scheduler's preemption offset (upstream's
+    /// `GetOffsetAndNumCandidates` draws it with `rand.Int31n`).
+    Preemption,
 }
 
 impl Stream {
-    pub const ALL: [Stream; 6] = [
+    pub const ALL: [Stream; 7] = [
         Stream::Arrivals,
         Stream::Durations,
         Stream::Usage,
         Stream::Policy,
         Stream::Faults,
         Stream::Names,
+        Stream::Preemption,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -45,6 +49,7 @@ impl Stream {
             Stream::Policy => "policy",
             Stream::Faults => "faults",
             Stream::Names => "names",
+            Stream::Preemption => "preemption",
         }
     }
 }

@@ -13,41 +13,47 @@ use super::framework::{ClusterView, CycleState, Status};
 use super::profile::Profile;
 use crate::model::{Node, NodeId, Pod, PodId};
 
-#[derive(Clone, Debug)]
-struct FilterEntry {
-    sig: u64,
-    gen: u64,
+/// Raw scores of this many Score plugins (by position in the profile's
+/// score list) are kept per node; later positions are not cached.
+pub const CACHED_SCORES: usize = 8;
+
+/// A node's cached Filter verdict of the node-local plugins.
+#[derive(Clone, Debug, Default)]
+enum FilterSlot {
+    #[default]
+    Unknown,
+    /// Every node-local Filter plugin passed.
+    Pass,
     /// Position in the active list and status of the first failing
-    /// node-local Filter plugin, if any.
-    first_fail: Option<(usize, Status)>,
+    /// node-local Filter plugin.
+    Fail(Box<(usize, Status)>),
 }
 
-#[derive(Clone, Debug)]
-struct ScoreEntry {
+/// Everything cached for one node, valid for one (signature, generation).
+/// Kept inline (no heap pointer to chase on a hit).
+#[derive(Clone, Debug, Default)]
+struct Entry {
+    /// 0: empty (signature 0 is never cached).
     sig: u64,
     gen: u64,
-    /// (plugin index, raw score)
-    raws: Vec<(usize, i64)>,
+    filter: FilterSlot,
+    /// Bit `k` set: `raws[k]` holds the raw score of score position `k`.
+    valid: u8,
+    raws: [i64; CACHED_SCORES],
 }
 
 /// The cache of one profile, indexed by node id.
 #[derive(Default)]
 pub struct NodeCache {
-    filters: Vec<Option<FilterEntry>>,
-    scores: Vec<Option<ScoreEntry>>,
+    entries: Vec<Entry>,
     pub hits: u64,
     pub misses: u64,
+    /// Buffers [`Profile::run_score_totals`] reuses across cycles.
+    pub(crate) raw_buf: Vec<i64>,
+    pub(crate) score_buf: Vec<super::framework::NodeScore>,
 }
 
 impl NodeCache {
-    fn slot<T>(v: &mut Vec<Option<T>>, n: NodeId) -> &mut Option<T> {
-        let i = n.0 as usize;
-        if v.len() <= i {
-            v.resize_with(i + 1, || None);
-        }
-        &mut v[i]
-    }
-
     /// Upstream `RunFilterPluginsWithNominatedPods` with node-local
     /// verdicts reused. `local[k]` says whether `active[k]` is node-local.
     #[allow(clippy::too_many_arguments)]
@@ -64,19 +70,24 @@ impl NodeCache {
         view: &ClusterView,
     ) -> Status {
         let sig = pod.sched_signature;
+        let has_non_local = local.iter().any(|l| !*l);
         if sig == 0
             || view.nominated.get(&nid).is_some_and(|v| !v.is_empty())
             || !local.iter().any(|l| *l)
         {
             return prof.run_filters_with_nominated_in(active, state, pod_id, pod, nid, node, view);
         }
-        let slot = Self::slot(&mut self.filters, nid);
-        let first_fail = match slot {
-            Some(e) if e.sig == sig && e.gen == node.generation => {
+        let e = Self::entry_of(&mut self.entries, nid, sig, node.generation);
+        let first_fail = match &e.filter {
+            FilterSlot::Pass => {
                 self.hits += 1;
-                e.first_fail.clone()
+                None
             }
-            _ => {
+            FilterSlot::Fail(b) => {
+                self.hits += 1;
+                Some((b.0, b.1.clone()))
+            }
+            FilterSlot::Unknown => {
                 self.misses += 1;
                 let mut ff = None;
                 for (k, &i) in active.iter().enumerate() {
@@ -89,14 +100,16 @@ impl NodeCache {
                         break;
                     }
                 }
-                *slot = Some(FilterEntry {
-                    sig,
-                    gen: node.generation,
-                    first_fail: ff.clone(),
-                });
+                e.filter = match &ff {
+                    None => FilterSlot::Pass,
+                    Some((k, s)) => FilterSlot::Fail(Box::new((*k, s.clone()))),
+                };
                 ff
             }
         };
+        if first_fail.is_none() && !has_non_local {
+            return Status::success();
+        }
         // Non-local plugins that come before the first local failure run
         // as usual; the first failure in plugin order wins.
         let limit = first_fail.as_ref().map_or(active.len(), |(k, _)| *k);
@@ -115,39 +128,92 @@ impl NodeCache {
         }
     }
 
-    /// A node-local plugin's raw score, computed once per (signature,
-    /// generation).
+    /// The raw score of node-local Score plugin at score position `pos`
+    /// for `pod` on `node`, computed once per (signature, generation).
+    #[inline]
     pub fn score(
         &mut self,
-        plugin: usize,
+        pos: usize,
         compute: impl FnOnce() -> Result<i64, Status>,
         pod: &Pod,
         nid: NodeId,
         node: &Node,
     ) -> Result<i64, Status> {
         let sig = pod.sched_signature;
-        if sig == 0 {
+        if sig == 0 || pos >= CACHED_SCORES {
             return compute();
         }
-        let slot = Self::slot(&mut self.scores, nid);
-        let entry = match slot {
-            Some(e) if e.sig == sig && e.gen == node.generation => e,
-            _ => {
-                *slot = Some(ScoreEntry {
-                    sig,
-                    gen: node.generation,
-                    raws: Vec::new(),
-                });
-                slot.as_mut().expect("just set")
-            }
-        };
-        if let Some((_, v)) = entry.raws.iter().find(|(p, _)| *p == plugin) {
+        let e = Self::entry_of(&mut self.entries, nid, sig, node.generation);
+        let bit = 1u8 << pos;
+        if e.valid & bit != 0 {
             self.hits += 1;
-            return Ok(*v);
+            return Ok(e.raws[pos]);
         }
         self.misses += 1;
         let v = compute()?;
-        entry.raws.push((plugin, v));
+        e.raws[pos] = v;
+        e.valid |= bit;
         Ok(v)
+    }
+
+    /// The raw scores of one node for the Score plugins `plugins` ((score
+    /// position, node-local) each), appended to `out` in that order: one
+    /// entry lookup for all of them; node-local ones come from the entry
+    /// or `compute(k)` (then kept), the others from `compute(k)`. Stops at
+    /// the first error.
+    #[inline]
+    pub fn node_scores(
+        &mut self,
+        plugins: &[(usize, bool)],
+        mut compute: impl FnMut(usize) -> Result<i64, Status>,
+        pod: &Pod,
+        nid: NodeId,
+        node: &Node,
+        out: &mut Vec<i64>,
+    ) -> Result<(), Status> {
+        let sig = pod.sched_signature;
+        if sig == 0 {
+            for k in 0..plugins.len() {
+                out.push(compute(k)?);
+            }
+            return Ok(());
+        }
+        let e = Self::entry_of(&mut self.entries, nid, sig, node.generation);
+        for (k, &(pos, local)) in plugins.iter().enumerate() {
+            if !local || pos >= CACHED_SCORES {
+                out.push(compute(k)?);
+                continue;
+            }
+            let bit = 1u8 << pos;
+            if e.valid & bit != 0 {
+                self.hits += 1;
+                out.push(e.raws[pos]);
+            } else {
+                self.misses += 1;
+                let v = compute(k)?;
+                e.raws[pos] = v;
+                e.valid |= bit;
+                out.push(v);
+            }
+        }
+        Ok(())
+    }
+
+    /// The entry of node `n` for (`sig`, `gen`), emptied if it held
+    /// another signature or generation.
+    #[inline]
+    fn entry_of(entries: &mut Vec<Entry>, n: NodeId, sig: u64, gen: u64) -> &mut Entry {
+        let i = n.0 as usize;
+        if entries.len() <= i {
+            entries.resize_with(i + 1, Entry::default);
+        }
+        let e = &mut entries[i];
+        if e.sig != sig || e.gen != gen {
+            e.sig = sig;
+            e.gen = gen;
+            e.filter = FilterSlot::Unknown;
+            e.valid = 0;
+        }
+        e
     }
 }

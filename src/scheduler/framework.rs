@@ -377,6 +377,14 @@ pub trait Handle {
         node: &Node,
         view: &ClusterView,
     ) -> Status;
+    /// A uniform integer in `[0, n)` (0 when `n <= 0`) for a PostFilter
+    /// plugin's random choices (upstream draws from Go's global
+    /// `rand.Int31n`). The default scheduler draws from its seeded
+    /// `preemption` stream ([`crate::engine::Stream::Preemption`]); this
+    /// default returns 0.
+    fn rand_int31n(&self, _n: i32) -> i32 {
+        0
+    }
 }
 
 /// A scheduling plugin. Implement `name`, `points` and the methods of the

@@ -17,9 +17,9 @@ use super::config::SchedulerConfig;
 use super::explain::{Explanation, NodeVerdict, PluginScore, PluginVerdict};
 use super::extender::{self, Extender};
 use super::framework::{ClusterView, Code, CycleState, PermitDecision, Status};
-use super::profile::Profile;
+use super::profile::{Profile, SeededHandle};
 use super::{Decision, ScheduleResult, SchedulingPolicy};
-use crate::engine::{SimRng, SimTime};
+use crate::engine::{SimRng, SimTime, Stream};
 use crate::model::{NodeId, Pod, PodId};
 
 /// Upstream `minFeasibleNodesToFind`, `minFeasibleNodesPercentageToFind`.
@@ -95,6 +95,10 @@ pub struct KubeScheduler {
     /// Node-local results reused across identical pods, per profile.
     caches: Vec<NodeCache>,
     cache_enabled: bool,
+    /// The `preemption` stream (DefaultPreemption's candidate offset),
+    /// derived from the run's seed ([`SchedulingPolicy::set_seed`]; seed 0
+    /// until then).
+    preemption_rng: SimRng,
 }
 
 impl KubeScheduler {
@@ -135,6 +139,7 @@ impl KubeScheduler {
                 .map(|_| NodeCache::default())
                 .collect(),
             cache_enabled: cfg.node_cache,
+            preemption_rng: SimRng::derive(0, Stream::Preemption.name()),
         })
     }
 
@@ -169,6 +174,10 @@ impl SchedulingPolicy for KubeScheduler {
 
     fn handles(&self, scheduler_name: &str) -> bool {
         self.profile_index(scheduler_name).is_some()
+    }
+
+    fn set_seed(&mut self, seed: u64) {
+        self.preemption_rng = SimRng::derive(seed, Stream::Preemption.name());
     }
 
     fn custom_queue_order(&self) -> bool {
@@ -307,18 +316,21 @@ impl SchedulingPolicy for KubeScheduler {
                 }
             }
             if chosen.is_none() {
-                let nodes: Vec<NodeId> = match &restrict {
+                let restricted: Vec<NodeId>;
+                let nodes: &[NodeId] = match &restrict {
                     Some(set) => {
                         absent = Some(Status::unresolvable(format!(
                             "node(s) didn't satisfy plugin(s) [{}]",
                             narrowing.join(" ")
                         )));
-                        set.iter()
+                        restricted = set
+                            .iter()
                             .copied()
                             .filter(|n| view.node(*n).present)
-                            .collect()
+                            .collect();
+                        &restricted
                     }
-                    None => all.to_vec(),
+                    None => all,
                 };
                 let n = nodes.len();
                 let mut to_find = num_feasible_nodes_to_find(
@@ -333,6 +345,7 @@ impl SchedulingPolicy for KubeScheduler {
                     to_find = 1.min(n);
                 }
                 let mut processed = 0usize;
+                feasible.reserve(to_find.min(n));
                 let active = prof.active_filters(&state);
                 let local = prof.local_mask(&active);
                 let cache_on = self.cache_enabled;
@@ -344,8 +357,15 @@ impl SchedulingPolicy for KubeScheduler {
                             feasible.push(nodes[(start + i) % n]);
                         }
                     } else {
-                        for i in 0..n {
-                            let nid = nodes[(start + i) % n];
+                        // Nodes from `start`, wrapping around (an index
+                        // that wraps rather than a division per node).
+                        let mut idx = start;
+                        for _ in 0..n {
+                            let nid = nodes[idx];
+                            idx += 1;
+                            if idx == n {
+                                idx = 0;
+                            }
                             let node = view.node(nid);
                             let s = if cache_on {
                                 cache.filter(
@@ -442,7 +462,11 @@ impl SchedulingPolicy for KubeScheduler {
                         statuses.entry(*n).or_insert_with(|| a.clone());
                     }
                 }
-                let r = prof.run_post_filter(&state, pod_id, pod, &statuses, view);
+                let handle = SeededHandle {
+                    profile: prof,
+                    rng: std::cell::RefCell::new(&mut self.preemption_rng),
+                };
+                let r = prof.run_post_filter_with(&state, pod_id, pod, &statuses, view, &handle);
                 postfilter_msg = r.status.message();
                 if r.status.code == Code::Error {
                     return ScheduleResult {
@@ -495,13 +519,34 @@ impl SchedulingPolicy for KubeScheduler {
                     } else {
                         None
                     };
-                    let per_plugin = match prof.run_score(&state, pod, &feasible, view, cache) {
-                        Ok(v) => v,
-                        Err(s) => {
-                            return ScheduleResult {
-                                decision: Decision::Error(s.message()),
-                                nodes_evaluated: evaluated,
-                                explanation: exp,
+                    let per_plugin = if exp.is_none() {
+                        // Only the totals are needed.
+                        match prof.run_score_totals(
+                            &state,
+                            pod,
+                            &feasible,
+                            view,
+                            cache,
+                            &mut totals,
+                        ) {
+                            Ok(()) => Vec::new(),
+                            Err(s) => {
+                                return ScheduleResult {
+                                    decision: Decision::Error(s.message()),
+                                    nodes_evaluated: evaluated,
+                                    explanation: exp,
+                                }
+                            }
+                        }
+                    } else {
+                        match prof.run_score(&state, pod, &feasible, view, cache) {
+                            Ok(v) => v,
+                            Err(s) => {
+                                return ScheduleResult {
+                                    decision: Decision::Error(s.message()),
+                                    nodes_evaluated: evaluated,
+                                    explanation: exp,
+                                }
                             }
                         }
                     };

@@ -87,6 +87,10 @@ pub trait SchedulingPolicy {
     fn handles(&self, scheduler_name: &str) -> bool {
         scheduler_name == "default-scheduler"
     }
+    /// The run's seed, for a policy that keeps named random streams of its
+    /// own besides the one [`SchedulingPolicy::schedule`] gets (the default
+    /// scheduler's `preemption` stream). Called once, before scheduling.
+    fn set_seed(&mut self, _seed: u64) {}
     /// One scheduling cycle for `pod` (which is `view.pod(pod)`).
     fn schedule(
         &mut self,

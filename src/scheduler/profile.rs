@@ -361,6 +361,8 @@ impl Profile {
         self.run_filters_in(active, state, pod, node, view)
     }
 
+    /// [`Profile::run_post_filter_with`] with the profile itself as the
+    /// handle (random draws are 0).
     pub fn run_post_filter(
         &self,
         state: &CycleState,
@@ -368,6 +370,20 @@ impl Profile {
         pod: &Pod,
         statuses: &BTreeMap<NodeId, Status>,
         view: &ClusterView,
+    ) -> PostFilterOutcome {
+        self.run_post_filter_with(state, pod_id, pod, statuses, view, self)
+    }
+
+    /// Upstream `RunPostFilterPlugins`, the plugins calling back into
+    /// `handle` (the default scheduler passes a [`SeededHandle`]).
+    pub fn run_post_filter_with(
+        &self,
+        state: &CycleState,
+        pod_id: PodId,
+        pod: &Pod,
+        statuses: &BTreeMap<NodeId, Status>,
+        view: &ClusterView,
+        handle: &dyn Handle,
     ) -> PostFilterOutcome {
         // Upstream `RunPostFilterPlugins`: the first success wins; an
         // unresolvable or error status ends the run; otherwise the reasons
@@ -377,7 +393,7 @@ impl Profile {
         let mut rejector: &'static str = "";
         for &i in &self.post_filter {
             let p = &self.plugins[i];
-            let r = p.post_filter(state, pod_id, pod, statuses, view, self);
+            let r = p.post_filter(state, pod_id, pod, statuses, view, handle);
             if r.status.is_success() {
                 return r;
             }
@@ -440,6 +456,12 @@ impl Profile {
     /// Upstream `RunScorePlugins`: per plugin, raw scores, then
     /// NormalizeScore, then the weight. Returns, per score plugin, its
     /// (name, weight, raw, normalized) scores in `nodes` order.
+    ///
+    /// With a cache, the raw scores are gathered node by node (one cache
+    /// lookup per node for all node-local plugins) rather than plugin by
+    /// plugin; the plugins only read, so the scores are the same. If any
+    /// Score fails, the plugin-major pass is rerun so the error reported is
+    /// the one plugin-major order meets first.
     #[allow(clippy::type_complexity)]
     pub fn run_score(
         &self,
@@ -447,26 +469,225 @@ impl Profile {
         pod: &Pod,
         nodes: &[NodeId],
         view: &ClusterView,
-        mut cache: Option<&mut super::cache::NodeCache>,
+        cache: Option<&mut super::cache::NodeCache>,
     ) -> Result<Vec<(&'static str, i64, Vec<i64>, Vec<NodeScore>)>, Status> {
-        let mut out = Vec::with_capacity(self.score.len());
-        for &(i, w) in &self.score {
-            let p = &self.plugins[i];
-            if state.skip_score.contains(&p.name()) {
-                continue;
-            }
-            let mut scores = Vec::with_capacity(nodes.len());
-            let local = p.node_local();
-            for &n in nodes {
-                let node = view.node(n);
-                let r = match cache.as_deref_mut() {
-                    Some(c) if local => {
-                        c.score(i, || p.score(state, pod, node, view), pod, n, node)
+        // (score position, plugin, weight, node-local) of the plugins that run.
+        let active: Vec<(usize, usize, i64, bool)> = self
+            .score
+            .iter()
+            .enumerate()
+            .filter(|(_, (i, _))| !state.skip_score.contains(&self.plugins[*i].name()))
+            .map(|(pos, &(i, w))| (pos, i, w, self.plugins[i].node_local()))
+            .collect();
+        let raws = match cache {
+            Some(c) if pod.sched_signature != 0 && active.iter().any(|a| a.3) => {
+                let mut raws: Vec<Vec<i64>> = active
+                    .iter()
+                    .map(|_| Vec::with_capacity(nodes.len()))
+                    .collect();
+                let mut failed = false;
+                'nodes: for &n in nodes {
+                    let node = view.node(n);
+                    for (k, &(pos, i, _, local)) in active.iter().enumerate() {
+                        let p = &self.plugins[i];
+                        let r = if local {
+                            c.score(pos, || p.score(state, pod, node, view), pod, n, node)
+                        } else {
+                            p.score(state, pod, node, view)
+                        };
+                        match r {
+                            Ok(v) => raws[k].push(v),
+                            Err(_) => {
+                                failed = true;
+                                break 'nodes;
+                            }
+                        }
                     }
-                    _ => p.score(state, pod, node, view),
-                };
-                match r {
-                    Ok(s) => scores.push(NodeScore { node: n, score: s }),
+                }
+                if failed {
+                    return self.score_plugin_major(&active, state, pod, nodes, view);
+                }
+                raws
+            }
+            _ => return self.score_plugin_major(&active, state, pod, nodes, view),
+        };
+        let mut out = Vec::with_capacity(active.len());
+        for (&(_, i, w, _), raw) in active.iter().zip(raws) {
+            out.push(self.normalize_one(i, w, raw, state, pod, nodes)?);
+        }
+        Ok(out)
+    }
+
+    /// [`Profile::run_score`] summed: adds each plugin's normalized score
+    /// times its weight to `totals[k]` for `nodes[k]`, as the scheduler
+    /// does with `run_score`'s result, without keeping per-plugin vectors
+    /// (the cache's buffers are reused). Same totals and same error as
+    /// `run_score` (on an error `totals` is partly summed).
+    pub fn run_score_totals(
+        &self,
+        state: &CycleState,
+        pod: &Pod,
+        nodes: &[NodeId],
+        view: &ClusterView,
+        cache: Option<&mut super::cache::NodeCache>,
+        totals: &mut [i64],
+    ) -> Result<(), Status> {
+        let Some(c) = cache else {
+            return self.add_totals(self.run_score(state, pod, nodes, view, None)?, totals);
+        };
+        let active: Vec<(usize, usize, i64, bool)> = self
+            .score
+            .iter()
+            .enumerate()
+            .filter(|(_, (i, _))| !state.skip_score.contains(&self.plugins[*i].name()))
+            .map(|(pos, &(i, w))| (pos, i, w, self.plugins[i].node_local()))
+            .collect();
+        if pod.sched_signature == 0 || !active.iter().any(|a| a.3) {
+            return self.add_totals(self.run_score(state, pod, nodes, view, None)?, totals);
+        }
+        // Raw scores, node by node, into raw[j * m + k] (node j, plugin k).
+        let m = active.len();
+        let plugins: Vec<(usize, bool)> = active.iter().map(|a| (a.0, a.3)).collect();
+        let mut raw = std::mem::take(&mut c.raw_buf);
+        raw.clear();
+        raw.reserve(m * nodes.len());
+        let mut failed = false;
+        for &nid in nodes {
+            let node = view.node(nid);
+            let r = c.node_scores(
+                &plugins,
+                |k| self.plugins[active[k].1].score(state, pod, node, view),
+                pod,
+                nid,
+                node,
+                &mut raw,
+            );
+            if r.is_err() {
+                failed = true;
+                break;
+            }
+        }
+        if failed {
+            c.raw_buf = raw;
+            // The first error in upstream's plugin-major order.
+            return self.add_totals(
+                self.score_plugin_major(&active, state, pod, nodes, view)?,
+                totals,
+            );
+        }
+        let mut scores = std::mem::take(&mut c.score_buf);
+        let mut result = Ok(());
+        for (k, &(_, i, w, _)) in active.iter().enumerate() {
+            let p = &self.plugins[i];
+            let r = raw.iter().skip(k).step_by(m).copied();
+            if p.has_normalize() {
+                scores.clear();
+                scores.extend(
+                    nodes
+                        .iter()
+                        .zip(r)
+                        .map(|(&node, score)| NodeScore { node, score }),
+                );
+                let s = p.normalize_score(state, pod, &mut scores);
+                if !s.is_success() {
+                    result = Err(Status::error(format!(
+                        "running Normalize on Score plugin {:?}: {}",
+                        p.name(),
+                        s.message()
+                    )));
+                    break;
+                }
+                if let Err(e) = check_and_add(p.name(), scores.iter().map(|s| s.score), w, totals) {
+                    result = Err(e);
+                    break;
+                }
+            } else if let Err(e) = check_and_add(p.name(), r, w, totals) {
+                result = Err(e);
+                break;
+            }
+        }
+        c.raw_buf = raw;
+        c.score_buf = scores;
+        result
+    }
+
+    /// Adds `run_score`'s weighted normalized scores to `totals`.
+    #[allow(clippy::type_complexity)]
+    fn add_totals(
+        &self,
+        per_plugin: Vec<(&'static str, i64, Vec<i64>, Vec<NodeScore>)>,
+        totals: &mut [i64],
+    ) -> Result<(), Status> {
+        for (_, w, _, norm) in &per_plugin {
+            for (t, ns) in totals.iter_mut().zip(norm) {
+                *t += ns.score * w;
+            }
+        }
+        Ok(())
+    }
+
+    /// One plugin's NormalizeScore over its raw scores, and the range check.
+    #[allow(clippy::type_complexity)]
+    fn normalize_one(
+        &self,
+        i: usize,
+        w: i64,
+        raw: Vec<i64>,
+        state: &CycleState,
+        pod: &Pod,
+        nodes: &[NodeId],
+    ) -> Result<(&'static str, i64, Vec<i64>, Vec<NodeScore>), Status> {
+        let p = &self.plugins[i];
+        let mut scores: Vec<NodeScore> = nodes
+            .iter()
+            .zip(&raw)
+            .map(|(&node, &score)| NodeScore { node, score })
+            .collect();
+        if p.has_normalize() {
+            let s = p.normalize_score(state, pod, &mut scores);
+            if !s.is_success() {
+                return Err(Status::error(format!(
+                    "running Normalize on Score plugin {:?}: {}",
+                    p.name(),
+                    s.message()
+                )));
+            }
+        }
+        for s in &scores {
+            if s.score < super::framework::MIN_NODE_SCORE
+                || s.score > super::framework::MAX_NODE_SCORE
+            {
+                return Err(Status::error(format!(
+                    "plugin {:?} returns an invalid score {}, it should in the range of [{}, {}] after normalizing",
+                    p.name(),
+                    s.score,
+                    super::framework::MIN_NODE_SCORE,
+                    super::framework::MAX_NODE_SCORE
+                )));
+            }
+        }
+        Ok((p.name(), w, raw, scores))
+    }
+
+    /// [`Profile::run_score`] plugin by plugin (upstream's order: raw
+    /// scores, NormalizeScore, range check), without the cache; the first
+    /// failure is returned.
+    #[allow(clippy::type_complexity)]
+    fn score_plugin_major(
+        &self,
+        active: &[(usize, usize, i64, bool)],
+        state: &CycleState,
+        pod: &Pod,
+        nodes: &[NodeId],
+        view: &ClusterView,
+    ) -> Result<Vec<(&'static str, i64, Vec<i64>, Vec<NodeScore>)>, Status> {
+        let mut out = Vec::with_capacity(active.len());
+        for &(_, i, w, _) in active {
+            let p = &self.plugins[i];
+            let mut raw = Vec::with_capacity(nodes.len());
+            for &n in nodes {
+                match p.score(state, pod, view.node(n), view) {
+                    Ok(s) => raw.push(s),
                     Err(e) => {
                         return Err(Status::error(format!(
                             "running Score plugin {:?}: {}",
@@ -476,31 +697,7 @@ impl Profile {
                     }
                 }
             }
-            let raw: Vec<i64> = scores.iter().map(|s| s.score).collect();
-            if p.has_normalize() {
-                let s = p.normalize_score(state, pod, &mut scores);
-                if !s.is_success() {
-                    return Err(Status::error(format!(
-                        "running Normalize on Score plugin {:?}: {}",
-                        p.name(),
-                        s.message()
-                    )));
-                }
-            }
-            for s in &scores {
-                if s.score < super::framework::MIN_NODE_SCORE
-                    || s.score > super::framework::MAX_NODE_SCORE
-                {
-                    return Err(Status::error(format!(
-                        "plugin {:?} returns an invalid score {}, it should in the range of [{}, {}] after normalizing",
-                        p.name(),
-                        s.score,
-                        super::framework::MIN_NODE_SCORE,
-                        super::framework::MAX_NODE_SCORE
-                    )));
-                }
-            }
-            out.push((p.name(), w, raw, scores));
+            out.push(self.normalize_one(i, w, raw, state, pod, nodes)?);
         }
         Ok(out)
     }
@@ -604,6 +801,30 @@ impl Profile {
     }
 }
 
+/// The range check of `RunScorePlugins` on one plugin's normalized
+/// scores, then `totals[k] += score × weight`.
+#[inline]
+fn check_and_add(
+    name: &str,
+    scores: impl Iterator<Item = i64>,
+    w: i64,
+    totals: &mut [i64],
+) -> Result<(), Status> {
+    for (t, s) in totals.iter_mut().zip(scores) {
+        if !(super::framework::MIN_NODE_SCORE..=super::framework::MAX_NODE_SCORE).contains(&s) {
+            return Err(Status::error(format!(
+                "plugin {:?} returns an invalid score {}, it should in the range of [{}, {}] after normalizing",
+                name,
+                s,
+                super::framework::MIN_NODE_SCORE,
+                super::framework::MAX_NODE_SCORE
+            )));
+        }
+        *t += s * w;
+    }
+    Ok(())
+}
+
 impl Handle for Profile {
     fn run_filters(
         &self,
@@ -655,5 +876,91 @@ impl Handle for Profile {
             }
         }
         Status::success()
+    }
+}
+
+/// A [`Handle`] over a profile whose random draws
+/// ([`Handle::rand_int31n`]) come from a seeded stream.
+pub struct SeededHandle<'a> {
+    pub profile: &'a Profile,
+    pub rng: std::cell::RefCell<&'a mut crate::engine::SimRng>,
+}
+
+impl Handle for SeededHandle<'_> {
+    fn run_filters(
+        &self,
+        state: &CycleState,
+        pod_id: PodId,
+        pod: &Pod,
+        node_id: NodeId,
+        node: &Node,
+        view: &ClusterView,
+    ) -> Status {
+        self.profile
+            .run_filters(state, pod_id, pod, node_id, node, view)
+    }
+    fn remove_pod(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        victim: &Pod,
+        node: &Node,
+        view: &ClusterView,
+    ) -> Status {
+        Handle::remove_pod(self.profile, state, pod, victim, node, view)
+    }
+    fn add_pod(
+        &self,
+        state: &mut CycleState,
+        pod: &Pod,
+        added: &Pod,
+        node: &Node,
+        view: &ClusterView,
+    ) -> Status {
+        Handle::add_pod(self.profile, state, pod, added, node, view)
+    }
+    fn rand_int31n(&self, n: i32) -> i32 {
+        if n <= 0 {
+            return 0;
+        }
+        let v = self.rng.borrow_mut().below(n as u64);
+        // v < n <= i32::MAX.
+        i32::try_from(v).unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{SimRng, Stream};
+    use crate::scheduler::config::ProfileConfig;
+
+    #[test]
+    fn seeded_handle_draws_in_range_and_reproducibly() {
+        let prof = Profile::new(&ProfileConfig::default_profile()).expect("default profile");
+        let draws = |seed: u64| {
+            let mut rng = SimRng::derive(seed, Stream::Preemption.name());
+            let h = SeededHandle {
+                profile: &prof,
+                rng: std::cell::RefCell::new(&mut rng),
+            };
+            (0..200).map(|_| h.rand_int31n(7)).collect::<Vec<i32>>()
+        };
+        let a = draws(1);
+        assert!(a.iter().all(|v| (0..7).contains(v)));
+        // Every value of the range shows up in 200 draws.
+        assert!((0..7).all(|v| a.contains(&v)));
+        assert_eq!(a, draws(1));
+        assert_ne!(a, draws(2));
+        let mut rng = SimRng::derive(1, Stream::Preemption.name());
+        let h = SeededHandle {
+            profile: &prof,
+            rng: std::cell::RefCell::new(&mut rng),
+        };
+        assert_eq!(h.rand_int31n(0), 0);
+        assert_eq!(h.rand_int31n(-3), 0);
+        assert_eq!(h.rand_int31n(1), 0);
+        // The profile itself, as a handle, draws 0.
+        assert_eq!(Handle::rand_int31n(&prof, 7), 0);
     }
 }

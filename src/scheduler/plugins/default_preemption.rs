@@ -35,14 +35,21 @@
 //! `No preemption victims found for incoming pod` for nodes without
 //! lower-priority pods.
 //!
-//! Deviations (kubesim has no randomness here, no PDBs and no
-//! preemptionPolicy yet):
-//! - Offset: upstream draws a random offset (`rand.Int31n`) into the
-//!   potential nodes; the plugin has no RNG, so the offset is always 0 (the
-//!   first potential node in the scheduler's node order). The dry run is
-//!   sequential (upstream runs it in parallel and stops "about" when enough
-//!   candidates are found); kubesim stops exactly as upstream does with
-//!   parallelism 1.
+//! Randomness: upstream draws the dry run's offset into the potential nodes
+//! with `rand.Int31n`; kubesim draws it through [`Handle::rand_int31n`],
+//! which the default scheduler serves from the run's seeded `preemption`
+//! stream ([`crate::engine::Stream::Preemption`]), so a run is
+//! reproducible and the offset does not shift the policy stream's draws.
+//!
+//! PodDisruptionBudgets: the PostFilter entry point passes the World's PDBs
+//! (`ClusterView::pdbs`, with the status the disruption controller last
+//! computed) to [`filter_pods_with_pdb_violation`], so victims are chosen
+//! minimising violations as upstream does.
+//!
+//! Deviations (kubesim has no preemptionPolicy yet):
+//! - The dry run is sequential (upstream runs it in parallel and stops
+//!   "about" when enough candidates are found); kubesim stops exactly as
+//!   upstream does with parallelism 1.
 //! - Order: potential nodes follow `view.node_order` (upstream: the order
 //!   of the node lister or of a Go map); a node's pods are taken in `PodId`
 //!   order (upstream: NodeInfo order); sorts are stable; ties left by
@@ -60,10 +67,6 @@
 //!   `DisruptionTarget` condition with reason `PreemptionByScheduler`) is a
 //!   deletion timestamp with `status.reason == "Preempted"`, which is how the
 //!   World marks preemption victims.
-//! - PodDisruptionBudgets: kubesim has none yet; [`PodDisruptionBudget`]
-//!   and [`filter_pods_with_pdb_violation`] are upstream's logic, and
-//!   [`DefaultPreemption::preempt`] takes the PDB list, which the
-//!   PostFilter entry point passes empty for now.
 //! - Extenders' `ProcessPreemption` is not called (the [`Handle`] does not
 //!   expose extenders), and clearing the nomination of lower-priority pods
 //!   nominated to the chosen node (`prepareCandidate`) is left to the World.
@@ -168,10 +171,15 @@ impl DefaultPreemption {
         i32::try_from(n.max(0)).unwrap_or(num_nodes)
     }
 
-    /// Upstream `GetOffsetAndNumCandidates`; the offset is 0 instead of
-    /// upstream's random draw (see the module documentation).
-    pub fn get_offset_and_num_candidates(&self, num_nodes: i32) -> (i32, i32) {
-        (0, self.calculate_num_candidates(num_nodes))
+    /// Upstream `GetOffsetAndNumCandidates`: a random offset in
+    /// `[0, num_nodes)` (upstream `rand.Int31n(numNodes)`), drawn through
+    /// `handle` (the default scheduler's seeded `preemption` stream), and
+    /// [`DefaultPreemption::calculate_num_candidates`].
+    pub fn get_offset_and_num_candidates(&self, num_nodes: i32, handle: &dyn Handle) -> (i32, i32) {
+        (
+            handle.rand_int31n(num_nodes),
+            self.calculate_num_candidates(num_nodes),
+        )
     }
 
     /// Upstream `PodEligibleToPreemptOthers`. `nominated_status` is the
@@ -359,8 +367,10 @@ impl DefaultPreemption {
         let dry = if potential.is_empty() {
             DryRun::default()
         } else {
-            let (offset, num) = self
-                .get_offset_and_num_candidates(i32::try_from(potential.len()).unwrap_or(i32::MAX));
+            let (offset, num) = self.get_offset_and_num_candidates(
+                i32::try_from(potential.len()).unwrap_or(i32::MAX),
+                cx.handle,
+            );
             self.dry_run_preemption(cx, state, &potential, offset, num)
         };
         if dry.candidates.is_empty() {
@@ -1612,7 +1622,7 @@ mod tests {
                     handle: &h,
                     pdbs: &r.pdbs,
                 };
-                let (_, num) = pl.get_offset_and_num_candidates(all.len() as i32);
+                let (_, num) = pl.get_offset_and_num_candidates(all.len() as i32, &h);
                 let before = h.calls.get();
                 let got = pl.dry_run_preemption(&cx, &state, &all, offset, num);
                 let want: Vec<(String, Vec<String>, i64)> = r.expected[cycle]
@@ -1796,7 +1806,7 @@ mod tests {
                 pdbs: &[],
             };
             let pl = plugin();
-            let (off, num) = pl.get_offset_and_num_candidates(fx.order.len() as i32);
+            let (off, num) = pl.get_offset_and_num_candidates(fx.order.len() as i32, &h);
             let dry = pl.dry_run_preemption(&cx, &state, &fx.order, off, num);
             let view = fx.view();
             let best = select_candidate(&dry.candidates, &view).expect(name);
@@ -2144,7 +2154,56 @@ mod tests {
                 want,
                 "{nodes} {pct} {abs}"
             );
-            assert_eq!(mk(pct, abs).get_offset_and_num_candidates(nodes), (0, want));
+            let draw = Draw(3);
+            let off = if nodes > 0 { 3.min(nodes - 1) } else { 0 };
+            assert_eq!(
+                mk(pct, abs).get_offset_and_num_candidates(nodes, &draw),
+                (off, want)
+            );
+        }
+    }
+
+    /// A handle whose random draw is fixed (capped to the range).
+    struct Draw(i32);
+
+    impl Handle for Draw {
+        fn run_filters(
+            &self,
+            _: &CycleState,
+            _: PodId,
+            _: &Pod,
+            _: NodeId,
+            _: &Node,
+            _: &ClusterView,
+        ) -> Status {
+            Status::success()
+        }
+        fn remove_pod(
+            &self,
+            _: &mut CycleState,
+            _: &Pod,
+            _: &Pod,
+            _: &Node,
+            _: &ClusterView,
+        ) -> Status {
+            Status::success()
+        }
+        fn add_pod(
+            &self,
+            _: &mut CycleState,
+            _: &Pod,
+            _: &Pod,
+            _: &Node,
+            _: &ClusterView,
+        ) -> Status {
+            Status::success()
+        }
+        fn rand_int31n(&self, n: i32) -> i32 {
+            if n <= 0 {
+                0
+            } else {
+                self.0.min(n - 1)
+            }
         }
     }
 

@@ -120,6 +120,10 @@ impl SchedulingPolicy for Drf {
         self.inner.handles(scheduler_name)
     }
 
+    fn set_seed(&mut self, seed: u64) {
+        self.inner.set_seed(seed)
+    }
+
     fn schedule(
         &mut self,
         pod: PodId,
