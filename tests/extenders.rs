@@ -67,6 +67,7 @@ fn pod(name: &str, uid: u32, gpu: i64) -> Pod {
         limits: requests.clone(),
         ports: vec![],
         restart_policy: None,
+        env: Vec::new(),
     };
     let meta = ObjectMeta {
         name: name.into(),

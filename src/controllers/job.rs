@@ -14,10 +14,11 @@
 //! suspends and resumes; deletes the Job `ttlSecondsAfterFinished` after
 //! it finished (upstream's TTL-after-finished controller).
 //!
+//! Indexed pods get the `JOB_COMPLETION_INDEX` environment variable (a
+//! `fieldRef` to the index annotation, as upstream).
+//!
 //! Deviations: finished pods are counted once by UID (what the
-//! `batch.kubernetes.io/job-tracking` finalizer guarantees upstream); the
-//! `JOB_COMPLETION_INDEX` environment variable is not modelled (pods carry
-//! the index annotation and label); pods are matched by their controller
+//! `batch.kubernetes.io/job-tracking` finalizer guarantees upstream); pods are matched by their controller
 //! owner reference (upstream's generated selector on the Job's UID selects
 //! the same pods); a pod deleted by someone else (eviction, preemption,
 //! drain) counts as failed at once with a `DisruptionTarget` condition for
@@ -639,6 +640,7 @@ fn job_pod(job: &mut Job, w: &super::Workload, index: Option<i32>) -> Pod {
         pod.meta
             .annotations
             .insert(ANN_COMPLETION_INDEX.into(), i.to_string());
+        add_completion_index_env(&mut pod);
         if job.backoff_limit_per_index.is_some() {
             let failures = job.status.index_failures.get(&i).map_or(0, |f| f.0);
             pod.meta
@@ -652,6 +654,32 @@ fn job_pod(job: &mut Job, w: &super::Workload, index: Option<i32>) -> Pod {
     }
     job.status.pods_created += 1;
     pod
+}
+
+/// `JOB_COMPLETION_INDEX`, the environment variable an Indexed Job's
+/// containers get.
+pub const ENV_COMPLETION_INDEX: &str = "JOB_COMPLETION_INDEX";
+
+/// Upstream `addCompletionIndexEnvVariables` (indexed_job_utils.go): every
+/// init and app container without the variable gets
+/// `JOB_COMPLETION_INDEX` from the completion-index annotation (a
+/// `fieldRef`, resolved when the container starts).
+fn add_completion_index_env(pod: &mut Pod) {
+    let spec = &mut pod.spec;
+    for c in spec
+        .init_containers
+        .iter_mut()
+        .chain(spec.containers.iter_mut())
+    {
+        if c.env.iter().any(|e| e.name == ENV_COMPLETION_INDEX) {
+            continue;
+        }
+        c.env.push(crate::model::pod::EnvVar {
+            name: ENV_COMPLETION_INDEX.into(),
+            value: String::new(),
+            field_path: Some(format!("metadata.annotations['{ANN_COMPLETION_INDEX}']")),
+        });
+    }
 }
 
 /// Recomputes active / ready / terminating after this sync's changes.

@@ -67,7 +67,38 @@ pub struct Container {
     pub ports: Vec<ContainerPort>,
     /// `Always` on an init container makes it a sidecar.
     pub restart_policy: Option<RestartPolicy>,
+    /// `env`: plain values and `fieldRef`s ([`Pod::container_env`] resolves
+    /// them; the Linux backend gives them to the container's process).
+    pub env: Vec<EnvVar>,
 }
+
+/// One entry of a container's `env`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: String,
+    /// `value` (empty when unset).
+    pub value: String,
+    /// `valueFrom.fieldRef.fieldPath`, resolved from the pod when the
+    /// container starts.
+    pub field_path: Option<String>,
+}
+
+/// The `fieldRef.fieldPath`s upstream accepts for environment variables
+/// (pkg/apis/core/validation `validEnvDownwardAPIFieldPathExpressions`),
+/// besides `metadata.labels['…']` and `metadata.annotations['…']`.
+pub const ENV_FIELD_PATHS: [&str; 11] = [
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+    "spec.nodeName",
+    "spec.serviceAccountName",
+    "status.hostIP",
+    "status.hostIPs",
+    "status.podIP",
+    "status.podIPs",
+    "metadata.labels",
+    "metadata.annotations",
+];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PodSpec {
@@ -102,6 +133,7 @@ impl Default for Container {
             limits: Resources::default(),
             ports: Vec::new(),
             restart_policy: None,
+            env: Vec::new(),
         }
     }
 }
@@ -386,6 +418,49 @@ impl Pod {
         }
     }
 
+    /// A container's environment as the kubelet builds it
+    /// (pkg/kubelet `makeEnvironmentVariables`, reduced): entries in
+    /// order, `fieldRef`s resolved from the pod (`podFieldSelectorRuntimeValue`;
+    /// node name from `node_name`, no IPs: kubesim gives pods none, so
+    /// those are empty), a later entry with the same name replacing an
+    /// earlier one's value in place.
+    pub fn container_env(&self, c: &Container, node_name: &str) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::with_capacity(c.env.len());
+        for e in &c.env {
+            let v = match &e.field_path {
+                None => e.value.clone(),
+                Some(f) => self.field_value(f, node_name),
+            };
+            match out.iter_mut().find(|(n, _)| *n == e.name) {
+                Some(slot) => slot.1 = v,
+                None => out.push((e.name.clone(), v)),
+            }
+        }
+        out
+    }
+
+    fn field_value(&self, path: &str, node_name: &str) -> String {
+        let subscript = |prefix: &str| {
+            path.strip_prefix(prefix)
+                .and_then(|r| r.strip_prefix("['"))
+                .and_then(|r| r.strip_suffix("']"))
+                .map(str::to_string)
+        };
+        if let Some(k) = subscript("metadata.labels") {
+            return self.meta.labels.get(&k).cloned().unwrap_or_default();
+        }
+        if let Some(k) = subscript("metadata.annotations") {
+            return self.meta.annotations.get(&k).cloned().unwrap_or_default();
+        }
+        match path {
+            "metadata.name" => self.meta.name.clone(),
+            "metadata.namespace" => self.meta.namespace.clone(),
+            "metadata.uid" => self.meta.uid.clone(),
+            "spec.nodeName" => node_name.to_string(),
+            _ => String::new(),
+        }
+    }
+
     pub fn phase(&self) -> PodPhase {
         self.status.phase.unwrap_or(PodPhase::Pending)
     }
@@ -577,6 +652,7 @@ mod tests {
             limits: Resources::new(lim.0, lim.1),
             ports: vec![],
             restart_policy: None,
+            env: Vec::new(),
         }
     }
 

@@ -1557,6 +1557,7 @@ fn convert_containers(
                 None
             }
         };
+        let env = convert_env(doc, &c.env, &child_path(&p, "env"), &mut ok);
         out.push(Container {
             name,
             image,
@@ -1565,9 +1566,109 @@ fn convert_containers(
             limits,
             ports,
             restart_policy,
+            env,
         });
     }
     ok.then_some(out)
+}
+
+/// `env` with upstream's validation (`ValidateEnv`, `validateEnvVarValueFrom`,
+/// `validateObjectFieldSelector`).
+fn convert_env(
+    doc: &mut Doc,
+    env: &[crate::scenario::manifest::EnvVarM],
+    path: &str,
+    ok: &mut bool,
+) -> Vec<crate::model::pod::EnvVar> {
+    use crate::model::pod::{EnvVar, ENV_FIELD_PATHS};
+    let mut out = Vec::with_capacity(env.len());
+    for (i, e) in env.iter().enumerate() {
+        let ep = index_path(path, i);
+        let name = e.name.clone().unwrap_or_default();
+        if name.is_empty() {
+            doc.err(&child_path(&ep, "name"), "Required value");
+            *ok = false;
+        } else if name.chars().any(|c| !c.is_ascii_graphic() && c != ' ') || name.contains('=') {
+            doc.err(
+                &child_path(&ep, "name"),
+                format!("Invalid value: {name:?}: a valid environment variable name must consist only of printable ASCII characters other than '='"),
+            );
+            *ok = false;
+        }
+        let value = e.value.clone().unwrap_or_default();
+        let mut field_path = None;
+        if let Some(vf) = &e.value_from {
+            let vp = child_path(&ep, "valueFrom");
+            let sources = [
+                vf.field_ref.is_some(),
+                vf.resource_field_ref.is_some(),
+                vf.config_map_key_ref.is_some(),
+                vf.secret_key_ref.is_some(),
+            ]
+            .iter()
+            .filter(|b| **b)
+            .count();
+            if !value.is_empty() {
+                doc.err(
+                    &vp,
+                    "Invalid value: \"\": may not be specified when `value` is not empty",
+                );
+                *ok = false;
+            } else if sources != 1 {
+                doc.err(
+                    &vp,
+                    "Invalid value: \"\": may not have more than one field specified at a time",
+                );
+                *ok = false;
+            }
+            if let Some(fr) = &vf.field_ref {
+                let fp = child_path(&child_path(&vp, "fieldRef"), "fieldPath");
+                let f = fr.field_path.clone().unwrap_or_default();
+                let base = f.split('[').next().unwrap_or_default();
+                let subscripted = f.len() > base.len();
+                let valid = if subscripted {
+                    (base == "metadata.labels" || base == "metadata.annotations")
+                        && f[base.len()..].starts_with("['")
+                        && f.ends_with("']")
+                        && f.len() > base.len() + 4
+                } else {
+                    ENV_FIELD_PATHS.contains(&f.as_str())
+                        && f != "metadata.labels"
+                        && f != "metadata.annotations"
+                };
+                if f.is_empty() {
+                    doc.err(&fp, "Required value");
+                    *ok = false;
+                } else if !valid {
+                    doc.err(
+                        &fp,
+                        format!(
+                            "Unsupported value: {f:?}: supported values: {}",
+                            ENV_FIELD_PATHS
+                                .iter()
+                                .map(|p| format!("{p:?}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
+                    *ok = false;
+                } else {
+                    field_path = Some(f);
+                }
+            } else if sources == 1 {
+                doc.warn(
+                    &vp,
+                    "ConfigMaps, Secrets and resource fields are not simulated; the variable is empty",
+                );
+            }
+        }
+        out.push(EnvVar {
+            name,
+            value,
+            field_path,
+        });
+    }
+    out
 }
 
 fn fmt_amount(name: &str, v: i64) -> String {

@@ -123,6 +123,36 @@ pub struct ContainerM {
     pub restart_policy: Option<String>,
     pub readiness_probe: Option<ProbeM>,
     pub liveness_probe: Option<ProbeM>,
+    #[serde(default)]
+    pub env: Vec<EnvVarM>,
+}
+
+/// One entry of a container's `env`.
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVarM {
+    pub name: Option<String>,
+    pub value: Option<String>,
+    pub value_from: Option<EnvVarSourceM>,
+}
+
+/// `env[].valueFrom`: `fieldRef` is resolved; the other sources are
+/// accepted with a warning (kubesim has no ConfigMaps, Secrets or
+/// resource-field values: the variable is empty).
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvVarSourceM {
+    pub field_ref: Option<FieldRefM>,
+    pub resource_field_ref: Option<serde::de::IgnoredAny>,
+    pub config_map_key_ref: Option<serde::de::IgnoredAny>,
+    pub secret_key_ref: Option<serde::de::IgnoredAny>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldRefM {
+    pub api_version: Option<String>,
+    pub field_path: Option<String>,
 }
 
 /// A container probe: the timing fields the kubelet's prober uses; the

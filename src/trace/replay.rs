@@ -215,6 +215,7 @@ pub fn pod(tp: &TracePod, name: String, run: Option<Duration>, defaults: &PodBeh
             limits: tp.limits.clone(),
             ports: vec![],
             restart_policy: None,
+            env: Vec::new(),
         }],
         tolerations,
         priority: tp.priority,

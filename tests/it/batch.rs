@@ -277,6 +277,21 @@ fn indexed_job_runs_each_index_once_with_its_index() {
             "{}",
             p.meta.name
         );
+        // JOB_COMPLETION_INDEX: a fieldRef to the annotation, resolved.
+        let c = &p.spec.containers[0];
+        assert_eq!(
+            c.env
+                .iter()
+                .map(|e| e.field_path.clone())
+                .collect::<Vec<_>>(),
+            vec![Some(
+                "metadata.annotations['batch.kubernetes.io/job-completion-index']".to_string()
+            )]
+        );
+        assert_eq!(
+            p.container_env(c, ""),
+            vec![("JOB_COMPLETION_INDEX".to_string(), idx.clone())]
+        );
     }
     // Lowest indexes first.
     assert!(pods[0].meta.name.starts_with("ix-0-") || pods[0].meta.name.starts_with("ix-1-"));

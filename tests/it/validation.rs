@@ -157,3 +157,52 @@ proptest! {
         let _ = load_str(&text, Path::new("fuzz.yaml"), LoadOptions::default());
     }
 }
+
+#[test]
+fn container_env_is_decoded_resolved_and_validated() {
+    let pod = |env: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: p, labels: {{app: web}}}}\nspec:\n  containers:\n  - name: c\n    image: busybox\n    env:\n{env}"
+        )
+    };
+    let sc = crate::load_text(&pod(
+        "    - {name: A, value: one}\n    - {name: POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}\n    - {name: APP, valueFrom: {fieldRef: {fieldPath: \"metadata.labels['app']\"}}}\n    - {name: NODE, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}\n    - {name: A, value: two}\n",
+    ));
+    let kubesim::scenario::Object::Pod(p) = &sc.objects[0] else {
+        panic!("a pod")
+    };
+    let c = &p.spec.containers[0];
+    let env = p.container_env(c, "n1");
+    let want: Vec<(String, String)> = [("A", "two"), ("POD", "p"), ("APP", "web"), ("NODE", "n1")]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(env, want);
+    for (env, field, msg) in [
+        ("    - {value: x}\n", "env[0].name", "Required value"),
+        (
+            "    - {name: \"A=B\", value: x}\n",
+            "env[0].name",
+            "other than '='",
+        ),
+        (
+            "    - {name: A, value: x, valueFrom: {fieldRef: {fieldPath: metadata.name}}}\n",
+            "env[0].valueFrom",
+            "may not be specified when `value` is not empty",
+        ),
+        (
+            "    - {name: A, valueFrom: {fieldRef: {fieldPath: spec.hostname}}}\n",
+            "env[0].valueFrom.fieldRef.fieldPath",
+            "Unsupported value: \"spec.hostname\"",
+        ),
+    ] {
+        let e = kubesim::scenario::load_str(
+            &pod(env),
+            std::path::Path::new("t.yaml"),
+            Default::default(),
+        )
+        .expect_err("invalid env");
+        let text = e.to_string();
+        assert!(text.contains(field) && text.contains(msg), "{env}: {text}");
+    }
+}

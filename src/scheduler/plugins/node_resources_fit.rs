@@ -833,6 +833,7 @@ pub(crate) mod testutil {
             limits: Resources::default(),
             ports: vec![],
             restart_policy: None,
+            env: Vec::new(),
         }
     }
 
