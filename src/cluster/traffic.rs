@@ -91,6 +91,8 @@ struct PodTraffic {
     node: NodeId,
     q: crate::traffic::PsQueue,
     timer: Option<TimerId>,
+    /// When `timer` fires.
+    timer_at: Option<SimTime>,
     /// (deadline, request) of requests with a timeout.
     deadlines: BTreeSet<(SimTime, u64)>,
     /// Requests routed to the pod so far (for requests_per_second).
@@ -317,6 +319,7 @@ impl World {
         }
         // Re-arms the node model and refreshes the grants (traffic_refresh_node).
         self.usage_reschedule(nid);
+        self.traffic_rearm(pid);
     }
 
     /// The node model's grants on `nid` may have changed: every traffic
@@ -339,8 +342,12 @@ impl World {
             let Some(pt) = self.traffic.pods.get_mut(&pid) else {
                 continue;
             };
-            pt.q.set_grant(now, g);
-            self.traffic_rearm(pid);
+            // Only a pod whose grant changed has new completion times (the
+            // pod whose requests changed re-arms itself).
+            if pt.q.grant() != g {
+                pt.q.set_grant(now, g);
+                self.traffic_rearm(pid);
+            }
         }
     }
 
@@ -354,13 +361,18 @@ impl World {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
+        let at = at.map(|t| t.max(self.now));
+        if pt.timer.is_some() && pt.timer_at == at {
+            return;
+        }
         let old = pt.timer.take();
+        pt.timer_at = None;
         self.cancel(old);
         if let Some(t) = at {
-            let t = t.max(self.now);
             let timer = self.push(t, Event::TrafficPod(pid));
             if let Some(pt) = self.traffic.pods.get_mut(&pid) {
                 pt.timer = Some(timer);
+                pt.timer_at = Some(t);
             }
         }
     }
@@ -372,6 +384,7 @@ impl World {
             return;
         };
         pt.timer = None;
+        pt.timer_at = None;
         let done = pt.q.pop_done(now);
         let mut timed_out = Vec::new();
         while let Some(&(d, id)) = pt.deadlines.first() {
@@ -414,7 +427,6 @@ impl World {
             }
         }
         self.traffic_demand_changed(pid);
-        self.traffic_rearm(pid);
     }
 
     /// The pod's containers started (hook from `usage_run_started`, after
@@ -433,6 +445,7 @@ impl World {
                 node: nid,
                 q: crate::traffic::PsQueue::new(self.now),
                 timer: None,
+                timer_at: None,
                 deadlines: BTreeSet::new(),
                 routed: 0,
                 limit_m,
