@@ -436,7 +436,7 @@ impl World {
         progress: &mut dyn FnMut(Progress),
     ) -> Result<RunResult, RunError> {
         while let Some((t, _id, ev)) = self.queue.pop() {
-            if self.counters.events % PROGRESS_EVERY == 0 {
+            if self.counters.events.is_multiple_of(PROGRESS_EVERY) {
                 progress(Progress {
                     now: t,
                     end: self.end,

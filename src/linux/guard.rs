@@ -168,7 +168,8 @@ impl Session {
         self.cap
     }
 
-    /// Starts a container process in group `group`; returns the shim's pid.
+    /// Starts a process in group `group` with kubesim's environment;
+    /// returns the shim's pid.
     pub fn start(
         &self,
         group: &CgName,
@@ -176,6 +177,20 @@ impl Session {
         args: Vec<std::ffi::OsString>,
         hostname: &str,
         new_net: bool,
+    ) -> Result<u32, BackendError> {
+        self.start_with_env(group, program, args, hostname, new_net, None)
+    }
+
+    /// [`Session::start`] with the container's own environment (`Some`:
+    /// exactly these variables and `HOSTNAME`).
+    pub fn start_with_env(
+        &self,
+        group: &CgName,
+        program: PathBuf,
+        args: Vec<std::ffi::OsString>,
+        hostname: &str,
+        new_net: bool,
+        env: Option<Vec<(String, String)>>,
     ) -> Result<u32, BackendError> {
         let procs = self.driver.procs_fds(group)?;
         let child = spawn::spawn(ContainerSpec {
@@ -185,6 +200,7 @@ impl Session {
             new_net,
             procs,
             inherit_output: false,
+            env,
         })?;
         let pid = child.id();
         if let Ok(mut v) = self.procs.lock() {

@@ -598,12 +598,13 @@ impl Runtime for LinuxRuntime {
             .unwrap_or_default();
         let pid = self
             .session
-            .start(
+            .start_with_env(
                 &c.group,
                 self.burn.clone(),
                 Self::burn_args(&c.config, self.speed, self.horizon),
                 &host,
                 false,
+                Some(c.config.envs.clone()),
             )
             .map_err(|e| {
                 let e = other(e);
@@ -1017,6 +1018,7 @@ mod tests {
             image: "i".into(),
             attempt: 0,
             resources: LinuxContainerResources::default(),
+            envs: Vec::new(),
             workload: Workload {
                 cpu: m.clone(),
                 memory: UsageModel::Const(1 << 20),

@@ -44,6 +44,9 @@ pub struct ContainerSpec {
     pub procs: Vec<OwnedFd>,
     /// Inherit stdout/stderr (otherwise /dev/null).
     pub inherit_output: bool,
+    /// `Some`: exactly this environment (a container's, as a runtime
+    /// gives it, plus `HOSTNAME`); `None`: kubesim's own.
+    pub env: Option<Vec<(String, String)>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +81,10 @@ pub fn spawn(spec: ContainerSpec) -> Result<Child, SpawnError> {
     let flags = clone_flags(spec.new_net);
     let mut cmd = Command::new(&spec.program);
     cmd.args(&spec.args).stdin(Stdio::null()).process_group(0);
+    if let Some(env) = &spec.env {
+        cmd.env_clear().env("HOSTNAME", &spec.hostname);
+        cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    }
     if !spec.inherit_output {
         cmd.stdout(Stdio::null()).stderr(Stdio::null());
     }

@@ -421,10 +421,11 @@ impl Pod {
     /// A container's environment as the kubelet builds it
     /// (pkg/kubelet `makeEnvironmentVariables`, reduced): entries in
     /// order, `fieldRef`s resolved from the pod (`podFieldSelectorRuntimeValue`;
-    /// node name from `node_name`, no IPs: kubesim gives pods none, so
+    /// `spec.nodeName` once bound; no IPs: kubesim gives pods none, so
     /// those are empty), a later entry with the same name replacing an
     /// earlier one's value in place.
-    pub fn container_env(&self, c: &Container, node_name: &str) -> Vec<(String, String)> {
+    pub fn container_env(&self, c: &Container) -> Vec<(String, String)> {
+        let node_name = self.spec.node_name.as_deref().unwrap_or_default();
         let mut out: Vec<(String, String)> = Vec::with_capacity(c.env.len());
         for e in &c.env {
             let v = match &e.field_path {

@@ -91,6 +91,7 @@ pub fn container(
             memory_limit_in_bytes: mem_lim,
             oom_score_adj: 500,
         },
+        envs: Vec::new(),
         workload,
     }
 }

@@ -217,6 +217,7 @@ impl NodeAgent {
                 attempt: pod.status.restart_count,
                 resources: cc.resources.clone(),
                 workload,
+                envs: pod.container_env(c),
             };
             if let Ok(cid) = self.runtime.create_container(&sandbox, &cfg) {
                 if self.runtime.start_container(&cid).is_ok() {

@@ -67,6 +67,8 @@ pub struct ContainerConfig {
     pub attempt: u32,
     pub resources: LinuxContainerResources,
     pub workload: Workload,
+    /// The container's environment (`envs`), resolved by the kubelet.
+    pub envs: Vec<(String, String)>,
 }
 
 /// CRI `ContainerState`.

@@ -289,7 +289,7 @@ fn indexed_job_runs_each_index_once_with_its_index() {
             )]
         );
         assert_eq!(
-            p.container_env(c, ""),
+            p.container_env(c),
             vec![("JOB_COMPLETION_INDEX".to_string(), idx.clone())]
         );
     }

@@ -978,3 +978,40 @@ fn throttling_is_comparable_at_speed_4() {
     );
     assert_nothing_left();
 }
+
+/// A container's process gets exactly its environment (the kubelet's
+/// resolved `env`, e.g. an Indexed Job's `JOB_COMPLETION_INDEX`, and
+/// `HOSTNAME`), not kubesim's.
+#[test]
+fn container_gets_its_environment() {
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(s) = session("container_gets_its_environment") else {
+        return;
+    };
+    let run = s.driver().run_id().to_string();
+    let g = name("env");
+    s.driver().create(&g).unwrap();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("env.txt");
+    let script = format!(
+        "printf '%s|%s|%s' \"$JOB_COMPLETION_INDEX\" \"$HOSTNAME\" \"${{CARGO:-unset}}\" > {}",
+        out.display()
+    );
+    let pid = s
+        .start_with_env(
+            &g,
+            PathBuf::from("/bin/sh"),
+            vec![OsString::from("-c"), OsString::from(script)],
+            "job-3-abcde",
+            false,
+            Some(vec![("JOB_COMPLETION_INDEX".into(), "3".into())]),
+        )
+        .unwrap();
+    assert_eq!(wait_exit(&s, pid, Duration::from_secs(10)), 0);
+    assert_eq!(
+        std::fs::read_to_string(&out).expect("the process wrote its environment"),
+        "3|job-3-abcde|unset"
+    );
+    s.close().unwrap();
+    assert_clean(&run);
+}

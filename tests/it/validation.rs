@@ -172,7 +172,9 @@ fn container_env_is_decoded_resolved_and_validated() {
         panic!("a pod")
     };
     let c = &p.spec.containers[0];
-    let env = p.container_env(c, "n1");
+    let mut p = p.clone();
+    p.spec.node_name = Some("n1".into());
+    let env = p.container_env(c);
     let want: Vec<(String, String)> = [("A", "two"), ("POD", "p"), ("APP", "web"), ("NODE", "n1")]
         .iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
