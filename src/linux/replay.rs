@@ -50,6 +50,8 @@ pub enum ReplayError {
     NothingToRun,
     #[error("--speed must be in (0, 1000]")]
     Speed,
+    #[error("Service traffic ({0}) is simulated only: real processes do not serve simulated requests; replay the scenario without spec.traffic and kubesim.dev/traffic-* annotations")]
+    Traffic(String),
     #[error("the real run: {0}")]
     Run(#[from] crate::cluster::RunError),
     #[error(transparent)]
@@ -98,6 +100,14 @@ fn csv_err(path: &Path) -> impl FnOnce(csv::Error) -> ReplayError + '_ {
 pub fn replay(sc: Scenario, opts: &ReplayOptions) -> Result<ReplayReport, ReplayError> {
     if !(opts.speed > 0.0 && opts.speed <= 1000.0) {
         return Err(ReplayError::Speed);
+    }
+    if let Some(t) = sc.traffic.first() {
+        return Err(ReplayError::Traffic(format!(
+            "{} Service(s), first {}/{}",
+            sc.traffic.len(),
+            t.namespace,
+            t.name
+        )));
     }
     // Say what is missing before anything is written.
     let layout = super::guard::check_host()?;

@@ -1015,3 +1015,21 @@ fn container_gets_its_environment() {
     s.close().unwrap();
     assert_clean(&run);
 }
+
+/// Simulated Service traffic cannot be served by real processes: the
+/// replay refuses such a scenario before touching the host.
+#[test]
+fn replay_refuses_service_traffic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opts = kubesim::linux::replay::ReplayOptions {
+        speed: 1.0,
+        out: dir.path().to_path_buf(),
+        burn_exe: burn_exe(),
+        session: SessionOptions::default(),
+        until: None,
+    };
+    let e = kubesim::linux::replay::replay(crate::load("scenarios/service-traffic.yaml"), &opts)
+        .expect_err("traffic is not replayed");
+    assert!(e.to_string().contains("simulated only"), "{e}");
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+}
