@@ -140,8 +140,11 @@ fn draw_panels(
                     }
                 }
             }
-            for (x, label) in marks {
+            for (i, (x, label)) in marks.iter().enumerate() {
                 let grey = RGBColor(90, 90, 90);
+                // Alternate label heights so a start and an end close
+                // together stay readable.
+                let y_label = y_max * if i % 2 == 0 { 0.97 } else { 0.89 };
                 ch.draw_series(DashedLineSeries::new(
                     [(*x, 0.0), (*x, y_max)],
                     4,
@@ -151,7 +154,7 @@ fn draw_panels(
                 .map_err(de)?;
                 ch.draw_series(std::iter::once(Text::new(
                     label.clone(),
-                    (*x, y_max * 0.97),
+                    (*x, y_label),
                     ("sans-serif", TICK_SIZE - 1).into_font().color(&grey),
                 )))
                 .map_err(de)?;
@@ -294,7 +297,11 @@ pub fn draw_rollouts(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> 
         let marks: Vec<(f64, String)> = ev
             .iter()
             .filter(|(_, _, m)| {
-                m.starts_with(&key) && m[key.len()..].chars().next().is_none_or(|c| c == ' ')
+                m.starts_with(&key)
+                    && m[key.len()..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| c == ' ' || c == ':')
             })
             .map(|(t, ty, _)| {
                 (
