@@ -79,6 +79,11 @@ pub(super) struct AutoscalingState {
     traffic_prev_pods: std::collections::BTreeMap<String, (SimTime, u64)>,
     traffic_prev_services: std::collections::BTreeMap<(String, String), (SimTime, u64)>,
     traffic_scraped: Option<SimTime>,
+    /// `request_latency_seconds` per Service: the mean latency of the
+    /// requests served since the scrape before (milli-units, i.e. ms),
+    /// with the (served, latency sum µs) counters of that scrape.
+    traffic_latency: std::collections::BTreeMap<(String, String), (i64, SimTime)>,
+    traffic_prev_latency: std::collections::BTreeMap<(String, String), (u64, u128)>,
 }
 
 /// One container's node-model usage over time: from each point on,
@@ -453,6 +458,7 @@ impl World {
             now: self.now,
             traffic_pods: &self.hpa.traffic_pods,
             traffic_services: &self.hpa.traffic_services,
+            traffic_latency: &self.hpa.traffic_latency,
             traffic_scraped: self.hpa.traffic_scraped,
         };
         let demand = demand_milli_replicas(&obj.spec, &pods, &client);
@@ -641,11 +647,15 @@ struct WorldMetrics<'a> {
     now: SimTime,
     traffic_pods: &'a std::collections::BTreeMap<String, hpa::PodMetric>,
     traffic_services: &'a std::collections::BTreeMap<(String, String), (i64, SimTime)>,
+    traffic_latency: &'a std::collections::BTreeMap<(String, String), (i64, SimTime)>,
     traffic_scraped: Option<SimTime>,
 }
 
 /// The custom metric the traffic model provides (docs/traffic.md).
 pub const METRIC_REQUESTS_PER_SECOND: &str = "requests_per_second";
+/// Object metric of a Service: the mean latency of the requests it served
+/// since the previous scrape, in seconds (milli-units: ms).
+pub const METRIC_REQUEST_LATENCY: &str = "request_latency_seconds";
 
 impl World {
     /// The traffic part of a metrics scrape: requests per second per pod
@@ -693,6 +703,27 @@ impl World {
             }
             prev_svcs.insert(key, (now, count));
         }
+        let mut latency = std::collections::BTreeMap::new();
+        let mut prev_latency = std::collections::BTreeMap::new();
+        for (key, served) in &self.traffic.served_by_service {
+            let sum = self
+                .traffic
+                .latency_sum_by_service
+                .get(key)
+                .copied()
+                .unwrap_or(0);
+            if let Some((ps, psum)) = self.hpa.traffic_prev_latency.get(key) {
+                let n = served.saturating_sub(*ps);
+                if n > 0 {
+                    // Mean latency in ms (milli-units of seconds), floored.
+                    let ms = sum.saturating_sub(*psum) / u128::from(n) / 1000;
+                    latency.insert(key.clone(), (ms.min(i64::MAX as u128) as i64, now));
+                }
+            }
+            prev_latency.insert(key.clone(), (*served, sum));
+        }
+        self.hpa.traffic_latency = latency;
+        self.hpa.traffic_prev_latency = prev_latency;
         self.hpa.traffic_pods = pods;
         self.hpa.traffic_services = svcs;
         self.hpa.traffic_prev_pods = prev_pods;
@@ -752,15 +783,16 @@ impl MetricsClient for WorldMetrics<'_> {
                 "unable to get metric {metric}: no series of {kind} {name} matches the selector"
             ));
         }
-        if kind != "Service" || metric != METRIC_REQUESTS_PER_SECOND {
-            return Err(format!(
-                "metric {metric} of {kind} {name}: the traffic model provides only {METRIC_REQUESTS_PER_SECOND} of Services"
-            ));
-        }
-        match self
-            .traffic_services
-            .get(&(self.hpa.namespace.clone(), name.to_string()))
-        {
+        let series = match (kind, metric) {
+            ("Service", METRIC_REQUESTS_PER_SECOND) => self.traffic_services,
+            ("Service", METRIC_REQUEST_LATENCY) => self.traffic_latency,
+            _ => {
+                return Err(format!(
+                    "metric {metric} of {kind} {name}: the traffic model provides only {METRIC_REQUESTS_PER_SECOND} and {METRIC_REQUEST_LATENCY} of Services"
+                ))
+            }
+        };
+        match series.get(&(self.hpa.namespace.clone(), name.to_string())) {
             Some(v) => Ok(*v),
             None => Err(format!(
                 "unable to get metric {metric}: Service {}/{name} has no traffic metrics yet",

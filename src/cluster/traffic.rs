@@ -127,6 +127,9 @@ pub(super) struct TrafficState {
     pub(super) routed: BTreeMap<String, u64>,
     /// Served requests per Service so far (Object metrics).
     pub(super) served_by_service: BTreeMap<(String, String), u64>,
+    /// The latencies of those served requests, summed (µs; Object metric
+    /// `request_latency_seconds`).
+    pub(super) latency_sum_by_service: BTreeMap<(String, String), u128>,
 }
 
 impl TrafficState {
@@ -417,6 +420,11 @@ impl World {
                 s.totals.slo_violations += 1;
             }
             let key = (s.namespace.clone(), s.name.clone());
+            *self
+                .traffic
+                .latency_sum_by_service
+                .entry(key.clone())
+                .or_insert(0) += u128::from(lat);
             *self.traffic.served_by_service.entry(key).or_insert(0) += 1;
         }
         for id in timed_out {

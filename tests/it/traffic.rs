@@ -348,3 +348,42 @@ mod props {
         }
     }
 }
+
+#[test]
+fn an_hpa_on_a_services_latency_scales_up_when_requests_queue() {
+    // hpa-traffic's load, with the HPA on the Service's mean request
+    // latency (an Object metric, target 200 ms) instead of requests/s:
+    // 40 requests/s of 100 ms on 2 one-CPU pods queue up (latency far
+    // above 200 ms), so the HPA scales up; once enough pods serve, the
+    // latency falls back near the 100 ms of work.
+    let text = std::fs::read_to_string(crate::repo("scenarios/hpa-traffic.yaml"))
+        .expect("scenario")
+        .replace(
+            "  - type: Pods\n    pods:\n      metric: {name: requests_per_second}\n      target: {type: AverageValue, averageValue: \"4\"}",
+            "  - type: Object\n    object:\n      describedObject: {apiVersion: v1, kind: Service, name: web}\n      metric: {name: request_latency_seconds}\n      target: {type: Value, value: 200m}",
+        );
+    assert!(text.contains("request_latency_seconds"));
+    let r = run(crate::load_text(&text));
+    let hpa: Vec<_> = r.hpas.iter().filter(|h| h.name == "web").collect();
+    assert!(
+        hpa.iter()
+            .all(|h| h.metric.contains("request_latency_seconds")),
+        "{:?}",
+        hpa.first().map(|h| &h.metric)
+    );
+    let at = |s: u64| hpa.iter().rfind(|h| h.t_us <= s * 1_000_000).expect("row");
+    // Before the burst: 8/s on 2 pods, latency near the 100 ms of work.
+    let before = at(280).current_value.expect("latency known");
+    assert!((100..200).contains(&before), "{before}");
+    assert_eq!(at(280).current_replicas, 2);
+    // During the burst the latency is seen and the HPA scales up.
+    assert!(hpa
+        .iter()
+        .filter(|h| (300..420).contains(&(h.t_us / 1_000_000)))
+        .any(|h| h.current_value.is_some_and(|v| v > 200)));
+    assert!(
+        at(480).current_replicas >= 4,
+        "{}",
+        at(480).current_replicas
+    );
+}
