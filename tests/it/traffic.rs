@@ -387,3 +387,30 @@ fn an_hpa_on_a_services_latency_scales_up_when_requests_queue() {
         at(480).current_replicas
     );
 }
+
+#[test]
+fn a_cpu_hpa_follows_a_diurnal_request_load() {
+    // The first "day" (2 h) of hpa-traffic-diurnal: requests peak at 36/s
+    // at 30 min and fall to 4/s at 90 min; the HPA (50% CPU of 500m
+    // requests, CPU granted to the requests by the node model) follows.
+    let mut s = crate::spec(None);
+    s.until =
+        Some(kubesim::engine::SimTime::ZERO.after(kubesim::engine::Duration::from_secs(7200)));
+    let r = kubesim::runner::run_in_memory(crate::load("scenarios/hpa-traffic-diurnal.yaml"), &s)
+        .expect("run");
+    let at = |min: u64| {
+        r.hpas
+            .iter()
+            .rfind(|h| h.t_us <= min * 60_000_000)
+            .map(|h| h.current_replicas)
+            .expect("row")
+    };
+    assert!(at(30) >= 12, "peak: {}", at(30));
+    assert!(at(95) <= 4, "trough: {}", at(95));
+    assert!(at(30) > 2 * at(95));
+    let t = &r.traffic[0];
+    assert_eq!(t.requests, t.served + t.failed + t.in_flight);
+    // Once scaled, requests are served: errors only before the first pods
+    // are ready and in the steepest rise (timeouts), under 1%.
+    assert!(t.error_rate_ppm < 10_000, "{}", t.error_rate_ppm);
+}
