@@ -483,7 +483,48 @@ pub(super) fn load_with(
     if let Some((i, refs)) = trace_refs.filter(|(_, r)| !r.is_empty()) {
         let mut doc = new_doc(&mut sink, &trees[i], &format!("Scenario {}", sc.name));
         let defaults = sc.pod_defaults.clone();
+        let (n_objects, n_timeline) = (sc.objects.len(), sc.timeline.len());
         super::traces::expand_into(&mut doc, &refs, file, &defaults, &mut sc);
+        // `spec.defaults.cpuUsage` / `memoryUsage` apply to trace pods too
+        // (e.g. `request`, so a trace can be replayed on real processes).
+        if ctx.usage_defaults.0.is_some() || ctx.usage_defaults.1.is_some() {
+            let trace_pods =
+                sc.objects[n_objects..]
+                    .iter_mut()
+                    .chain(sc.timeline[n_timeline..].iter_mut().filter_map(
+                        |a| match &mut a.action {
+                            Action::Apply(o) => Some(o),
+                            _ => None,
+                        },
+                    ))
+                    .filter_map(|o| match o {
+                        Object::Pod(p) => Some(p),
+                        _ => None,
+                    });
+            let (dcpu, dmem) = &ctx.usage_defaults;
+            'pods: for p in trace_pods {
+                let mut cu = vec![ContainerUsage::default(); p.spec.containers.len()];
+                for (i, c) in p.spec.containers.iter().enumerate() {
+                    for (d, unit, path) in [
+                        (dcpu, usage::Unit::Cpu, "spec.defaults.cpuUsage"),
+                        (dmem, usage::Unit::Bytes, "spec.defaults.memoryUsage"),
+                    ] {
+                        let Some(d) = d else { continue };
+                        match resolve_usage(d, c, unit, &ctx.base_dir) {
+                            Ok(m) if unit == usage::Unit::Cpu => cu[i].cpu = Some(m),
+                            Ok(m) => cu[i].memory = Some(m),
+                            Err(e) => {
+                                // Once: the default fails alike for the
+                                // other trace pods.
+                                doc.err(path, format!("trace pod {}: {e}", p.meta.name));
+                                break 'pods;
+                            }
+                        }
+                    }
+                }
+                p.behavior.usage = Some(Box::new(PodUsage { containers: cu }));
+            }
+        }
         sc.timeline.sort_by_key(|a| a.at);
     }
 

@@ -735,3 +735,38 @@ fn fgd_plots_render_on_an_openb_subsample() {
     let empty = tempfile::tempdir().unwrap();
     assert!(kubesim::plot::fgd::draw(empty.path()).unwrap().is_empty());
 }
+
+#[test]
+fn usage_defaults_apply_to_trace_pods() {
+    // `spec.defaults.cpuUsage: request` gives each trace pod a usage model
+    // (so a trace can be replayed on real processes); `limit` on pods
+    // without limits is one error, not one per pod.
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write(
+        tmp.path(),
+        "jobs.csv",
+        "name,arrival,duration,cpu_request,memory_request\na,0,60,1,1Gi\nb,30,60,500m,1Gi\n",
+    );
+    let sc_text = "apiVersion: kubesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: replay}\nspec:\n  defaults: {cpuUsage: request}\n  cluster:\n    nodePools:\n    - {name: w, count: 1, capacity: {cpu: \"4\", memory: 8Gi}}\n  traces:\n  - format: generic\n    path: jobs.csv\n";
+    let file = write(tmp.path(), "replay.yaml", sc_text);
+    let sc = load_file(&file, LoadOptions { strict: true }).unwrap_or_else(|e| panic!("{e}"));
+    let (_, pods) = objects(&sc);
+    let cpu: Vec<_> = pods
+        .iter()
+        .map(|p| {
+            let u = p.behavior.usage.as_ref().expect("usage model");
+            format!("{}={:?}", p.meta.name, u.containers[0].cpu)
+        })
+        .collect();
+    assert_eq!(cpu, vec!["a=Some(Const(1000))", "b=Some(Const(500))"]);
+    let file = write(
+        tmp.path(),
+        "limit.yaml",
+        &sc_text.replace("cpuUsage: request", "cpuUsage: limit"),
+    );
+    let e = load_file(&file, LoadOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(e.matches("has no limit").count(), 1, "{e}");
+    assert!(e.contains("spec.defaults.cpuUsage"), "{e}");
+}
