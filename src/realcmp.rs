@@ -78,6 +78,11 @@ struct Side {
 }
 
 fn containers(path: &Path, until: Option<i64>) -> Result<BTreeMap<Key, Side>, CompareError> {
+    // A run whose containers all ran between two samples writes no
+    // containers.csv: no rows (completions and pods.csv still compare).
+    if !path.exists() {
+        return Ok(BTreeMap::new());
+    }
     let rows = read_rows(
         path,
         &[
@@ -204,7 +209,13 @@ pub fn compare(sim: &Path, real: &Path) -> Result<Vec<Row>, CompareError> {
             real_done.insert(k, (dur, num(&c, "cpu_usage_us").unwrap_or(0)));
         }
     }
-    let mut keys: Vec<Key> = s.keys().chain(r.keys()).cloned().collect();
+    // Containers that finished between samples have only a completion.
+    let mut keys: Vec<Key> = s
+        .keys()
+        .chain(r.keys())
+        .chain(real_done.keys())
+        .cloned()
+        .collect();
     keys.sort();
     keys.dedup();
     let mut out = Vec::new();
@@ -348,6 +359,16 @@ pub fn table(rows: &[Row]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runs_without_container_samples_still_compare() {
+        // Containers that ran between two samples leave no containers.csv.
+        let t = tempfile::tempdir().unwrap();
+        let (sim, real) = (t.path().join("sim"), t.path().join("real"));
+        fs::create_dir_all(&sim).unwrap();
+        fs::create_dir_all(&real).unwrap();
+        assert_eq!(compare(&sim, &real).unwrap(), Vec::new());
+    }
 
     #[test]
     fn compares_two_directories() {

@@ -1033,3 +1033,63 @@ fn replay_refuses_service_traffic() {
     assert!(e.to_string().contains("simulated only"), "{e}");
     assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
 }
+
+/// A trace replays on real processes: a generic trace whose pods take
+/// their usage from `spec.defaults.cpuUsage: request`; each pod's
+/// container runs for its trace duration and uses about its request.
+#[test]
+fn trace_replays_on_real_processes() {
+    use kubesim::linux::replay::{replay, ReplayOptions};
+    let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    if let Err(e) = check_host() {
+        eprintln!("trace_replays_on_real_processes: skipped: {e}");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    std::fs::write(
+        t.path().join("jobs.csv"),
+        "name,arrival,duration,cpu_request,memory_request,cpu_limit,memory_limit\n\
+         a,0,3,500m,64Mi,500m,64Mi\nb,1,3,1,64Mi,1,64Mi\n",
+    )
+    .unwrap();
+    let file = t.path().join("trace.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: kubesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: trace-real}\nspec:\n  sampleInterval: 1s\n  defaults: {cpuUsage: request, memoryUsage: 16Mi}\n  cluster:\n    nodePools:\n    - {name: w, count: 1, capacity: {cpu: \"2\", memory: 2Gi}}\n  traces:\n  - format: generic\n    path: jobs.csv\n",
+    )
+    .unwrap();
+    let sc = kubesim::scenario::load_file(&file, Default::default()).expect("scenario loads");
+    let out = t.path().join("out");
+    let opts = ReplayOptions {
+        speed: 1.0,
+        out: out.clone(),
+        burn_exe: burn_exe(),
+        session: SessionOptions {
+            cpu_shares: Some(262_144),
+            ..Default::default()
+        },
+        until: None,
+    };
+    let rep = replay(sc, &opts).expect("replay runs");
+    let rows = kubesim::realcmp::compare(&rep.sim_dir, &rep.real_dir).unwrap();
+    eprintln!("{}", kubesim::realcmp::table(&rows));
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for (pod, want) in [("a", 500), ("b", 1000)] {
+        let r = rows.iter().find(|r| r.pod == pod).expect("row");
+        let cpu = r.real_cpu_m.expect("real CPU");
+        assert!(
+            (cpu - want).abs() * 100 <= want * 20,
+            "{pod}: {cpu}m for {want}m"
+        );
+        let err = kubesim::realcmp::Row::err_pct(r.sim_completion_us, r.real_completion_us)
+            .expect("both completed");
+        assert!(err.abs() <= 30.0, "{pod}: completion error {err:.1}%");
+    }
+    let layout = check_host().unwrap();
+    for m in hierarchies(&layout) {
+        let left: Vec<_> = std::fs::read_dir(m.join("kubesim"))
+            .map(|r| r.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+}
