@@ -390,3 +390,34 @@ fn node_groups_plot_renders() {
         assert!(std::fs::metadata(f).expect("file").len() > 1000, "{f:?}");
     }
 }
+
+#[test]
+fn a_burst_of_jobs_scales_a_node_group_up_and_back_down() {
+    let r = crate::run(crate::load("scenarios/cluster-autoscaler-jobs.yaml"));
+    let nodes_at = |s: u64| {
+        r.node_groups
+            .iter()
+            .rfind(|g| g.t_us <= s * 1_000_000)
+            .map(|g| g.nodes)
+            .expect("row")
+    };
+    // 12 parallel one-CPU pods on one 4-CPU node: 8 pending, +2 nodes
+    // (Ready after the 90 s provisioning delay).
+    assert_eq!(nodes_at(60), 1);
+    assert_eq!(nodes_at(180), 3);
+    // Every pod of the Job succeeded; the nodes go once unneeded for 10
+    // minutes after the Job completed, down to the group's minimum.
+    let pods: Vec<_> = r
+        .pods
+        .iter()
+        .filter(|p| p.meta.name.starts_with("render-"))
+        .collect();
+    assert_eq!(pods.len(), 24);
+    assert!(pods
+        .iter()
+        .all(|p| p.phase() == kubesim::model::PodPhase::Succeeded
+            || p.status.reason == "NodeRemoved"));
+    assert_eq!(nodes_at(15 * 60), 3);
+    assert_eq!(nodes_at(30 * 60), 1);
+    assert!(r.node_groups.iter().all(|g| g.nodes <= 6));
+}
