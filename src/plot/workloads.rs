@@ -293,28 +293,7 @@ pub fn draw_rollouts(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> 
                 style: Style::Dashed,
             },
         ];
-        let key = format!("Deployment {ns}/{name}");
-        let marks: Vec<(f64, String)> = ev
-            .iter()
-            .filter(|(_, _, m)| {
-                m.starts_with(&key)
-                    && m[key.len()..]
-                        .chars()
-                        .next()
-                        .is_none_or(|c| c == ' ' || c == ':')
-            })
-            .map(|(t, ty, _)| {
-                (
-                    *t as f64 / div,
-                    if ty == "RolloutStarted" {
-                        " update start"
-                    } else {
-                        " update end"
-                    }
-                    .to_string(),
-                )
-            })
-            .collect();
+        let marks = rollout_marks(&ev, ns, name, div);
         let panels = [
             Panel {
                 title: "Replicas per ReplicaSet revision (dashed: desired, thick: ready, thin: available)".into(),
@@ -659,4 +638,69 @@ pub fn draw_services(dir: &Path, out: &Path) -> Result<Vec<PathBuf>, PlotError> 
         &panels,
         &[],
     )
+}
+
+/// The update start / end markers of Deployment `ns/name` from its
+/// `RolloutStarted` / `RolloutComplete` events (messages
+/// `Deployment ns/name: …`), at times divided by `div`.
+fn rollout_marks(
+    ev: &[(u64, String, String)],
+    ns: &str,
+    name: &str,
+    div: f64,
+) -> Vec<(f64, String)> {
+    let key = format!("Deployment {ns}/{name}");
+    ev.iter()
+        .filter(|(_, _, m)| {
+            m.starts_with(&key)
+                && m[key.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| c == ' ' || c == ':')
+        })
+        .map(|(t, ty, _)| {
+            let label = if ty == "RolloutStarted" {
+                " update start"
+            } else {
+                " update end"
+            };
+            (*t as f64 / div, label.to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod rollout_mark_tests {
+    use super::rollout_marks;
+
+    #[test]
+    fn marks_only_the_deployments_own_rollouts() {
+        let ev = |t: u64, ty: &str, m: &str| (t, ty.to_string(), m.to_string());
+        let events = vec![
+            ev(
+                60_000_000,
+                "RolloutStarted",
+                "Deployment default/web: revision 2 with replica set web-7d6568db9d",
+            ),
+            ev(
+                90_000_000,
+                "RolloutComplete",
+                "Deployment default/web: revision 2 complete",
+            ),
+            // Another Deployment whose name starts with the same letters.
+            ev(
+                70_000_000,
+                "RolloutStarted",
+                "Deployment default/web-api: revision 2 with replica set x",
+            ),
+        ];
+        let marks = rollout_marks(&events, "default", "web", 60_000_000.0);
+        assert_eq!(
+            marks,
+            vec![
+                (1.0, " update start".to_string()),
+                (1.5, " update end".to_string())
+            ]
+        );
+    }
 }
