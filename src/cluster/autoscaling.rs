@@ -705,14 +705,8 @@ impl World {
         }
         let mut latency = std::collections::BTreeMap::new();
         let mut prev_latency = std::collections::BTreeMap::new();
-        for (key, served) in &self.traffic.served_by_service {
-            let sum = self
-                .traffic
-                .latency_sum_by_service
-                .get(key)
-                .copied()
-                .unwrap_or(0);
-            if let Some((ps, psum)) = self.hpa.traffic_prev_latency.get(key) {
+        for (key, served, sum) in self.traffic_service_latency() {
+            if let Some((ps, psum)) = self.hpa.traffic_prev_latency.get(&key) {
                 let n = served.saturating_sub(*ps);
                 if n > 0 {
                     // Mean latency in ms (milli-units of seconds), floored.
@@ -720,7 +714,7 @@ impl World {
                     latency.insert(key.clone(), (ms.min(i64::MAX as u128) as i64, now));
                 }
             }
-            prev_latency.insert(key.clone(), (*served, sum));
+            prev_latency.insert(key, (served, sum));
         }
         self.hpa.traffic_latency = latency;
         self.hpa.traffic_prev_latency = prev_latency;

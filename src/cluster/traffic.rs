@@ -84,6 +84,9 @@ struct SvcTraffic {
     prev_t: Option<u64>,
     totals: TrafficTotals,
     latencies: Vec<u64>,
+    /// Sum of the served requests' latencies (µs), for the HPA's
+    /// `request_latency_seconds`.
+    latency_sum_us: u128,
     in_flight: u64,
 }
 
@@ -125,11 +128,6 @@ pub(super) struct TrafficState {
     /// Requests routed per pod (namespace/name) so far, kept after the
     /// pod's queue is gone (the metrics pipeline reads rates from it).
     pub(super) routed: BTreeMap<String, u64>,
-    /// Served requests per Service so far (Object metrics).
-    pub(super) served_by_service: BTreeMap<(String, String), u64>,
-    /// The latencies of those served requests, summed (µs; Object metric
-    /// `request_latency_seconds`).
-    pub(super) latency_sum_by_service: BTreeMap<(String, String), u128>,
 }
 
 impl TrafficState {
@@ -162,6 +160,7 @@ impl World {
                     ..Default::default()
                 },
                 latencies: Vec::new(),
+                latency_sum_us: 0,
                 in_flight: 0,
                 namespace: t.namespace,
                 name: t.name,
@@ -419,13 +418,7 @@ impl World {
                 s.cur.slo_violations += 1;
                 s.totals.slo_violations += 1;
             }
-            let key = (s.namespace.clone(), s.name.clone());
-            *self
-                .traffic
-                .latency_sum_by_service
-                .entry(key.clone())
-                .or_insert(0) += u128::from(lat);
-            *self.traffic.served_by_service.entry(key).or_insert(0) += 1;
+            s.latency_sum_us += u128::from(lat);
         }
         for id in timed_out {
             if let Some(r) = self.traffic.reqs.remove(&id) {
@@ -577,6 +570,19 @@ impl World {
             .services
             .iter()
             .map(|s| ((s.namespace.clone(), s.name.clone()), s.totals.requests))
+            .collect()
+    }
+
+    /// Per Service: requests served so far and the sum of their
+    /// latencies (µs).
+    pub(super) fn traffic_service_latency(&self) -> Vec<((String, String), u64, u128)> {
+        self.traffic
+            .services
+            .iter()
+            .map(|s| {
+                let key = (s.namespace.clone(), s.name.clone());
+                (key, s.totals.served, s.latency_sum_us)
+            })
             .collect()
     }
 

@@ -501,28 +501,16 @@ pub(super) fn load_with(
                         Object::Pod(p) => Some(p),
                         _ => None,
                     });
-            let (dcpu, dmem) = &ctx.usage_defaults;
-            'pods: for p in trace_pods {
-                let mut cu = vec![ContainerUsage::default(); p.spec.containers.len()];
-                for (i, c) in p.spec.containers.iter().enumerate() {
-                    for (d, unit, path) in [
-                        (dcpu, usage::Unit::Cpu, "spec.defaults.cpuUsage"),
-                        (dmem, usage::Unit::Bytes, "spec.defaults.memoryUsage"),
-                    ] {
-                        let Some(d) = d else { continue };
-                        match resolve_usage(d, c, unit, &ctx.base_dir) {
-                            Ok(m) if unit == usage::Unit::Cpu => cu[i].cpu = Some(m),
-                            Ok(m) => cu[i].memory = Some(m),
-                            Err(e) => {
-                                // Once: the default fails alike for the
-                                // other trace pods.
-                                doc.err(path, format!("trace pod {}: {e}", p.meta.name));
-                                break 'pods;
-                            }
-                        }
+            for p in trace_pods {
+                match default_usage(&p.spec.containers, &ctx) {
+                    Ok((cu, _)) => p.behavior.usage = Some(Box::new(PodUsage { containers: cu })),
+                    Err((path, e)) => {
+                        // Once: the default fails alike for the other
+                        // trace pods.
+                        doc.err(path, format!("trace pod {}: {e}", p.meta.name));
+                        break;
                     }
                 }
-                p.behavior.usage = Some(Box::new(PodUsage { containers: cu }));
             }
         }
         sc.timeline.sort_by_key(|a| a.at);
@@ -614,6 +602,31 @@ fn resolve_usage(
     }
 }
 
+/// `spec.defaults.cpuUsage` / `memoryUsage` for `containers`: the usage
+/// per container and whether any default is set, or the first default
+/// that cannot apply (its field path and the reason).
+fn default_usage(
+    containers: &[Container],
+    ctx: &ConvCtx,
+) -> Result<(Vec<ContainerUsage>, bool), (&'static str, String)> {
+    let mut cu = vec![ContainerUsage::default(); containers.len()];
+    let (dcpu, dmem) = &ctx.usage_defaults;
+    for (i, c) in containers.iter().enumerate() {
+        for (d, unit, path) in [
+            (dcpu, usage::Unit::Cpu, "spec.defaults.cpuUsage"),
+            (dmem, usage::Unit::Bytes, "spec.defaults.memoryUsage"),
+        ] {
+            let Some(d) = d else { continue };
+            match resolve_usage(d, c, unit, &ctx.base_dir) {
+                Ok(m) if unit == usage::Unit::Cpu => cu[i].cpu = Some(m),
+                Ok(m) => cu[i].memory = Some(m),
+                Err(e) => return Err((path, e)),
+            }
+        }
+    }
+    Ok((cu, dcpu.is_some() || dmem.is_some()))
+}
+
 /// The node-model annotations of a pod (and the Scenario's defaults) as
 /// per-container usage; `None` when the pod has none.
 fn convert_usage(
@@ -623,26 +636,14 @@ fn convert_usage(
     containers: &[Container],
     ctx: &ConvCtx,
 ) -> Result<Option<Box<PodUsage>>, ()> {
-    let mut cu = vec![ContainerUsage::default(); containers.len()];
-    let mut any = false;
+    let (mut cu, mut any) = match default_usage(containers, ctx) {
+        Ok(d) => d,
+        Err((path, e)) => {
+            doc.err(path, e);
+            (vec![ContainerUsage::default(); containers.len()], true)
+        }
+    };
     let mut ok = true;
-    let (dcpu, dmem) = &ctx.usage_defaults;
-    for (i, c) in containers.iter().enumerate() {
-        if let Some(d) = dcpu {
-            match resolve_usage(d, c, usage::Unit::Cpu, &ctx.base_dir) {
-                Ok(m) => cu[i].cpu = Some(m),
-                Err(e) => doc.err("spec.defaults.cpuUsage", e),
-            }
-            any = true;
-        }
-        if let Some(d) = dmem {
-            match resolve_usage(d, c, usage::Unit::Bytes, &ctx.base_dir) {
-                Ok(m) => cu[i].memory = Some(m),
-                Err(e) => doc.err("spec.defaults.memoryUsage", e),
-            }
-            any = true;
-        }
-    }
     for (k, v) in ann {
         let Some((base, cname)) = usage_annotation(k) else {
             continue;

@@ -80,6 +80,17 @@ fn run_dirs(run_id: &str) -> Vec<PathBuf> {
         .collect()
 }
 
+/// No run's groups are left under any hierarchy's `kubesim/`.
+fn assert_no_run_left() {
+    let layout = check_host().unwrap();
+    for m in hierarchies(&layout) {
+        let left: Vec<_> = std::fs::read_dir(m.join("kubesim"))
+            .map(|r| r.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        assert!(left.is_empty(), "left behind: {left:?}");
+    }
+}
+
 fn assert_clean(run_id: &str) {
     let left = run_dirs(run_id);
     assert!(left.is_empty(), "left behind: {left:?}");
@@ -461,13 +472,7 @@ fn replay_small_scenario_for_real() {
     let err = kubesim::realcmp::Row::err_pct(batch.sim_completion_us, batch.real_completion_us)
         .expect("both completed");
     assert!(err.abs() <= 30.0, "completion error {err:.1}%: {batch:?}");
-    let layout = check_host().unwrap();
-    for m in hierarchies(&layout) {
-        let left: Vec<_> = std::fs::read_dir(m.join("kubesim"))
-            .map(|r| r.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
-        assert!(left.is_empty(), "left behind: {left:?}");
-    }
+    assert_no_run_left();
 }
 
 /// `replay --cleanup` removes a dead run's groups (one made here, owned by
@@ -643,13 +648,7 @@ fn int(m: &std::collections::BTreeMap<String, String>, k: &str) -> i64 {
 
 /// Every `kubesim/` tree is empty and no `kubesim burn` process is left.
 fn assert_nothing_left() {
-    let layout = check_host().unwrap();
-    for m in hierarchies(&layout) {
-        let left: Vec<_> = std::fs::read_dir(m.join("kubesim"))
-            .map(|r| r.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
-        assert!(left.is_empty(), "left behind: {left:?}");
-    }
+    assert_no_run_left();
     let me = std::process::id();
     for e in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
@@ -1039,38 +1038,23 @@ fn replay_refuses_service_traffic() {
 /// container runs for its trace duration and uses about its request.
 #[test]
 fn trace_replays_on_real_processes() {
-    use kubesim::linux::replay::{replay, ReplayOptions};
     let _l = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    if let Err(e) = check_host() {
-        eprintln!("trace_replays_on_real_processes: skipped: {e}");
-        return;
-    }
     let t = tempfile::tempdir().unwrap();
+    let jobs = t.path().join("jobs.csv");
     std::fs::write(
-        t.path().join("jobs.csv"),
+        &jobs,
         "name,arrival,duration,cpu_request,memory_request,cpu_limit,memory_limit\n\
          a,0,3,500m,64Mi,500m,64Mi\nb,1,3,1,64Mi,1,64Mi\n",
     )
     .unwrap();
-    let file = t.path().join("trace.yaml");
-    std::fs::write(
-        &file,
-        "apiVersion: kubesim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: trace-real}\nspec:\n  sampleInterval: 1s\n  defaults: {cpuUsage: request, memoryUsage: 16Mi}\n  cluster:\n    nodePools:\n    - {name: w, count: 1, capacity: {cpu: \"2\", memory: 2Gi}}\n  traces:\n  - format: generic\n    path: jobs.csv\n",
-    )
-    .unwrap();
-    let sc = kubesim::scenario::load_file(&file, Default::default()).expect("scenario loads");
-    let out = t.path().join("out");
-    let opts = ReplayOptions {
-        speed: 1.0,
-        out: out.clone(),
-        burn_exe: burn_exe(),
-        session: SessionOptions {
-            cpu_shares: Some(262_144),
-            ..Default::default()
-        },
-        until: None,
+    let yaml = format!(
+        "apiVersion: kubesim.dev/v1alpha1\nkind: Scenario\nmetadata: {{name: trace-real}}\nspec:\n  sampleInterval: 1s\n  defaults: {{cpuUsage: request, memoryUsage: 16Mi}}\n  cluster:\n    nodePools:\n    - {{name: w, count: 1, capacity: {{cpu: \"2\", memory: 2Gi}}}}\n  traces:\n  - format: generic\n    path: {}\n",
+        jobs.display()
+    );
+    let Some((rep, _out)) = replay_yaml("trace_replays_on_real_processes", &yaml, 1.0) else {
+        return;
     };
-    let rep = replay(sc, &opts).expect("replay runs");
+    let rep = rep.expect("replay runs");
     let rows = kubesim::realcmp::compare(&rep.sim_dir, &rep.real_dir).unwrap();
     eprintln!("{}", kubesim::realcmp::table(&rows));
     assert_eq!(rows.len(), 2, "{rows:?}");
@@ -1085,11 +1069,5 @@ fn trace_replays_on_real_processes() {
             .expect("both completed");
         assert!(err.abs() <= 30.0, "{pod}: completion error {err:.1}%");
     }
-    let layout = check_host().unwrap();
-    for m in hierarchies(&layout) {
-        let left: Vec<_> = std::fs::read_dir(m.join("kubesim"))
-            .map(|r| r.flatten().map(|e| e.path()).collect())
-            .unwrap_or_default();
-        assert!(left.is_empty(), "left behind: {left:?}");
-    }
+    assert_no_run_left();
 }
