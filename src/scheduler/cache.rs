@@ -9,7 +9,9 @@
 //! identical with and without the cache (a property test checks it); only
 //! the work is saved.
 
-use super::framework::{ClusterView, CycleState, Status};
+use super::framework::{
+    ClusterView, CycleState, NodeScore, Status, MAX_NODE_SCORE, MIN_NODE_SCORE,
+};
 use super::profile::Profile;
 use crate::model::{Node, NodeId, Pod, PodId};
 
@@ -17,41 +19,73 @@ use crate::model::{Node, NodeId, Pod, PodId};
 /// score list) are kept per node; later positions are not cached.
 pub const CACHED_SCORES: usize = 8;
 
-/// A node's cached Filter verdict of the node-local plugins.
-#[derive(Clone, Debug, Default)]
-enum FilterSlot {
-    #[default]
-    Unknown,
-    /// Every node-local Filter plugin passed.
-    Pass,
-    /// Position in the active list and status of the first failing
-    /// node-local Filter plugin.
-    Fail(Box<(usize, Status)>),
-}
+// `Entry::filter`: 0 while the node-local Filter plugins' verdict is
+// unknown, then one of:
+/// Every node-local Filter plugin passed.
+const PASS: u8 = 1;
+/// A node-local Filter plugin failed (`Cold::fail` says which and why).
+const FAIL: u8 = 2;
 
-/// Everything cached for one node, valid for one (signature, generation).
-/// Kept inline (no heap pointer to chase on a hit).
-#[derive(Clone, Debug, Default)]
+/// What a hit reads for one node, valid for one (signature, generation):
+/// 32 bytes, so the entries of a large cluster stay in the CPU cache (the
+/// rest is in [`Cold`]).
+#[derive(Clone, Copy, Debug, Default)]
 struct Entry {
     /// 0: empty (signature 0 is never cached).
     sig: u64,
     gen: u64,
-    filter: FilterSlot,
-    /// Bit `k` set: `raws[k]` holds the raw score of score position `k`.
+    /// `sum_mask != 0`: Σ weight × raw over the score positions in
+    /// `sum_mask & 0xff` (all valid and in range); bit 8 marks it set.
+    sum: i64,
+    sum_mask: u16,
+    /// Bit `k` set: `Cold::raws[k]` holds the raw score of score position `k`.
     valid: u8,
+    /// 0 (unknown), PASS or FAIL.
+    filter: u8,
+}
+
+/// The rest of a node's cached results, valid while its [`Entry`] is.
+#[derive(Clone, Debug, Default)]
+struct Cold {
     raws: [i64; CACHED_SCORES],
+    /// Position in the active list and status of the first failing
+    /// node-local Filter plugin (when the entry's filter is FAIL).
+    fail: Option<Box<(usize, Status)>>,
 }
 
 /// The cache of one profile, indexed by node id.
 #[derive(Default)]
 pub struct NodeCache {
     entries: Vec<Entry>,
+    cold: Vec<Cold>,
     pub hits: u64,
     pub misses: u64,
-    /// Buffers [`Profile::run_score_totals`] reuses across cycles.
-    pub(crate) raw_buf: Vec<i64>,
-    pub(crate) score_buf: Vec<super::framework::NodeScore>,
+    /// Buffers [`Profile::run_score_totals`] reuses across cycles: one
+    /// score list per Score plugin with a NormalizeScore.
+    pub(crate) norm_bufs: Vec<Vec<NodeScore>>,
 }
+
+/// How one Score plugin's raw score reaches the totals in
+/// [`NodeCache::score_totals`].
+#[derive(Clone, Copy, Debug)]
+pub struct ScoreSlot {
+    /// Position in the profile's score list (the cache slot).
+    pub pos: usize,
+    /// Index in the caller's active list (passed to `compute`).
+    pub k: usize,
+    pub weight: i64,
+    /// Node-local and cacheable (`pos < CACHED_SCORES`).
+    pub cached: bool,
+    /// `Some(b)`: the plugin has a NormalizeScore; its raw scores go to
+    /// `norm_bufs[b]` for the caller to normalise. `None`: the raw score
+    /// is range-checked and added, times the weight, straight away.
+    pub norm: Option<usize>,
+}
+
+/// Why [`NodeCache::score_totals`] stopped (the caller then reruns the
+/// plugin-major pass, which reports upstream's first error).
+#[derive(Debug)]
+pub struct ScoreFailed;
 
 impl NodeCache {
     /// Upstream `RunFilterPluginsWithNominatedPods` with node-local
@@ -77,17 +111,17 @@ impl NodeCache {
         {
             return prof.run_filters_with_nominated_in(active, state, pod_id, pod, nid, node, view);
         }
-        let e = Self::entry_of(&mut self.entries, nid, sig, node.generation);
-        let first_fail = match &e.filter {
-            FilterSlot::Pass => {
+        let i = self.slot(nid, sig, node.generation);
+        let first_fail = match self.entries[i].filter {
+            PASS => {
                 self.hits += 1;
                 None
             }
-            FilterSlot::Fail(b) => {
+            FAIL => {
                 self.hits += 1;
-                Some((b.0, b.1.clone()))
+                self.cold[i].fail.as_ref().map(|b| (b.0, b.1.clone()))
             }
-            FilterSlot::Unknown => {
+            _ => {
                 self.misses += 1;
                 let mut ff = None;
                 for (k, &i) in active.iter().enumerate() {
@@ -100,10 +134,13 @@ impl NodeCache {
                         break;
                     }
                 }
-                e.filter = match &ff {
-                    None => FilterSlot::Pass,
-                    Some((k, s)) => FilterSlot::Fail(Box::new((*k, s.clone()))),
-                };
+                match &ff {
+                    None => self.entries[i].filter = PASS,
+                    Some((k, s)) => {
+                        self.entries[i].filter = FAIL;
+                        self.cold[i].fail = Some(Box::new((*k, s.clone())));
+                    }
+                }
                 ff
             }
         };
@@ -143,77 +180,175 @@ impl NodeCache {
         if sig == 0 || pos >= CACHED_SCORES {
             return compute();
         }
-        let e = Self::entry_of(&mut self.entries, nid, sig, node.generation);
+        let i = self.slot(nid, sig, node.generation);
         let bit = 1u8 << pos;
-        if e.valid & bit != 0 {
+        if self.entries[i].valid & bit != 0 {
             self.hits += 1;
-            return Ok(e.raws[pos]);
+            return Ok(self.cold[i].raws[pos]);
         }
         self.misses += 1;
         let v = compute()?;
-        e.raws[pos] = v;
-        e.valid |= bit;
+        self.cold[i].raws[pos] = v;
+        self.entries[i].valid |= bit;
         Ok(v)
     }
 
-    /// The raw scores of one node for the Score plugins `plugins` ((score
-    /// position, node-local) each), appended to `out` in that order: one
-    /// entry lookup for all of them; node-local ones come from the entry
-    /// or `compute(k)` (then kept), the others from `compute(k)`. Stops at
-    /// the first error.
+    /// Whether node `nid` has a cached verdict that every node-local
+    /// Filter plugin passes for `sig` at generation `gen` (a hit is
+    /// counted). The caller checks the conditions under which the cached
+    /// verdict is the whole answer: every active Filter plugin node-local,
+    /// no pods nominated to the node, `sig != 0`.
     #[inline]
-    pub fn node_scores(
-        &mut self,
-        plugins: &[(usize, bool)],
-        mut compute: impl FnMut(usize) -> Result<i64, Status>,
-        pod: &Pod,
-        nid: NodeId,
-        node: &Node,
-        out: &mut Vec<i64>,
-    ) -> Result<(), Status> {
-        let sig = pod.sched_signature;
-        if sig == 0 {
-            for k in 0..plugins.len() {
-                out.push(compute(k)?);
-            }
-            return Ok(());
-        }
-        let e = Self::entry_of(&mut self.entries, nid, sig, node.generation);
-        for (k, &(pos, local)) in plugins.iter().enumerate() {
-            if !local || pos >= CACHED_SCORES {
-                out.push(compute(k)?);
-                continue;
-            }
-            let bit = 1u8 << pos;
-            if e.valid & bit != 0 {
+    pub fn cached_pass(&mut self, nid: NodeId, sig: u64, gen: u64) -> bool {
+        match self.entries.get(nid.0 as usize) {
+            Some(e) if e.sig == sig && e.gen == gen && e.filter == PASS => {
                 self.hits += 1;
-                out.push(e.raws[pos]);
-            } else {
-                self.misses += 1;
-                let v = compute(k)?;
-                e.raws[pos] = v;
-                e.valid |= bit;
-                out.push(v);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The scoring pass of [`Profile::run_score_totals`], node by node with
+    /// one entry lookup per node. Cached plugins without NormalizeScore
+    /// are summed (weight × raw, each range-checked) once per node entry
+    /// and the sum is kept; the other cached plugins' raw scores come from
+    /// the entry (or `compute(k, node)`, then kept); uncached plugins are
+    /// computed. Plugins without NormalizeScore are range-checked and
+    /// added to `totals[j]` times their weight, after `base`; the others
+    /// are appended to `norm_bufs[b]` (cleared first). Stops at the first
+    /// failing Score or out-of-range score. Integer sums, so the totals do
+    /// not depend on the order of addition.
+    #[allow(clippy::too_many_arguments)]
+    pub fn score_totals(
+        &mut self,
+        slots: &[ScoreSlot],
+        base: i64,
+        sig: u64,
+        nodes: &[NodeId],
+        view: &ClusterView,
+        mut compute: impl FnMut(usize, &Node) -> Result<i64, Status>,
+        totals: &mut [i64],
+    ) -> Result<(), ScoreFailed> {
+        let nbufs = slots.iter().filter(|s| s.norm.is_some()).count();
+        if self.norm_bufs.len() < nbufs {
+            self.norm_bufs.resize_with(nbufs, Vec::new);
+        }
+        for b in &mut self.norm_bufs {
+            b.clear();
+            b.reserve(nodes.len());
+        }
+        if let Some(max) = nodes.iter().map(|n| n.0 as usize).max() {
+            if self.entries.len() <= max {
+                self.entries.resize(max + 1, Entry::default());
+                self.cold.resize_with(max + 1, Cold::default);
             }
         }
+        // The cached plugins without NormalizeScore, summed per entry.
+        let summed: Vec<ScoreSlot> = slots
+            .iter()
+            .filter(|s| s.cached && s.norm.is_none())
+            .copied()
+            .collect();
+        let rest: Vec<ScoreSlot> = slots
+            .iter()
+            .filter(|s| !(s.cached && s.norm.is_none()))
+            .copied()
+            .collect();
+        let sum_mask: u16 = summed.iter().fold(0x100, |m, s| m | (1 << s.pos));
+        let mut hits = 0u64;
+        let mut misses = 0u64;
+        for (&nid, total) in nodes.iter().zip(totals.iter_mut()) {
+            let node = view.node(nid);
+            let e = Self::entry_at(&mut self.entries, nid, sig, node.generation);
+            let raws = &mut self.cold[nid.0 as usize].raws;
+            let mut t = base;
+            if !summed.is_empty() {
+                if e.sum_mask == sum_mask {
+                    hits += 1;
+                } else {
+                    misses += 1;
+                    let mut sum = 0i64;
+                    for s in &summed {
+                        let bit = 1u8 << s.pos;
+                        let v = if e.valid & bit != 0 {
+                            raws[s.pos]
+                        } else {
+                            let v = compute(s.k, node).map_err(|_| ScoreFailed)?;
+                            raws[s.pos] = v;
+                            e.valid |= bit;
+                            v
+                        };
+                        if !(MIN_NODE_SCORE..=MAX_NODE_SCORE).contains(&v) {
+                            return Err(ScoreFailed);
+                        }
+                        sum += v * s.weight;
+                    }
+                    e.sum = sum;
+                    e.sum_mask = sum_mask;
+                }
+                t += e.sum;
+            }
+            for s in &rest {
+                let v = if s.cached {
+                    let bit = 1u8 << s.pos;
+                    if e.valid & bit != 0 {
+                        hits += 1;
+                        raws[s.pos]
+                    } else {
+                        misses += 1;
+                        let v = compute(s.k, node).map_err(|_| ScoreFailed)?;
+                        raws[s.pos] = v;
+                        e.valid |= bit;
+                        v
+                    }
+                } else {
+                    compute(s.k, node).map_err(|_| ScoreFailed)?
+                };
+                match s.norm {
+                    Some(b) => self.norm_bufs[b].push(NodeScore {
+                        node: nid,
+                        score: v,
+                    }),
+                    None => {
+                        if !(MIN_NODE_SCORE..=MAX_NODE_SCORE).contains(&v) {
+                            return Err(ScoreFailed);
+                        }
+                        t += v * s.weight;
+                    }
+                }
+            }
+            *total += t;
+        }
+        self.hits += hits;
+        self.misses += misses;
         Ok(())
     }
 
-    /// The entry of node `n` for (`sig`, `gen`), emptied if it held
-    /// another signature or generation.
-    #[inline]
-    fn entry_of(entries: &mut Vec<Entry>, n: NodeId, sig: u64, gen: u64) -> &mut Entry {
-        let i = n.0 as usize;
-        if entries.len() <= i {
-            entries.resize_with(i + 1, Entry::default);
-        }
-        let e = &mut entries[i];
+    /// [`NodeCache::slot`] for a node the entries already cover.
+    #[inline(always)]
+    fn entry_at(entries: &mut [Entry], n: NodeId, sig: u64, gen: u64) -> &mut Entry {
+        let e = &mut entries[n.0 as usize];
         if e.sig != sig || e.gen != gen {
-            e.sig = sig;
-            e.gen = gen;
-            e.filter = FilterSlot::Unknown;
-            e.valid = 0;
+            *e = Entry {
+                sig,
+                gen,
+                ..Entry::default()
+            };
         }
         e
+    }
+
+    /// The index of node `n`'s entry for (`sig`, `gen`), emptied if it
+    /// held another signature or generation.
+    #[inline]
+    fn slot(&mut self, n: NodeId, sig: u64, gen: u64) -> usize {
+        let i = n.0 as usize;
+        if self.entries.len() <= i {
+            self.entries.resize(i + 1, Entry::default());
+            self.cold.resize_with(i + 1, Cold::default);
+        }
+        Self::entry_at(&mut self.entries, n, sig, gen);
+        i
     }
 }

@@ -474,6 +474,14 @@ pub trait Plugin {
     ) -> Result<i64, Status> {
         Ok(0)
     }
+    /// A shortcut for Score: `Some(s)` when this cycle every node's raw
+    /// score is `s` (e.g. ImageLocality when none of the pod's images is on
+    /// any node), so the scheduler need not ask node by node. It must
+    /// agree with [`Plugin::score`] on every node; the default, `None`,
+    /// always does.
+    fn uniform_score(&self, _state: &CycleState, _pod: &Pod, _view: &ClusterView) -> Option<i64> {
+        None
+    }
     /// Whether this plugin has a NormalizeScore (ScoreExtensions).
     fn has_normalize(&self) -> bool {
         false

@@ -85,6 +85,36 @@ pub fn fit_error_message(
     msg
 }
 
+/// The index of a uniformly random one of the highest `totals` (upstream
+/// `selectHost`). Upstream draws once per tied node as it meets them
+/// (reservoir sampling); kubesim counts the ties and draws once, which
+/// gives every tied node the same chance with one random number instead of
+/// one per tie. `totals` is not empty.
+pub fn select_best(totals: &[i64], rng: &mut SimRng) -> usize {
+    let mut max = i64::MIN;
+    let mut first = 0usize;
+    let mut ties = 0u64;
+    for (k, &t) in totals.iter().enumerate() {
+        if t > max {
+            max = t;
+            first = k;
+            ties = 1;
+        } else if t == max {
+            ties += 1;
+        }
+    }
+    if ties <= 1 {
+        return first;
+    }
+    let pick = rng.below(ties) as usize;
+    totals[first..]
+        .iter()
+        .enumerate()
+        .filter(|(_, &t)| t == max)
+        .nth(pick)
+        .map_or(first, |(k, _)| first + k)
+}
+
 pub struct KubeScheduler {
     profiles: Vec<Profile>,
     percentage_of_nodes_to_score: i32,
@@ -99,6 +129,8 @@ pub struct KubeScheduler {
     /// derived from the run's seed ([`SchedulingPolicy::set_seed`]; seed 0
     /// until then).
     preemption_rng: SimRng,
+    /// The per-node totals of the last cycle (a buffer reused).
+    totals_buf: Vec<i64>,
 }
 
 impl KubeScheduler {
@@ -140,6 +172,7 @@ impl KubeScheduler {
                 .collect(),
             cache_enabled: cfg.node_cache,
             preemption_rng: SimRng::derive(0, Stream::Preemption.name()),
+            totals_buf: Vec::new(),
         })
     }
 
@@ -350,6 +383,12 @@ impl SchedulingPolicy for KubeScheduler {
                 let local = prof.local_mask(&active);
                 let cache_on = self.cache_enabled;
                 let cache = &mut self.caches[pi];
+                // A cached Pass is the whole verdict when every active
+                // Filter plugin is node-local and no pod is nominated to
+                // the node (checked per node only if any pod is).
+                let sig = pod.sched_signature;
+                let pass_from_cache = cache_on && sig != 0 && local.iter().all(|l| *l);
+                let none_nominated = view.nominated.is_empty();
                 if n > 0 {
                     let start = self.next_start_node_index % n;
                     if !prof.has_filter_plugins() {
@@ -367,6 +406,19 @@ impl SchedulingPolicy for KubeScheduler {
                                 idx = 0;
                             }
                             let node = view.node(nid);
+                            processed += 1;
+                            if pass_from_cache
+                                && exp.is_none()
+                                && (none_nominated
+                                    || view.nominated.get(&nid).is_none_or(|v| v.is_empty()))
+                                && cache.cached_pass(nid, sig, node.generation)
+                            {
+                                feasible.push(nid);
+                                if feasible.len() >= to_find {
+                                    break;
+                                }
+                                continue;
+                            }
                             let s = if cache_on {
                                 cache.filter(
                                     prof, &active, &local, &state, pod_id, pod, nid, node, view,
@@ -376,7 +428,6 @@ impl SchedulingPolicy for KubeScheduler {
                                     &active, &state, pod_id, pod, nid, node, view,
                                 )
                             };
-                            processed += 1;
                             if s.is_success() {
                                 feasible.push(nid);
                                 if let Some(e) = exp.as_mut() {
@@ -504,7 +555,10 @@ impl SchedulingPolicy for KubeScheduler {
         let node = match chosen {
             Some(n) => n,
             None => {
-                let mut totals: Vec<i64> = vec![0; feasible.len()];
+                // Reused across cycles (no allocation per cycle).
+                let mut totals = std::mem::take(&mut self.totals_buf);
+                totals.clear();
+                totals.resize(feasible.len(), 0);
                 if prof.has_score_plugins() || self.has_extender_prioritizers() {
                     let s = prof.run_pre_score(&mut state, pod, &feasible, view);
                     if !s.is_success() {
@@ -603,22 +657,9 @@ impl SchedulingPolicy for KubeScheduler {
                         }
                     }
                 }
-                // Uniformly random among the highest totals (upstream's
-                // reservoir sampling in selectHost).
-                let mut best = 0usize;
-                let mut ties = 1u64;
-                for k in 1..feasible.len() {
-                    if totals[k] > totals[best] {
-                        best = k;
-                        ties = 1;
-                    } else if totals[k] == totals[best] {
-                        ties += 1;
-                        if rng.below(ties) == 0 {
-                            best = k;
-                        }
-                    }
-                }
-                feasible[best]
+                let best = feasible[select_best(&totals, rng)];
+                self.totals_buf = totals;
+                best
             }
         };
 
@@ -727,6 +768,29 @@ mod tests {
                 "pct {pct} nodes {nodes}"
             );
         }
+    }
+
+    /// One best node is chosen without a draw; among tied best nodes each
+    /// is chosen about equally often, and never a lower one.
+    #[test]
+    fn select_best_is_uniform_among_the_highest() {
+        let mut rng = SimRng::derive(7, "select");
+        assert_eq!(select_best(&[3, 9, 4], &mut rng), 1);
+        assert_eq!(select_best(&[5], &mut rng), 0);
+        let totals = [1, 7, 2, 7, 7, 0, 7];
+        let mut counts = [0u32; 7];
+        for _ in 0..40_000 {
+            counts[select_best(&totals, &mut rng)] += 1;
+        }
+        for (k, &c) in counts.iter().enumerate() {
+            if totals[k] == 7 {
+                assert!((9_000..11_000).contains(&c), "node {k}: {c} of 40000");
+            } else {
+                assert_eq!(c, 0, "node {k} is not among the best");
+            }
+        }
+        // Negative totals (impossible with valid plugins) still work.
+        assert_eq!(select_best(&[-5, -2, -9], &mut rng), 1);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::cache::ScoreSlot;
 use super::config::{resolve_point, ProfileConfig};
 use super::framework::{
     ClusterView, Code, CycleState, Handle, NodeScore, PermitDecision, Plugin, Point,
@@ -521,8 +522,10 @@ impl Profile {
     /// [`Profile::run_score`] summed: adds each plugin's normalized score
     /// times its weight to `totals[k]` for `nodes[k]`, as the scheduler
     /// does with `run_score`'s result, without keeping per-plugin vectors
-    /// (the cache's buffers are reused). Same totals and same error as
-    /// `run_score` (on an error `totals` is partly summed).
+    /// (one cache lookup per node; the cache's buffers are reused). Same
+    /// totals and same error as `run_score`: on any failure the totals are
+    /// reset and the plugin-major pass reports upstream's first error, so
+    /// `totals` must be all zero on entry.
     pub fn run_score_totals(
         &self,
         state: &CycleState,
@@ -545,70 +548,66 @@ impl Profile {
         if pod.sched_signature == 0 || !active.iter().any(|a| a.3) {
             return self.add_totals(self.run_score(state, pod, nodes, view, None)?, totals);
         }
-        // Raw scores, node by node, into raw[j * m + k] (node j, plugin k).
-        let m = active.len();
-        let plugins: Vec<(usize, bool)> = active.iter().map(|a| (a.0, a.3)).collect();
-        let mut raw = std::mem::take(&mut c.raw_buf);
-        raw.clear();
-        raw.reserve(m * nodes.len());
-        let mut failed = false;
-        for &nid in nodes {
-            let node = view.node(nid);
-            let r = c.node_scores(
-                &plugins,
-                |k| self.plugins[active[k].1].score(state, pod, node, view),
-                pod,
-                nid,
-                node,
-                &mut raw,
-            );
-            if r.is_err() {
-                failed = true;
-                break;
-            }
-        }
-        if failed {
-            c.raw_buf = raw;
-            // The first error in upstream's plugin-major order.
-            return self.add_totals(
-                self.score_plugin_major(&active, state, pod, nodes, view)?,
-                totals,
-            );
-        }
-        let mut scores = std::mem::take(&mut c.score_buf);
-        let mut result = Ok(());
-        for (k, &(_, i, w, _)) in active.iter().enumerate() {
+        let mut slots: Vec<ScoreSlot> = Vec::with_capacity(active.len());
+        let mut nb = 0;
+        // Plugins that score every node alike this cycle add a constant.
+        let mut base = 0i64;
+        for (k, &(pos, i, w, local)) in active.iter().enumerate() {
             let p = &self.plugins[i];
-            let r = raw.iter().skip(k).step_by(m).copied();
-            if p.has_normalize() {
-                scores.clear();
-                scores.extend(
-                    nodes
-                        .iter()
-                        .zip(r)
-                        .map(|(&node, score)| NodeScore { node, score }),
-                );
-                let s = p.normalize_score(state, pod, &mut scores);
-                if !s.is_success() {
-                    result = Err(Status::error(format!(
-                        "running Normalize on Score plugin {:?}: {}",
-                        p.name(),
-                        s.message()
-                    )));
+            if !p.has_normalize() {
+                if let Some(u) = p.uniform_score(state, pod, view) {
+                    if (super::framework::MIN_NODE_SCORE..=super::framework::MAX_NODE_SCORE)
+                        .contains(&u)
+                    {
+                        base += u * w;
+                        continue;
+                    }
+                }
+            }
+            let norm = self.plugins[i].has_normalize().then(|| {
+                nb += 1;
+                nb - 1
+            });
+            slots.push(ScoreSlot {
+                pos,
+                k,
+                weight: w,
+                cached: local && pos < super::cache::CACHED_SCORES,
+                norm,
+            });
+        }
+        let fast = c.score_totals(
+            &slots,
+            base,
+            pod.sched_signature,
+            nodes,
+            view,
+            |k, node| self.plugins[active[k].1].score(state, pod, node, view),
+            totals,
+        );
+        let mut result = fast.map_err(|_| ());
+        if result.is_ok() {
+            // The plugins with a NormalizeScore, in profile order.
+            for s in &slots {
+                let Some(b) = s.norm else { continue };
+                let p = &self.plugins[active[s.k].1];
+                let scores = &mut c.norm_bufs[b];
+                let st = p.normalize_score(state, pod, scores);
+                if !st.is_success()
+                    || check_and_add(p.name(), scores.iter().map(|x| x.score), s.weight, totals)
+                        .is_err()
+                {
+                    result = Err(());
                     break;
                 }
-                if let Err(e) = check_and_add(p.name(), scores.iter().map(|s| s.score), w, totals) {
-                    result = Err(e);
-                    break;
-                }
-            } else if let Err(e) = check_and_add(p.name(), r, w, totals) {
-                result = Err(e);
-                break;
             }
         }
-        c.raw_buf = raw;
-        c.score_buf = scores;
-        result
+        if result.is_err() {
+            // Upstream's plugin-major order decides which error is reported.
+            totals.iter_mut().for_each(|t| *t = 0);
+            return self.add_totals(self.run_score(state, pod, nodes, view, None)?, totals);
+        }
+        Ok(())
     }
 
     /// Adds `run_score`'s weighted normalized scores to `totals`.

@@ -116,6 +116,26 @@ impl Plugin for ImageLocality {
         let containers = pod.spec.init_containers.len() + pod.spec.containers.len();
         Ok(calculate_priority(sum, containers))
     }
+
+    /// When no node has any of the pod's images, every image's spread is
+    /// 0, so every node's sum is 0 (`scaledImageScore` multiplies by the
+    /// spread) and every node scores `calculatePriority(0, …)`.
+    fn uniform_score(&self, _: &CycleState, pod: &Pod, view: &ClusterView) -> Option<i64> {
+        let on_some_node = pod
+            .spec
+            .init_containers
+            .iter()
+            .chain(pod.spec.containers.iter())
+            .any(|c| {
+                let name = normalized_image_name(&c.image);
+                view.image_nodes.get(name.as_ref()).is_some_and(|&n| n > 0)
+            });
+        if on_some_node {
+            return None;
+        }
+        let containers = pod.spec.init_containers.len() + pod.spec.containers.len();
+        Some(calculate_priority(0, containers))
+    }
 }
 
 #[cfg(test)]
@@ -151,15 +171,38 @@ mod tests {
             }
         }
         with_view(nodes, &image_nodes, |view, _| {
-            nodes
+            let st = CycleState::default();
+            let v: Vec<i64> = nodes
                 .iter()
-                .map(|n| {
-                    ImageLocality
-                        .score(&CycleState::default(), p, n, view)
-                        .expect("score")
-                })
-                .collect()
+                .map(|n| ImageLocality.score(&st, p, n, view).expect("score"))
+                .collect();
+            // The shortcut, when it applies, agrees with every node.
+            if let Some(u) = ImageLocality.uniform_score(&st, p, view) {
+                assert!(v.iter().all(|x| *x == u), "uniform {u} vs {v:?}");
+            }
+            v
         })
+    }
+
+    /// The uniform shortcut applies exactly when no node has any of the
+    /// pod's images (init containers included).
+    #[test]
+    fn uniform_score_only_when_no_node_has_the_images() {
+        let nodes = vec![
+            image_node("node1", &[(&["gcr.io/40:latest"], 40)]),
+            image_node("node2", &[]),
+        ];
+        let mut image_nodes: BTreeMap<String, u32> = BTreeMap::new();
+        image_nodes.insert("gcr.io/40:latest".into(), 1);
+        let st = CycleState::default();
+        let absent = image_pod(&["gcr.io/250"], &[]);
+        let present = image_pod(&["gcr.io/250"], &["gcr.io/40"]);
+        with_view(&nodes, &image_nodes, |view, _| {
+            assert_eq!(ImageLocality.uniform_score(&st, &absent, view), Some(0));
+            assert_eq!(ImageLocality.uniform_score(&st, &present, view), None);
+        });
+        assert_eq!(scores(&absent, &nodes), vec![0, 0]);
+        assert_eq!(scores(&present, &nodes)[1], 0);
     }
 
     /// Upstream image_locality_test.go `TestImageLocalityPriority` (7 of 7 rows).
