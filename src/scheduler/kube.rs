@@ -99,6 +99,9 @@ pub struct KubeScheduler {
     /// derived from the run's seed ([`SchedulingPolicy::set_seed`]; seed 0
     /// until then).
     preemption_rng: SimRng,
+    /// The plugins that rejected the pod of the last cycle (upstream
+    /// `Diagnosis.UnschedulablePlugins`), for QueueingHints.
+    last_rejectors: Vec<&'static str>,
 }
 
 impl KubeScheduler {
@@ -140,6 +143,7 @@ impl KubeScheduler {
                 .collect(),
             cache_enabled: cfg.node_cache,
             preemption_rng: SimRng::derive(0, Stream::Preemption.name()),
+            last_rejectors: Vec::new(),
         })
     }
 
@@ -217,6 +221,7 @@ impl SchedulingPolicy for KubeScheduler {
             };
             &uncached
         };
+        self.last_rejectors.clear();
         let pod = view.pod(pod_id);
         let Some(pi) = self.profile_index(&pod.spec.scheduler_name) else {
             return ScheduleResult::new(
@@ -477,6 +482,7 @@ impl SchedulingPolicy for KubeScheduler {
                 }
                 nominated = r.nominated;
             }
+            self.last_rejectors = unschedulable_plugins(&narrowing, absent.as_ref(), &statuses);
             let message = fit_error_message(
                 all.len(),
                 &prefilter_msg,
@@ -625,6 +631,7 @@ impl SchedulingPolicy for KubeScheduler {
         // Reserve, then Permit.
         let s = prof.run_reserve(&mut state, pod, node, view);
         if !s.is_success() {
+            self.last_rejectors = vec![s.plugin];
             let message = format!("running Reserve plugin {:?}: {}", s.plugin, s.message());
             if let Some(e) = exp.as_mut() {
                 e.message = Some(message.clone());
@@ -643,6 +650,7 @@ impl SchedulingPolicy for KubeScheduler {
             PermitDecision::Allow => None,
             PermitDecision::Wait(t) => Some(t),
             PermitDecision::Reject(s) => {
+                self.last_rejectors = vec![s.plugin];
                 prof.run_unreserve(&mut state, pod, node, view);
                 let message = format!("rejected by {:?} at permit: {}", s.plugin, s.message());
                 if let Some(e) = exp.as_mut() {
@@ -700,6 +708,44 @@ impl SchedulingPolicy for KubeScheduler {
             self.profiles[pi].run_unreserve(&mut state, view.pod(pod_id), node, view);
         }
     }
+
+    fn unschedulable_plugins(&mut self, _pod: PodId) -> Option<Vec<&'static str>> {
+        Some(std::mem::take(&mut self.last_rejectors))
+    }
+
+    fn is_worth_requeuing(
+        &self,
+        pod_id: PodId,
+        plugins: &[&'static str],
+        event: &super::hints::ClusterEvent,
+        change: &super::hints::Change,
+        view: &ClusterView,
+    ) -> bool {
+        let pod = view.pod(pod_id);
+        match self.profile_index(&pod.spec.scheduler_name) {
+            Some(pi) => self.profiles[pi].is_worth_requeuing(pod_id, pod, plugins, event, change, view),
+            None => true,
+        }
+    }
+}
+
+/// Upstream `Diagnosis.UnschedulablePlugins` of a failed cycle: the
+/// PreFilter plugins that narrowed the nodes, the PreFilter plugin that
+/// rejected the pod, and every Filter plugin that rejected a node.
+pub fn unschedulable_plugins(
+    narrowing: &[&'static str],
+    prefilter: Option<&Status>,
+    statuses: &BTreeMap<NodeId, Status>,
+) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = narrowing.to_vec();
+    for s in prefilter.into_iter().chain(statuses.values()) {
+        if s.is_rejected() && !s.plugin.is_empty() && !v.contains(&s.plugin) {
+            v.push(s.plugin);
+        }
+    }
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 #[cfg(test)]

@@ -964,3 +964,38 @@ mod tests {
         assert_eq!(Handle::rand_int31n(&prof, 7), 0);
     }
 }
+
+impl Profile {
+    /// Upstream `isPodWorthRequeuing` for one profile: whether a plugin in
+    /// `rejectors` registered `event` (a plugin that registers nothing
+    /// registers every event) and its QueueingHint says Queue.
+    pub fn is_worth_requeuing(
+        &self,
+        pod_id: PodId,
+        pod: &Pod,
+        rejectors: &[&'static str],
+        event: &super::hints::ClusterEvent,
+        change: &super::hints::Change,
+        view: &ClusterView,
+    ) -> bool {
+        for pl in &self.plugins {
+            if !rejectors.contains(&pl.name()) {
+                continue;
+            }
+            match pl.events_to_register() {
+                None => return true,
+                Some(evs) => {
+                    if evs
+                        .iter()
+                        .any(|e| super::hints::match_cluster_events(e, event))
+                        && pl.queueing_hint(pod_id, pod, event, change, view)
+                            == super::hints::QueueingHint::Queue
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+}
