@@ -120,6 +120,9 @@ pub struct PodSpec {
     pub termination_grace_period: Duration,
     /// RuntimeClass overhead, added to the pod's requests.
     pub overhead: Resources,
+    /// `spec.schedulingGates` names: while any is left the scheduler does
+    /// not consider the pod (gates can only be removed after creation).
+    pub scheduling_gates: Vec<String>,
 }
 
 impl Default for Container {
@@ -158,6 +161,7 @@ impl Default for PodSpec {
             restart_policy: RestartPolicy::Always,
             termination_grace_period: Duration::from_secs(30),
             overhead: Resources::default(),
+            scheduling_gates: Vec::new(),
         }
     }
 }

@@ -706,6 +706,9 @@ impl SchedulingPolicy for KubeScheduler {
     fn unreserve(&mut self, pod_id: PodId, node: NodeId, view: &ClusterView) {
         if let Some((pi, mut state)) = self.states.remove(&pod_id) {
             self.profiles[pi].run_unreserve(&mut state, view.pod(pod_id), node, view);
+            // Given up at Permit (timeout or rejection while waiting): the
+            // Permit plugins rejected it (upstream `WaitOnPermit`'s status).
+            self.last_rejectors = self.profiles[pi].permit_plugin_names();
         }
     }
 

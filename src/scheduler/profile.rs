@@ -966,6 +966,11 @@ mod tests {
 }
 
 impl Profile {
+    /// The Permit plugins' names.
+    pub fn permit_plugin_names(&self) -> Vec<&'static str> {
+        self.permit.iter().map(|i| self.plugins[*i].name()).collect()
+    }
+
     /// Upstream `isPodWorthRequeuing` for one profile: whether a plugin in
     /// `rejectors` registered `event` (a plugin that registers nothing
     /// registers every event) and its QueueingHint says Queue.
