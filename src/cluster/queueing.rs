@@ -11,9 +11,9 @@
 //! before and after. A parked pod moves (to backoffQ while its back-off
 //! runs, else activeQ) when a plugin that rejected it registered the event
 //! and its QueueingHint says Queue; a pod that failed without a rejecting
-//! plugin (an error) goes to back-off at once; a pod of a policy that
-//! declares no events moves on the events that always woke parked pods
-//! before QueueingHints (`legacy`).
+//! plugin (an error) moves on any event; a pod of a policy that declares
+//! no events moves on the events that always woke parked pods before
+//! QueueingHints (`legacy`).
 //!
 //! In-flight events: a scheduling cycle is atomic in simulated time, so no
 //! event arrives during one. A pod waiting at Permit or binding is still in
@@ -255,12 +255,18 @@ impl World {
     }
 
     /// Upstream `AddUnschedulableIfNotPresent` with QueueingHints: a pod
-    /// no plugin rejected goes to back-off; a pod an in-flight event may
-    /// help is requeued; the others wait in the unschedulable pods.
+    /// an in-flight event may help is requeued; the others wait in the
+    /// unschedulable pods. Deviation: upstream sends a pod no plugin
+    /// rejected (an error, no nodes) to backoffQ at once; kubesim parks it
+    /// and any event (or the 5-minute flush) moves it, as
+    /// `isPodWorthRequeuing` does for such pods. Upstream's immediate retry
+    /// relies on SchedulerPopFromBackoffQ, which kubesim does not model;
+    /// without it, and with no event to wait for, a failing pod would keep
+    /// a run without a duration alive for ever.
     pub(super) fn park_rejected(&mut self, id: PodId, why: Rejectors, in_flight: &[ClusterEvent]) {
         let requeue = match &why {
             Rejectors::Undeclared => false,
-            Rejectors::Plugins(v) if v.is_empty() => true,
+            Rejectors::Plugins(v) if v.is_empty() => !in_flight.is_empty(),
             Rejectors::Plugins(v) => {
                 let view = cluster_view!(self);
                 in_flight.iter().any(|ev| {
