@@ -157,7 +157,8 @@ impl World {
         let parked = self.sched.unschedulable_pods();
         let mut any = false;
         for p in parked {
-            if *self.sched.rejectors(p) == Rejectors::Undeclared && self.sched.take_unschedulable_pod(p)
+            if *self.sched.rejectors(p) == Rejectors::Undeclared
+                && self.sched.take_unschedulable_pod(p)
             {
                 self.requeue(p);
                 any = true;

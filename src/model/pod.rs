@@ -495,7 +495,8 @@ impl Pod {
 
     /// The pod's conditions as the API would show them at the end of the
     /// run, in upstream's order: PodScheduled (False with reason
-    /// `Unschedulable` while the scheduler cannot place it), Initialized,
+    /// `SchedulingGated` while scheduling gates remain, `Unschedulable`
+    /// while the scheduler cannot place it), Initialized,
     /// ContainersReady and Ready (from [`Pod::ready_since`]: without
     /// readiness probes a running pod is ready at once); a terminal pod's
     /// containers are not.
@@ -504,6 +505,9 @@ impl Pod {
         let scheduled = self.status.bound_at.is_some();
         if scheduled {
             v.push(("PodScheduled", "True", ""));
+        } else if !self.spec.scheduling_gates.is_empty() {
+            // Set by the API server at creation (pod strategy).
+            v.push(("PodScheduled", "False", "SchedulingGated"));
         } else if self.status.scheduling_attempts > 0 {
             v.push(("PodScheduled", "False", "Unschedulable"));
         }
@@ -775,6 +779,12 @@ mod tests {
             p.conditions().is_empty(),
             "a pod never tried has no conditions"
         );
+        p.spec.scheduling_gates = vec!["example.com/a".into()];
+        assert_eq!(
+            p.conditions(),
+            vec![("PodScheduled", "False", "SchedulingGated")]
+        );
+        p.spec.scheduling_gates.clear();
         p.status.scheduling_attempts = 1;
         assert_eq!(
             p.conditions(),

@@ -2812,10 +2812,7 @@ fn convert_timeline_entry(
     super::workloads::convert_actions(doc, e, path, &mut actions);
     if let Some(g) = &e.remove_scheduling_gates {
         let p = child_path(path, "removeSchedulingGates");
-        actions.push((
-            "removeSchedulingGates",
-            convert_remove_gates(doc, g, &p),
-        ));
+        actions.push(("removeSchedulingGates", convert_remove_gates(doc, g, &p)));
     }
     match actions.len() {
         0 => {
@@ -2851,10 +2848,7 @@ fn convert_timeline_entry(
 /// The `removeSchedulingGates` action: exactly one of `name` and
 /// `selector`; gate names are qualified names.
 fn convert_remove_gates(doc: &mut Doc, g: &RemoveGatesM, p: &str) -> Option<Action> {
-    let namespace = g
-        .namespace
-        .clone()
-        .unwrap_or_else(|| "default".to_string());
+    let namespace = g.namespace.clone().unwrap_or_else(|| "default".to_string());
     let target = match (&g.name, &g.selector) {
         (Some(n), None) if !n.is_empty() => Some(super::GateTarget::Name(n.clone())),
         (Some(_), None) => {

@@ -288,17 +288,11 @@ mod tests {
     fn update_is_every_update_bit() {
         assert_eq!(ActionType::UPDATE.0 & ActionType::ADD.0, 0);
         assert_eq!(ActionType::UPDATE.0 & ActionType::DELETE.0, 0);
-        assert_ne!(
-            ActionType::UPDATE.0 & ActionType::UPDATE_POD_LABEL.0,
-            0
-        );
+        assert_ne!(ActionType::UPDATE.0 & ActionType::UPDATE_POD_LABEL.0, 0);
         assert_eq!(
             ActionType::ALL.0,
             ActionType::UPDATE.0 | ActionType::ADD.0 | ActionType::DELETE.0
         );
-        assert_eq!(
-            ClusterEvent::NODE_ADD.label(),
-            "NodeAdd".to_string()
-        );
+        assert_eq!(ClusterEvent::NODE_ADD.label(), "NodeAdd".to_string());
     }
 }

@@ -726,7 +726,9 @@ impl SchedulingPolicy for KubeScheduler {
     ) -> bool {
         let pod = view.pod(pod_id);
         match self.profile_index(&pod.spec.scheduler_name) {
-            Some(pi) => self.profiles[pi].is_worth_requeuing(pod_id, pod, plugins, event, change, view),
+            Some(pi) => {
+                self.profiles[pi].is_worth_requeuing(pod_id, pod, plugins, event, change, view)
+            }
             None => true,
         }
     }

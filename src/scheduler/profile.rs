@@ -929,46 +929,13 @@ impl Handle for SeededHandle<'_> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::engine::{SimRng, Stream};
-    use crate::scheduler::config::ProfileConfig;
-
-    #[test]
-    fn seeded_handle_draws_in_range_and_reproducibly() {
-        let prof = Profile::new(&ProfileConfig::default_profile()).expect("default profile");
-        let draws = |seed: u64| {
-            let mut rng = SimRng::derive(seed, Stream::Preemption.name());
-            let h = SeededHandle {
-                profile: &prof,
-                rng: std::cell::RefCell::new(&mut rng),
-            };
-            (0..200).map(|_| h.rand_int31n(7)).collect::<Vec<i32>>()
-        };
-        let a = draws(1);
-        assert!(a.iter().all(|v| (0..7).contains(v)));
-        // Every value of the range shows up in 200 draws.
-        assert!((0..7).all(|v| a.contains(&v)));
-        assert_eq!(a, draws(1));
-        assert_ne!(a, draws(2));
-        let mut rng = SimRng::derive(1, Stream::Preemption.name());
-        let h = SeededHandle {
-            profile: &prof,
-            rng: std::cell::RefCell::new(&mut rng),
-        };
-        assert_eq!(h.rand_int31n(0), 0);
-        assert_eq!(h.rand_int31n(-3), 0);
-        assert_eq!(h.rand_int31n(1), 0);
-        // The profile itself, as a handle, draws 0.
-        assert_eq!(Handle::rand_int31n(&prof, 7), 0);
-    }
-}
-
 impl Profile {
     /// The Permit plugins' names.
     pub fn permit_plugin_names(&self) -> Vec<&'static str> {
-        self.permit.iter().map(|i| self.plugins[*i].name()).collect()
+        self.permit
+            .iter()
+            .map(|i| self.plugins[*i].name())
+            .collect()
     }
 
     /// Upstream `isPodWorthRequeuing` for one profile: whether a plugin in
@@ -1002,5 +969,41 @@ impl Profile {
             }
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{SimRng, Stream};
+    use crate::scheduler::config::ProfileConfig;
+
+    #[test]
+    fn seeded_handle_draws_in_range_and_reproducibly() {
+        let prof = Profile::new(&ProfileConfig::default_profile()).expect("default profile");
+        let draws = |seed: u64| {
+            let mut rng = SimRng::derive(seed, Stream::Preemption.name());
+            let h = SeededHandle {
+                profile: &prof,
+                rng: std::cell::RefCell::new(&mut rng),
+            };
+            (0..200).map(|_| h.rand_int31n(7)).collect::<Vec<i32>>()
+        };
+        let a = draws(1);
+        assert!(a.iter().all(|v| (0..7).contains(v)));
+        // Every value of the range shows up in 200 draws.
+        assert!((0..7).all(|v| a.contains(&v)));
+        assert_eq!(a, draws(1));
+        assert_ne!(a, draws(2));
+        let mut rng = SimRng::derive(1, Stream::Preemption.name());
+        let h = SeededHandle {
+            profile: &prof,
+            rng: std::cell::RefCell::new(&mut rng),
+        };
+        assert_eq!(h.rand_int31n(0), 0);
+        assert_eq!(h.rand_int31n(-3), 0);
+        assert_eq!(h.rand_int31n(1), 0);
+        // The profile itself, as a handle, draws 0.
+        assert_eq!(Handle::rand_int31n(&prof, 7), 0);
     }
 }

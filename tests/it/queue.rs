@@ -187,12 +187,19 @@ fn gated_pods_wait_until_their_last_gate_is_removed() {
         let p = pod(&r, name);
         assert!(p.spec.scheduling_gates.is_empty(), "{name}");
         assert_eq!(p.status.bound_at, Some(SimTime(20 * S)), "{name}");
-        assert_eq!(p.status.scheduling_attempts, 1, "{name}: never tried while gated");
+        assert_eq!(
+            p.status.scheduling_attempts, 1,
+            "{name}: never tried while gated"
+        );
     }
     let f = pod(&r, "forever");
     assert_eq!(f.status.scheduling_attempts, 0);
     assert!(f.status.bound_at.is_none());
     assert_eq!(f.status.reason, "SchedulingGated");
+    assert_eq!(
+        f.conditions(),
+        vec![("PodScheduled", "False", "SchedulingGated")]
+    );
     assert_eq!(
         f.status.phase,
         Some(kubesim::model::PodPhase::Pending),
@@ -202,11 +209,11 @@ fn gated_pods_wait_until_their_last_gate_is_removed() {
 
 fn diagnostics(text: &str) -> Vec<(u32, String, String)> {
     match load_str(text, Path::new("gates.yaml"), LoadOptions::default()) {
-        Err(LoadError::Invalid(d)) => d
-            .0
-            .iter()
-            .map(|d| (d.line, d.path.clone(), d.message.clone()))
-            .collect(),
+        Err(LoadError::Invalid(d)) => {
+            d.0.iter()
+                .map(|d| (d.line, d.path.clone(), d.message.clone()))
+                .collect()
+        }
         Err(e) => panic!("unexpected error {e}"),
         Ok(_) => panic!("should be invalid"),
     }
@@ -242,15 +249,27 @@ spec:
             .any(|(l, p, m)| *l == line && p == path && m.contains(text))
     };
     assert!(
-        has(9, "spec.timeline[0].removeSchedulingGates", "either name or selector"),
+        has(
+            9,
+            "spec.timeline[0].removeSchedulingGates",
+            "either name or selector"
+        ),
         "{d:#?}"
     );
     assert!(
-        has(10, "spec.timeline[1].removeSchedulingGates", "name or selector"),
+        has(
+            10,
+            "spec.timeline[1].removeSchedulingGates",
+            "name or selector"
+        ),
         "{d:#?}"
     );
     assert!(
-        has(11, "spec.timeline[2].removeSchedulingGates.selector", "empty selector"),
+        has(
+            11,
+            "spec.timeline[2].removeSchedulingGates.selector",
+            "empty selector"
+        ),
         "{d:#?}"
     );
     assert!(
@@ -261,13 +280,20 @@ spec:
         ),
         "{d:#?}"
     );
-    assert!(has(19, "spec.schedulingGates[1]", "Duplicate value"), "{d:#?}");
+    assert!(
+        has(19, "spec.schedulingGates[1]", "Duplicate value"),
+        "{d:#?}"
+    );
     assert!(
         has(19, "spec.schedulingGates[2]", "invalid label key"),
         "{d:#?}"
     );
     assert!(
-        has(18, "spec.nodeName", "cannot be set until all schedulingGates"),
+        has(
+            18,
+            "spec.nodeName",
+            "cannot be set until all schedulingGates"
+        ),
         "{d:#?}"
     );
 }

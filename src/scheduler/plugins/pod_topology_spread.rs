@@ -1041,8 +1041,7 @@ impl PodTopologySpread {
                 {
                     return QueueSkip;
                 }
-                let any_selects =
-                    |labels: &Labels| constraints.iter().any(|c| c.selects(labels));
+                let any_selects = |labels: &Labels| constraints.iter().any(|c| c.selects(labels));
                 match (old, new) {
                     (Some(o), Some(n)) => {
                         if pod_id == n.id

@@ -134,10 +134,8 @@ pub fn node_name_hint(pod: &Pod, change: &Change) -> QueueingHint {
 // NodePorts (plugins/nodeports).
 
 /// Pod/Delete with a hint; Node/Add without one (always Queue).
-pub const NODE_PORTS_EVENTS: &[ClusterEvent] = &[
-    ClusterEvent::new(R::Pod, A::DELETE),
-    ClusterEvent::NODE_ADD,
-];
+pub const NODE_PORTS_EVENTS: &[ClusterEvent] =
+    &[ClusterEvent::new(R::Pod, A::DELETE), ClusterEvent::NODE_ADD];
 
 /// Upstream `NodePorts.isSchedulableAfterPodDeleted` (Node/Add: Queue).
 pub fn node_ports_hint(pod: &Pod, change: &Change) -> QueueingHint {

@@ -155,11 +155,26 @@ fn node_unschedulable_after_node_change() {
     let mut unsched = node("n", &[]);
     unsched.unschedulable = true;
     let cases = [
-        ("skip-queue-on-unschedulable-node-added", None, &unsched, QueueSkip),
+        (
+            "skip-queue-on-unschedulable-node-added",
+            None,
+            &unsched,
+            QueueSkip,
+        ),
         ("queue-on-schedulable-node-added", None, &sched, Queue),
         ("skip-unrelated-change", Some(&unsched), &unsched, QueueSkip),
-        ("queue-on-unschedulable-field-change", Some(&unsched), &sched, Queue),
-        ("skip-on-node-becoming-unschedulable", Some(&sched), &unsched, QueueSkip),
+        (
+            "queue-on-unschedulable-field-change",
+            Some(&unsched),
+            &sched,
+            Queue,
+        ),
+        (
+            "skip-on-node-becoming-unschedulable",
+            Some(&sched),
+            &unsched,
+            QueueSkip,
+        ),
     ];
     for (name, old, new, want) in cases {
         assert_eq!(
@@ -263,11 +278,36 @@ fn taint_toleration_after_node_change() {
     let tolerated = tainted(node("n", &[]), "foo");
     let untolerated = tainted(node("n", &[]), "bar");
     let cases = [
-        ("queue-on-node-added-with-tolerated-taints", None, &tolerated, Queue),
-        ("skip-node-added-with-untolerated-taint", None, &untolerated, QueueSkip),
-        ("queue-on-untolerated-taint-removed", Some(&untolerated), &clean, Queue),
-        ("skip-tolerated-taint-added", Some(&clean), &tolerated, QueueSkip),
-        ("skip-still-untolerated", Some(&untolerated), &untolerated, QueueSkip),
+        (
+            "queue-on-node-added-with-tolerated-taints",
+            None,
+            &tolerated,
+            Queue,
+        ),
+        (
+            "skip-node-added-with-untolerated-taint",
+            None,
+            &untolerated,
+            QueueSkip,
+        ),
+        (
+            "queue-on-untolerated-taint-removed",
+            Some(&untolerated),
+            &clean,
+            Queue,
+        ),
+        (
+            "skip-tolerated-taint-added",
+            Some(&clean),
+            &tolerated,
+            QueueSkip,
+        ),
+        (
+            "skip-still-untolerated",
+            Some(&untolerated),
+            &untolerated,
+            QueueSkip,
+        ),
     ];
     for (name, old, new, want) in cases {
         assert_eq!(
@@ -440,8 +480,12 @@ fn inter_pod_affinity_after_pod_change() {
 
 #[test]
 fn inter_pod_affinity_after_node_change() {
-    let aff = PB::new("p").aff("service in (securityscan,value2)", "zone").obj();
-    let aff_region = PB::new("p").aff("service in (securityscan,value2)", "region").obj();
+    let aff = PB::new("p")
+        .aff("service in (securityscan,value2)", "zone")
+        .obj();
+    let aff_region = PB::new("p")
+        .aff("service in (securityscan,value2)", "region")
+        .obj();
     let anti = PB::new("p").anti("another=label", "zone").obj();
     let cases: Vec<(&str, &Pod, Option<Node>, Node, QueueingHint)> = vec![
         (
@@ -469,7 +513,10 @@ fn inter_pod_affinity_after_node_change() {
             "update node label that isn't related to the pod affinity",
             &aff,
             Some(node("node-a", &[("zone", "zone1")])),
-            node("node-a", &[("zone", "zone1"), ("unrelated-label", "unrelated")]),
+            node(
+                "node-a",
+                &[("zone", "zone1"), ("unrelated-label", "unrelated")],
+            ),
             QueueSkip,
         ),
         (
@@ -504,7 +551,10 @@ fn inter_pod_affinity_after_node_change() {
             "update node label that isn't related to the pod anti-affinity",
             &anti,
             Some(node("node-a", &[("zone", "zone1")])),
-            node("node-a", &[("zone", "zone1"), ("unrelated-label", "unrelated")]),
+            node(
+                "node-a",
+                &[("zone", "zone1"), ("unrelated-label", "unrelated")],
+            ),
             QueueSkip,
         ),
         (
@@ -566,7 +616,11 @@ fn node_affinity_after_node_change() {
         ),
     ];
     for (name, old, new, want) in cases {
-        assert_eq!(pl.hint(&p, &node_change(old.as_ref(), Some(&new))), want, "{name}");
+        assert_eq!(
+            pl.hint(&p, &node_change(old.as_ref(), Some(&new))),
+            want,
+            "{name}"
+        );
     }
     assert!(pl
         .events_to_register()
@@ -582,7 +636,11 @@ fn pod_topology_spread_after_pod_change() {
     use crate::scheduler::plugins::pod_topology_spread::PodTopologySpread;
     let pl = PodTopologySpread::new(Default::default());
     let dns = WhenUnsatisfiable::DoNotSchedule;
-    let target = || PB::new("p").spread(1, "zone", dns, Some("foo")).spread(1, "node", dns, Some("bar"));
+    let target = || {
+        PB::new("p")
+            .spread(1, "zone", dns, Some("foo"))
+            .spread(1, "node", dns, Some("bar"))
+    };
     let cases: Vec<(&str, Pod, Option<Pod>, Option<Pod>, QueueingHint)> = vec![
         (
             "add pod with labels match topologyspreadconstraint selector",
@@ -670,21 +728,45 @@ fn pod_topology_spread_after_pod_change() {
         ),
     ];
     for (name, t, old, new, want) in cases {
-        assert_eq!(pl.hint(TARGET, &t, &pod_change(old.as_ref(), new.as_ref())), want, "{name}");
+        assert_eq!(
+            pl.hint(TARGET, &t, &pod_change(old.as_ref(), new.as_ref())),
+            want,
+            "{name}"
+        );
     }
     // The target pod got a toleration and a constraint honours taints.
     let honor = PB::new("p")
-        .spread_full(1, "zone", dns, Some("foo"), None, None, Some(InclusionPolicy::Honor))
+        .spread_full(
+            1,
+            "zone",
+            dns,
+            Some("foo"),
+            None,
+            None,
+            Some(InclusionPolicy::Honor),
+        )
         .obj();
     let tolerating = PB::new("p")
-        .spread_full(1, "zone", dns, Some("foo"), None, None, Some(InclusionPolicy::Honor))
+        .spread_full(
+            1,
+            "zone",
+            dns,
+            Some("foo"),
+            None,
+            None,
+            Some(InclusionPolicy::Honor),
+        )
         .toleration("bar")
         .obj();
     let change = Change::Pod {
         old: Some(obj(0, &honor)),
         new: Some(obj(0, &tolerating)),
     };
-    assert_eq!(pl.hint(TARGET, &honor, &change), Queue, "new toleration with NodeTaintsPolicy Honor");
+    assert_eq!(
+        pl.hint(TARGET, &honor, &change),
+        Queue,
+        "new toleration with NodeTaintsPolicy Honor"
+    );
 }
 
 #[test]
@@ -810,7 +892,11 @@ fn scheduling_gates_after_pod_change() {
         old: Some(obj(0, &p)),
         new: Some(obj(0, &p)),
     };
-    assert_eq!(scheduling_gates_hint(TARGET, &same), Queue, "the target pod's gates were removed");
+    assert_eq!(
+        scheduling_gates_hint(TARGET, &same),
+        Queue,
+        "the target pod's gates were removed"
+    );
     let other = PB::new("o").obj();
     assert_eq!(
         scheduling_gates_hint(TARGET, &pod_change(Some(&other), Some(&other))),
