@@ -25,6 +25,17 @@ fn obj(id: u32, p: &Pod) -> PodObj<'_> {
 
 const TARGET: PodId = PodId(0);
 
+/// (name, target pod, old pod, new pod, want).
+type PodCase = (&'static str, Pod, Option<Pod>, Option<Pod>, QueueingHint);
+/// (name, target pod, old node, new node, want).
+type NodeCase<'a> = (
+    &'static str,
+    &'a Pod,
+    Option<Node>,
+    Option<Node>,
+    QueueingHint,
+);
+
 fn pod_change<'a>(old: Option<&'a Pod>, new: Option<&'a Pod>) -> Change<'a> {
     Change::Pod {
         old: old.map(|p| obj(1, p)),
@@ -328,7 +339,7 @@ fn inter_pod_affinity_after_pod_change() {
     let anti = || PB::new("p").anti("service in (securityscan,value2)", "region");
     let other = || PB::new("other");
     // (name, target, old, new, want); the target has id 0, others 1.
-    let cases: Vec<(&str, Pod, Option<Pod>, Option<Pod>, QueueingHint)> = vec![
+    let cases: Vec<PodCase> = vec![
         (
             "add a pod which matches the pod affinity",
             aff().obj(),
@@ -641,7 +652,7 @@ fn pod_topology_spread_after_pod_change() {
             .spread(1, "zone", dns, Some("foo"))
             .spread(1, "node", dns, Some("bar"))
     };
-    let cases: Vec<(&str, Pod, Option<Pod>, Option<Pod>, QueueingHint)> = vec![
+    let cases: Vec<PodCase> = vec![
         (
             "add pod with labels match topologyspreadconstraint selector",
             target().obj(),
@@ -780,7 +791,7 @@ fn pod_topology_spread_after_node_change() {
         .spread(1, "node", dns, Some("bar"))
         .obj();
     let t = |n: Node| tainted(n, "aaa");
-    let cases: Vec<(&str, &Pod, Option<Node>, Option<Node>, QueueingHint)> = vec![
+    let cases: Vec<NodeCase> = vec![
         (
             "node updates label which matches topologyKey",
             &one,
