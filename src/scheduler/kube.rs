@@ -737,6 +737,8 @@ impl SchedulingPolicy for KubeScheduler {
 /// Upstream `Diagnosis.UnschedulablePlugins` of a failed cycle: the
 /// PreFilter plugins that narrowed the nodes, the PreFilter plugin that
 /// rejected the pod, and every Filter plugin that rejected a node.
+/// Extenders' rejections name no plugin upstream
+/// (`findNodesThatPassExtenders`), so they are left out.
 pub fn unschedulable_plugins(
     narrowing: &[&'static str],
     prefilter: Option<&Status>,
@@ -744,7 +746,11 @@ pub fn unschedulable_plugins(
 ) -> Vec<&'static str> {
     let mut v: Vec<&'static str> = narrowing.to_vec();
     for s in prefilter.into_iter().chain(statuses.values()) {
-        if s.is_rejected() && !s.plugin.is_empty() && !v.contains(&s.plugin) {
+        if s.is_rejected()
+            && !s.plugin.is_empty()
+            && s.plugin != "Extender"
+            && !v.contains(&s.plugin)
+        {
             v.push(s.plugin);
         }
     }
@@ -778,6 +784,37 @@ mod tests {
                 "pct {pct} nodes {nodes}"
             );
         }
+    }
+
+    #[test]
+    fn unschedulable_plugins_from_a_diagnosis() {
+        let mut st = BTreeMap::new();
+        st.insert(
+            NodeId(0),
+            Status::unschedulable("Insufficient cpu").with_plugin("NodeResourcesFit"),
+        );
+        st.insert(
+            NodeId(1),
+            Status::unresolvable("untolerated").with_plugin("TaintToleration"),
+        );
+        st.insert(
+            NodeId(2),
+            Status::unschedulable("Insufficient cpu").with_plugin("NodeResourcesFit"),
+        );
+        st.insert(
+            NodeId(3),
+            Status::unschedulable("no").with_plugin("Extender"),
+        );
+        assert_eq!(
+            unschedulable_plugins(&["NodeAffinity"], None, &st),
+            vec!["NodeAffinity", "NodeResourcesFit", "TaintToleration"]
+        );
+        let pre = Status::unresolvable("conflict").with_plugin("InterPodAffinity");
+        assert_eq!(
+            unschedulable_plugins(&[], Some(&pre), &BTreeMap::new()),
+            vec!["InterPodAffinity"]
+        );
+        assert!(unschedulable_plugins(&[], None, &BTreeMap::new()).is_empty());
     }
 
     #[test]

@@ -226,4 +226,40 @@ mod tests {
         assert_eq!(q.take_stale(SimTime(300_000_000)), vec![PodId(1)]);
         assert_eq!(q.take_unschedulable(), vec![PodId(2)]);
     }
+
+    #[test]
+    fn parked_pods_keep_their_rejectors_until_they_move() {
+        let mut q = SchedQueue::default();
+        q.park_unschedulable_with(
+            PodId(1),
+            SimTime::ZERO,
+            Rejectors::Plugins(vec!["NodeAffinity"]),
+        );
+        q.park_unschedulable(PodId(2), SimTime::ZERO);
+        assert_eq!(q.unschedulable_pods(), vec![PodId(1), PodId(2)]);
+        assert_eq!(
+            *q.rejectors(PodId(1)),
+            Rejectors::Plugins(vec!["NodeAffinity"])
+        );
+        assert_eq!(*q.rejectors(PodId(2)), Rejectors::Undeclared);
+        assert!(q.take_unschedulable_pod(PodId(1)));
+        assert!(!q.take_unschedulable_pod(PodId(1)));
+        assert_eq!(*q.rejectors(PodId(1)), Rejectors::Undeclared);
+        assert_eq!(q.unschedulable_pods(), vec![PodId(2)]);
+    }
+
+    #[test]
+    fn gated_pods_stay_out_of_the_queues() {
+        let mut q = SchedQueue::default();
+        q.park_gated(PodId(3));
+        assert!(q.is_gated(PodId(3)));
+        assert_eq!(q.gated_len(), 1);
+        assert_eq!(q.active_len(), 0);
+        assert!(!q.has_unschedulable());
+        assert!(q.ungate(PodId(3)));
+        assert!(!q.ungate(PodId(3)));
+        q.park_gated(PodId(4));
+        q.remove(PodId(4));
+        assert_eq!(q.gated_len(), 0);
+    }
 }
