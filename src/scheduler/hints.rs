@@ -295,4 +295,24 @@ mod tests {
         );
         assert_eq!(ClusterEvent::NODE_ADD.label(), "NodeAdd".to_string());
     }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// For a single incoming action, a registration matches exactly
+        /// when it holds that action's bit and the resources match (`Pod`
+        /// covering both kinds of pod events); an incoming wildcard never
+        /// matches a specific registration.
+        #[test]
+        fn matching_is_bit_membership(reg in 1u32..(1 << 13), bit in 0u32..13, r in 0usize..4, i in 0usize..4) {
+            let res = [EventResource::Node, EventResource::Pod, EventResource::AssignedPod, EventResource::UnscheduledPod];
+            let registered = ev(res[r], ActionType(reg));
+            let incoming = ev(res[i], ActionType(1 << bit));
+            let resources = res[r] == res[i]
+                || (res[r] == EventResource::Pod && res[i] != EventResource::Node && res[i] != EventResource::Pod);
+            let want = registered.is_wildcard() || (resources && reg & (1 << bit) != 0);
+            prop_assert_eq!(match_cluster_events(&registered, &incoming), want);
+            prop_assert_eq!(match_cluster_events(&registered, &ClusterEvent::WILDCARD), registered.is_wildcard());
+        }
+    }
 }
