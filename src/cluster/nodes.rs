@@ -264,6 +264,7 @@ impl World {
             if !self.pods[pi].phase().is_terminal() {
                 gone.push(p);
             }
+            self.end_flight(p);
             let t1 = self.pod_rt[pi].timer.take();
             let t2 = self.pod_rt[pi].evict_timer.take();
             self.cancel(t1);
