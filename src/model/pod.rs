@@ -141,6 +141,21 @@ impl Default for Container {
     }
 }
 
+impl PodSpec {
+    /// The spec's debug rendering for template hashes, leaving out
+    /// `scheduling_gates` when empty (as upstream's encoding omits empty
+    /// fields), so templates without gates hash as before the field
+    /// existed.
+    pub fn hash_text(&self) -> String {
+        let s = format!("{self:?}");
+        if self.scheduling_gates.is_empty() {
+            s.replace(", scheduling_gates: []", "")
+        } else {
+            s
+        }
+    }
+}
+
 impl Default for PodSpec {
     /// The API server's defaults: `default-scheduler`, restartPolicy
     /// Always, a 30 s grace period, priority 0; no containers.
@@ -651,6 +666,18 @@ pub fn scheduling_signature(pod: &Pod) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hash_text_leaves_out_empty_gates_only() {
+        let mut s = PodSpec::default();
+        let before = s.hash_text();
+        assert!(!before.contains("scheduling_gates"), "{before}");
+        assert!(before.ends_with(" }"), "{before}");
+        s.scheduling_gates = vec!["example.com/a".into()];
+        assert!(s
+            .hash_text()
+            .contains("scheduling_gates: [\"example.com/a\"]"));
+    }
 
     pub(crate) fn container(req: (i64, i64), lim: (i64, i64)) -> Container {
         Container {
