@@ -119,6 +119,9 @@ impl World {
                     new: node_ref(&self.nodes, &new),
                 },
             };
+            // Whether any plugin of a rejecting set registered the event,
+            // per (schedulerName, set): most parked pods share a few sets.
+            let mut interest: Vec<(&str, &[&'static str], bool)> = Vec::new();
             for p in parked {
                 let go = match self.sched.rejectors(p) {
                     Rejectors::Undeclared => legacy,
@@ -130,10 +133,25 @@ impl World {
                                 self.pods[p.0 as usize].spec.priority <= prio
                             }
                         };
+                        let name = self.pods[p.0 as usize].spec.scheduler_name.as_str();
+                        let interested = || match interest
+                            .iter()
+                            .find(|(n, s, _)| *n == name && *s == v.as_slice())
+                        {
+                            Some(&(_, _, b)) => (b, None),
+                            None => {
+                                let b = self.policy.registers_event(name, v, &ev);
+                                (b, Some((name, v.as_slice(), b)))
+                            }
+                        };
                         admitted
-                            && (v.is_empty()
-                                || ev.is_wildcard()
-                                || self.policy.is_worth_requeuing(p, v, &ev, &change, &view))
+                            && (v.is_empty() || ev.is_wildcard() || {
+                                let (b, new) = interested();
+                                if let Some(e) = new {
+                                    interest.push(e);
+                                }
+                                b && self.policy.is_worth_requeuing(p, v, &ev, &change, &view)
+                            })
                     }
                 };
                 if go {

@@ -716,6 +716,18 @@ impl SchedulingPolicy for KubeScheduler {
         Some(std::mem::take(&mut self.last_rejectors))
     }
 
+    fn registers_event(
+        &self,
+        scheduler_name: &str,
+        plugins: &[&'static str],
+        event: &super::hints::ClusterEvent,
+    ) -> bool {
+        match self.profile_index(scheduler_name) {
+            Some(pi) => self.profiles[pi].registers_event(plugins, event),
+            None => true,
+        }
+    }
+
     fn is_worth_requeuing(
         &self,
         pod_id: PodId,

@@ -130,6 +130,17 @@ pub trait SchedulingPolicy {
     fn unschedulable_plugins(&mut self, _pod: PodId) -> Option<Vec<&'static str>> {
         None
     }
+    /// QueueingHints: whether any of `plugins` (of the profile serving
+    /// `scheduler_name`) registered `event` at all; when none did, no hint
+    /// is asked (upstream `isEventOfInterest`, per rejecting set).
+    fn registers_event(
+        &self,
+        _scheduler_name: &str,
+        _plugins: &[&'static str],
+        _event: &hints::ClusterEvent,
+    ) -> bool {
+        true
+    }
     /// QueueingHints: whether `event` may make `pod`, parked after
     /// `plugins` rejected it, schedulable (upstream `isPodWorthRequeuing`).
     fn is_worth_requeuing(

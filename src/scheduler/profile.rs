@@ -938,6 +938,22 @@ impl Profile {
             .collect()
     }
 
+    /// Whether a plugin in `rejectors` registered `event` (a plugin that
+    /// registers nothing registers every event).
+    pub fn registers_event(
+        &self,
+        rejectors: &[&'static str],
+        event: &super::hints::ClusterEvent,
+    ) -> bool {
+        self.plugins.iter().any(|pl| {
+            rejectors.contains(&pl.name())
+                && pl.events_to_register().is_none_or(|evs| {
+                    evs.iter()
+                        .any(|e| super::hints::match_cluster_events(e, event))
+                })
+        })
+    }
+
     /// Upstream `isPodWorthRequeuing` for one profile: whether a plugin in
     /// `rejectors` registered `event` (a plugin that registers nothing
     /// registers every event) and its QueueingHint says Queue.
