@@ -60,9 +60,6 @@ pub(super) struct QueueingState {
     /// Pods in their binding cycle (waiting at Permit or binding), with the
     /// events seen since.
     in_flight: BTreeMap<PodId, Vec<ClusterEvent>>,
-    /// Events handled, and pods they moved (for tests and docs).
-    pub events: u64,
-    pub moved: u64,
 }
 
 impl World {
@@ -77,7 +74,6 @@ impl World {
         pre: PreCheck,
         legacy: bool,
     ) {
-        self.qh.events += 1;
         for seen in self.qh.in_flight.values_mut() {
             seen.push(ev);
         }
@@ -126,32 +122,31 @@ impl World {
                 let go = match self.sched.rejectors(p) {
                     Rejectors::Undeclared => legacy,
                     Rejectors::Plugins(v) => {
+                        let pod = &self.pods[p.0 as usize];
                         let admitted = match pre {
                             PreCheck::All => true,
                             PreCheck::Except(x) => x != p,
-                            PreCheck::PriorityAtMost(prio) => {
-                                self.pods[p.0 as usize].spec.priority <= prio
-                            }
+                            PreCheck::PriorityAtMost(prio) => pod.spec.priority <= prio,
                         };
-                        let name = self.pods[p.0 as usize].spec.scheduler_name.as_str();
-                        let interested = || match interest
-                            .iter()
-                            .find(|(n, s, _)| *n == name && *s == v.as_slice())
-                        {
-                            Some(&(_, _, b)) => (b, None),
-                            None => {
-                                let b = self.policy.registers_event(name, v, &ev);
-                                (b, Some((name, v.as_slice(), b)))
-                            }
-                        };
-                        admitted
-                            && (v.is_empty() || ev.is_wildcard() || {
-                                let (b, new) = interested();
-                                if let Some(e) = new {
-                                    interest.push(e);
+                        if !admitted {
+                            false
+                        } else if v.is_empty() || ev.is_wildcard() {
+                            true
+                        } else {
+                            let name = pod.spec.scheduler_name.as_str();
+                            let known = interest
+                                .iter()
+                                .find(|(n, s, _)| *n == name && *s == v.as_slice());
+                            let registered = match known {
+                                Some(&(_, _, b)) => b,
+                                None => {
+                                    let b = self.policy.registers_event(name, v, &ev);
+                                    interest.push((name, v.as_slice(), b));
+                                    b
                                 }
-                                b && self.policy.is_worth_requeuing(p, v, &ev, &change, &view)
-                            })
+                            };
+                            registered && self.policy.is_worth_requeuing(p, v, &ev, &change, &view)
+                        }
                     }
                 };
                 if go {
@@ -161,7 +156,6 @@ impl World {
         }
         for p in moves {
             if self.sched.take_unschedulable_pod(p) {
-                self.qh.moved += 1;
                 self.requeue(p);
             }
         }
