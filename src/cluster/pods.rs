@@ -220,7 +220,10 @@ impl World {
                         crate::scheduler::plugins::default_preemption::MSG_TERMINATING,
                     ) =>
                     {
-                        self.clear_nomination(id)
+                        if self.pods[idx].status.nominated_node.is_some() {
+                            self.clear_nomination(id);
+                            self.nomination_dropped(id);
+                        }
                     }
                     None => {}
                 }
@@ -288,6 +291,7 @@ impl World {
     /// Preemption chose `node` for `id`: record the nomination and evict
     /// the victims gracefully.
     fn nominate(&mut self, id: PodId, node: NodeId, victims: &[PodId]) {
+        let before = self.pods[id.0 as usize].status.nominated_node;
         self.clear_nomination(id);
         // Lower-priority pods nominated to the same node lose their
         // nomination (upstream `prepareCandidate`).
@@ -304,9 +308,13 @@ impl World {
             .unwrap_or_default();
         for p in lower {
             self.clear_nomination(p);
+            self.nomination_dropped(p);
         }
         self.pods[id.0 as usize].status.nominated_node = Some(node);
         self.nominated.entry(node).or_default().push(id);
+        if before.is_some_and(|b| b != node) {
+            self.nomination_dropped(id);
+        }
         let msg = format!("preempted by {}", self.pods[id.0 as usize].meta.key());
         for v in victims {
             self.counters.preemptions += 1;

@@ -242,6 +242,24 @@ impl World {
         }
     }
 
+    /// An unscheduled pod lost or changed its nominated node (upstream
+    /// `updatePodInSchedulingQueue` with `hasNominatedNodeNameChanged`):
+    /// pods of lower or equal priority may use what it held.
+    pub(super) fn nomination_dropped(&mut self, id: PodId) {
+        let prio = self.pods[id.0 as usize].spec.priority;
+        self.cluster_event(
+            ClusterEvent::ASSIGNED_POD_DELETE,
+            Obj::Pod {
+                id,
+                assigned: false,
+                nominated: true,
+            },
+            Obj::None,
+            PreCheck::PriorityAtMost(prio),
+            false,
+        );
+    }
+
     /// A pod was bound (`addAssignedPodToCache`): AssignedPod/Add.
     pub(super) fn assigned_pod_added(&mut self, id: PodId) {
         self.cluster_event(
