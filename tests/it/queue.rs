@@ -297,3 +297,53 @@ spec:
         "{d:#?}"
     );
 }
+
+#[test]
+fn a_cordoned_node_wakes_its_pods_when_uncordoned_not_before() {
+    let r = run(load_text(
+        r#"
+apiVersion: kubesim.dev/v1alpha1
+kind: Scenario
+metadata: {name: cordon}
+spec:
+  duration: 2m
+  scheduler: {cycleTime: 0s, perNodeTime: 0s, bindTime: 0s}
+  cluster:
+    nodePools:
+    - {name: w, count: 1, capacity: {cpu: "4", memory: 4Gi}}
+  timeline:
+  - {at: 1s, cordon: w-0}
+  - at: 5s
+    apply: {apiVersion: v1, kind: Pod, metadata: {name: waiting}, spec: {containers: [{name: c, image: x:1}]}}
+  - {at: 20s, delete: {kind: Pod, name: other}}
+  - {at: 40s, uncordon: w-0}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: other}
+spec:
+  containers: [{name: c, image: x:1}]
+"#,
+    ));
+    let w = pod(&r, "waiting");
+    // NodeUnschedulable rejected it; the deletion at 20s (an event it did
+    // not register) leaves it parked; uncordoning (Node/UpdateNodeTaint)
+    // moves it.
+    assert_eq!(w.status.scheduling_attempts, 2, "{:?}", w.status);
+    assert_eq!(w.status.bound_at, Some(SimTime(40 * S)));
+}
+
+#[test]
+fn gates_hold_pods_back_under_a_research_policy_too() {
+    let text = GATES.replace(
+        "scheduler: {cycleTime: 0s",
+        "scheduler: {policy: first-fit, cycleTime: 0s",
+    );
+    let r = run(load_text(&text));
+    assert_eq!(pod(&r, "forever").status.scheduling_attempts, 0);
+    assert_eq!(
+        pod(&r, "two").status.bound_at,
+        Some(SimTime(20 * S)),
+        "bound when its last gate went"
+    );
+}
