@@ -216,14 +216,13 @@ impl World {
                     // Upstream clears a nomination when preemption found
                     // nothing, but keeps it while the pod waits for its
                     // victims to terminate.
-                    None if !message.contains(
-                        crate::scheduler::plugins::default_preemption::MSG_TERMINATING,
-                    ) =>
+                    None if self.pods[idx].status.nominated_node.is_some()
+                        && !message.contains(
+                            crate::scheduler::plugins::default_preemption::MSG_TERMINATING,
+                        ) =>
                     {
-                        if self.pods[idx].status.nominated_node.is_some() {
-                            self.clear_nomination(id);
-                            self.nomination_dropped(id);
-                        }
+                        self.clear_nomination(id);
+                        self.nomination_dropped(id);
                     }
                     None => {}
                 }
