@@ -1,6 +1,9 @@
-//! SchedulingGates (PreEnqueue upstream). kubesim does not model
-//! `spec.schedulingGates` yet (the field is reported as unused), so the
-//! plugin is registered for configuration compatibility and gates nothing.
+//! SchedulingGates (PreEnqueue upstream, plugins/schedulinggates): a pod
+//! with `spec.schedulingGates` is not queued until its last gate is
+//! removed. The World applies the PreEnqueue check itself for every policy
+//! (`cluster/queueing.rs`); the plugin holds the QueueingHint registration
+//! (Pod/UpdatePodSchedulingGatesEliminated) and stays registered for
+//! configuration compatibility.
 
 use crate::scheduler::framework::{Plugin, Point};
 
