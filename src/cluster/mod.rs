@@ -38,6 +38,7 @@ pub mod log;
 mod node_hooks;
 mod nodes;
 mod pods;
+mod queueing;
 mod traffic;
 mod workloads;
 
@@ -241,6 +242,8 @@ pub struct World {
     terminating: u64,
     sched_busy: bool,
     flush_scheduled: bool,
+    /// QueueingHints state: in-flight pods and their events.
+    qh: queueing::QueueingState,
     pool_next: BTreeMap<String, u32>,
     /// The scenario's timeline, moved in at start; an entry is taken
     /// (`None`) when its action fires.
@@ -355,6 +358,7 @@ impl World {
             terminating: 0,
             sched_busy: false,
             flush_scheduled: false,
+            qh: Default::default(),
             pool_next: BTreeMap::new(),
             timeline: Vec::new(),
             scenario,
@@ -653,6 +657,7 @@ impl World {
             Action::RemoveNode(n) => self.remove_node(&n),
             Action::AddNodes { pool, count } => self.add_pool_nodes(&pool, count),
             Action::Workload(w) => self.workload_action(w),
+            Action::RemoveSchedulingGates(g) => self.remove_scheduling_gates(&g),
         }
     }
 

@@ -241,12 +241,13 @@ impl World {
             if now >= a.pressure_last_seen.after(PRESSURE_TRANSITION_PERIOD) {
                 a.memory_pressure = false;
                 a.check_at = None;
+                let before = self.nodes[ni].clone();
                 let n = &mut self.nodes[ni];
                 n.conditions.memory_pressure = ConditionStatus::False;
                 n.taints.retain(|t| t.key != TAINT_MEMORY_PRESSURE);
                 n.touch();
                 self.log_event("NodeHasSufficientMemory", None, Some(nid), None, None);
-                self.cluster_changed();
+                self.node_updated(nid, before, true);
             }
             return;
         }
@@ -254,6 +255,7 @@ impl World {
         a.memory_pressure = true;
         a.pressure_last_seen = now;
         if fresh {
+            let before = self.nodes[ni].clone();
             let n = &mut self.nodes[ni];
             n.conditions.memory_pressure = ConditionStatus::True;
             let t = Taint::new(TAINT_MEMORY_PRESSURE, "", TaintEffect::NoSchedule);
@@ -272,6 +274,7 @@ impl World {
                     threshold / 1024
                 )),
             );
+            self.node_updated(nid, before, false);
         }
         // Rank every active pod on the node (pods without a model use 0).
         let cands: Vec<(u32, i64, i32)> = self

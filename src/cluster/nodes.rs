@@ -39,7 +39,14 @@ impl World {
         self.nodes.push(node);
         self.node_rt.push(NodeRuntime::default());
         self.log_event("NodeAdded", None, Some(id), None, None);
-        self.cluster_changed();
+        use super::queueing::{Obj, PreCheck};
+        self.cluster_event(
+            crate::scheduler::hints::ClusterEvent::NODE_ADD,
+            Obj::None,
+            Obj::Node(id),
+            PreCheck::All,
+            true,
+        );
         self.daemonsets_node_changed();
     }
 
@@ -110,6 +117,7 @@ impl World {
 
     pub(super) fn cordon(&mut self, name: &str, on: bool) {
         let Some(id) = self.node_id(name) else { return };
+        let before = self.nodes[id.0 as usize].clone();
         self.nodes[id.0 as usize].unschedulable = on;
         self.nodes[id.0 as usize].touch();
         self.log_event(
@@ -119,8 +127,10 @@ impl World {
             None,
             None,
         );
+        // Cordoning produces no event upstream (`extractNodeSpecUnschedulableChange`
+        // only reports a node becoming schedulable).
         if !on {
-            self.cluster_changed();
+            self.node_updated(id, before, true);
         }
         self.daemonsets_node_changed();
     }
@@ -173,6 +183,7 @@ impl World {
         if self.nodes[idx].kubelet_up || !self.nodes[idx].present {
             return;
         }
+        let before = self.nodes[idx].clone();
         let node = &mut self.nodes[idx];
         node.conditions.ready = ConditionStatus::Unknown;
         for effect in [TaintEffect::NoSchedule, TaintEffect::NoExecute] {
@@ -194,6 +205,7 @@ impl World {
             self.mark_pod_not_ready(p);
             self.apply_no_execute(p, id);
         }
+        self.node_updated(id, before, false);
         self.daemonsets_node_changed();
     }
 
@@ -206,6 +218,7 @@ impl World {
         let t = self.node_rt[idx].detect_timer.take();
         self.cancel(t);
         self.node_rt[idx].failed_at = None;
+        let before = self.nodes[idx].clone();
         let node = &mut self.nodes[idx];
         node.kubelet_up = true;
         node.conditions.ready = ConditionStatus::True;
@@ -235,7 +248,7 @@ impl World {
                 }
             }
         }
-        self.cluster_changed();
+        self.node_updated(id, before, true);
         self.daemonsets_node_changed();
     }
 
@@ -245,8 +258,13 @@ impl World {
         let idx = id.0 as usize;
         let t = self.node_rt[idx].detect_timer.take();
         self.cancel(t);
+        let mut gone = Vec::new();
         for p in self.pods_on(id) {
             let pi = p.0 as usize;
+            if !self.pods[pi].phase().is_terminal() {
+                gone.push(p);
+            }
+            self.end_flight(p);
             let t1 = self.pod_rt[pi].timer.take();
             let t2 = self.pod_rt[pi].evict_timer.take();
             self.cancel(t1);
@@ -291,7 +309,18 @@ impl World {
             }
         }
         self.log_event("NodeRemoved", None, Some(id), None, None);
-        self.cluster_changed();
+        use super::queueing::{Obj, PreCheck};
+        self.cluster_event(
+            crate::scheduler::hints::ClusterEvent::NODE_DELETE,
+            Obj::Node(id),
+            Obj::None,
+            PreCheck::All,
+            true,
+        );
+        // Pod GC deletes the pods bound to the node.
+        for p in gone {
+            self.assigned_pod_deleted(p, PreCheck::All, false);
+        }
         self.daemonsets_node_changed();
     }
 }

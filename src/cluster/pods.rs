@@ -86,6 +86,10 @@ impl World {
             .policy
             .handles(&self.pods[id.0 as usize].spec.scheduler_name)
         {
+            if !self.pods[id.0 as usize].spec.scheduling_gates.is_empty() {
+                self.gate_pod(id);
+                return;
+            }
             let prio = self.pods[id.0 as usize].spec.priority;
             self.sched.push_active(id, prio, self.now);
             self.wake_scheduler();
@@ -178,6 +182,7 @@ impl World {
             } => {
                 self.clear_nomination(id);
                 self.reserve(id, node);
+                self.begin_flight(id);
                 self.pods[idx].status.scheduled_at = Some(self.now);
                 self.log_event("PodScheduled", Some(id), Some(node), None, None);
                 match wait {
@@ -211,11 +216,13 @@ impl World {
                     // Upstream clears a nomination when preemption found
                     // nothing, but keeps it while the pod waits for its
                     // victims to terminate.
-                    None if !message.contains(
-                        crate::scheduler::plugins::default_preemption::MSG_TERMINATING,
-                    ) =>
+                    None if self.pods[idx].status.nominated_node.is_some()
+                        && !message.contains(
+                            crate::scheduler::plugins::default_preemption::MSG_TERMINATING,
+                        ) =>
                     {
-                        self.clear_nomination(id)
+                        self.clear_nomination(id);
+                        self.nomination_dropped(id);
                     }
                     None => {}
                 }
@@ -250,7 +257,21 @@ impl World {
         }
     }
 
+    /// A scheduling attempt failed: record why, start the back-off and
+    /// park the pod (QueueingHints: `why` is what rejected it; `None` asks
+    /// the policy about the cycle it just ran).
     fn park_failed(&mut self, id: PodId, reason: &str, message: String) {
+        self.park_failed_with(id, reason, message, None, &[]);
+    }
+
+    fn park_failed_with(
+        &mut self,
+        id: PodId,
+        reason: &str,
+        message: String,
+        why: Option<crate::scheduler::queue::Rejectors>,
+        in_flight: &[crate::scheduler::hints::ClusterEvent],
+    ) {
         let idx = id.0 as usize;
         self.pods[idx].status.reason = reason.to_string();
         self.pods[idx].status.message = message;
@@ -258,13 +279,18 @@ impl World {
         let cfg = &self.scenario.scheduler.config;
         let backoff = backoff_duration(attempts, cfg.pod_initial_backoff, cfg.pod_max_backoff);
         self.pod_rt[idx].backoff_until = self.now.after(backoff);
-        self.sched.park_unschedulable(id, self.now);
+        let why = why.unwrap_or_else(|| match self.policy.unschedulable_plugins(id) {
+            None => crate::scheduler::queue::Rejectors::Undeclared,
+            Some(v) => crate::scheduler::queue::Rejectors::Plugins(v),
+        });
+        self.park_rejected(id, why, in_flight);
         self.ensure_flush();
     }
 
     /// Preemption chose `node` for `id`: record the nomination and evict
     /// the victims gracefully.
     fn nominate(&mut self, id: PodId, node: NodeId, victims: &[PodId]) {
+        let before = self.pods[id.0 as usize].status.nominated_node;
         self.clear_nomination(id);
         // Lower-priority pods nominated to the same node lose their
         // nomination (upstream `prepareCandidate`).
@@ -281,9 +307,13 @@ impl World {
             .unwrap_or_default();
         for p in lower {
             self.clear_nomination(p);
+            self.nomination_dropped(p);
         }
         self.pods[id.0 as usize].status.nominated_node = Some(node);
         self.nominated.entry(node).or_default().push(id);
+        if before.is_some_and(|b| b != node) {
+            self.nomination_dropped(id);
+        }
         let msg = format!("preempted by {}", self.pods[id.0 as usize].meta.key());
         for v in victims {
             self.counters.preemptions += 1;
@@ -336,8 +366,11 @@ impl World {
             Some("PermitTimeout"),
             Some(&msg),
         );
-        self.park_failed(id, "Unschedulable", msg);
-        self.cluster_changed();
+        let seen = self.end_flight(id);
+        self.park_failed_with(id, "Unschedulable", msg, None, &seen);
+        // Upstream `handleBindingCycleError`: the assumed pod is gone
+        // (AssignedPod/Delete), moving every parked pod but itself.
+        self.assigned_pod_deleted(id, crate::cluster::queueing::PreCheck::Except(id), true);
     }
 
     fn unreserve_in_policy(&mut self, id: PodId, node: NodeId) {
@@ -364,17 +397,7 @@ impl World {
         self.wake_scheduler();
     }
 
-    /// Something changed in the cluster that may let parked pods fit
-    /// (node added or changed, pod removed): move them back to the queue,
-    /// through back-off if it has not expired.
-    pub(super) fn cluster_changed(&mut self) {
-        for p in self.sched.take_unschedulable() {
-            self.requeue(p);
-        }
-        self.wake_scheduler();
-    }
-
-    fn requeue(&mut self, p: PodId) {
+    pub(super) fn requeue(&mut self, p: PodId) {
         let idx = p.0 as usize;
         let until = self.pod_rt[idx].backoff_until;
         if until > self.now {
@@ -454,6 +477,7 @@ impl World {
         } else {
             Ok(())
         };
+        let seen = self.end_flight(id);
         if let Err(msg) = bound {
             // Binding failed: forget the assumption and retry.
             self.unreserve(id);
@@ -466,8 +490,13 @@ impl World {
                 Some("BindingFailed"),
                 Some(&msg),
             );
-            self.park_failed(id, "SchedulerError", msg);
-            self.cluster_changed();
+            // An error, not a plugin's rejection: back-off, no event needed.
+            let why = match self.policy.unschedulable_plugins(id) {
+                None => crate::scheduler::queue::Rejectors::Undeclared,
+                Some(_) => crate::scheduler::queue::Rejectors::Plugins(Vec::new()),
+            };
+            self.park_failed_with(id, "SchedulerError", msg, Some(why), &seen);
+            self.assigned_pod_deleted(id, crate::cluster::queueing::PreCheck::All, true);
             return;
         }
         let node_name = self.nodes[nid.0 as usize].meta.name.clone();
@@ -477,6 +506,7 @@ impl World {
         pod.status.reason.clear();
         pod.status.message.clear();
         self.log_event("PodBound", Some(id), Some(nid), None, None);
+        self.assigned_pod_added(id);
         if self.nodes[nid.0 as usize].kubelet_up {
             let Some(pull) = self.image_pulls(id, nid) else {
                 return;
@@ -637,7 +667,14 @@ impl World {
         };
         self.log_event(kind, Some(id), node, Some(reason), None);
         self.sched.remove(id);
-        self.cluster_changed();
+        self.end_flight(id);
+        // The scheduler's informer drops terminal pods: a delete event.
+        if self.pods[idx].status.node.is_some() {
+            self.assigned_pod_deleted(id, crate::cluster::queueing::PreCheck::All, true);
+        } else {
+            let nominated = self.pods[idx].status.nominated_node.is_some();
+            self.unscheduled_pod_deleted(id, nominated, true);
+        }
     }
 
     /// Deletes a pod: unscheduled pods go at once; bound ones terminate
@@ -647,6 +684,7 @@ impl World {
         if !self.pod_rt[idx].live || self.pods[idx].is_terminating() {
             return;
         }
+        let was_nominated = self.pods[idx].status.nominated_node.is_some();
         self.pods[idx].meta.deletion_timestamp = Some(self.now);
         if let Some(n) = self.pods[idx].status.node {
             if self.nodes[n.0 as usize].pods.contains(&id) {
@@ -665,6 +703,9 @@ impl World {
         let bound = self.pods[idx].status.bound_at.is_some();
         if self.pods[idx].phase().is_terminal() || !bound {
             // Nothing runs: remove it now (and release an assumed node).
+            let was_terminal = self.pods[idx].phase().is_terminal();
+            let assumed = self.pods[idx].status.node.is_some();
+            self.end_flight(id);
             self.cancel_pod_timer(idx);
             self.cancel_evict_timer(idx);
             self.unreserve(id);
@@ -674,7 +715,14 @@ impl World {
                 self.pods[idx].status.reason = reason.to_string();
             }
             self.remove_pod(id, reason);
-            self.cluster_changed();
+            if was_terminal {
+                // Its delete event went out when it turned terminal.
+                self.legacy_wake();
+            } else if assumed {
+                self.assigned_pod_deleted(id, crate::cluster::queueing::PreCheck::All, true);
+            } else {
+                self.unscheduled_pod_deleted(id, was_nominated, true);
+            }
             return;
         }
         self.cancel_pod_timer(idx);
@@ -730,6 +778,7 @@ impl World {
             };
         }
         let pod = &self.pods[idx];
+        let was_terminal = pod.phase().is_terminal();
         if !pod.phase().is_terminal() {
             let phase = if code == 0 {
                 PodPhase::Succeeded
@@ -744,7 +793,11 @@ impl World {
         self.cancel_evict_timer(idx);
         self.unreserve(id);
         self.remove_pod(id, &reason);
-        self.cluster_changed();
+        if was_terminal {
+            self.legacy_wake();
+        } else {
+            self.assigned_pod_deleted(id, crate::cluster::queueing::PreCheck::All, true);
+        }
     }
 
     /// Changes a pod's phase, keeping the per-phase counts of live pods.

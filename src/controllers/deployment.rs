@@ -135,8 +135,12 @@ fn template_key(t: &Pod) -> String {
     let mut labels = t.meta.labels.clone();
     labels.remove(LABEL_POD_TEMPLATE_HASH);
     format!(
-        "{:?}|{:?}|{:?}|{:?}|{:?}",
-        labels, t.meta.annotations, t.spec, t.behavior, t.gpu
+        "{:?}|{:?}|{}|{:?}|{:?}",
+        labels,
+        t.meta.annotations,
+        t.spec.hash_text(),
+        t.behavior,
+        t.gpu
     )
 }
 

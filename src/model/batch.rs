@@ -365,8 +365,10 @@ pub const LABEL_CONTROLLER_REVISION_HASH: &str = "controller-revision-hash";
 /// from a real cluster's but change exactly when the template does.
 pub fn template_hash(template: &Pod) -> String {
     let text = format!(
-        "{:?}|{:?}|{:?}",
-        template.meta.labels, template.meta.annotations, template.spec
+        "{:?}|{:?}|{}",
+        template.meta.labels,
+        template.meta.annotations,
+        template.spec.hash_text()
     );
     let mut h: u32 = 0x811c_9dc5;
     for b in text.bytes() {

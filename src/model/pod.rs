@@ -120,6 +120,9 @@ pub struct PodSpec {
     pub termination_grace_period: Duration,
     /// RuntimeClass overhead, added to the pod's requests.
     pub overhead: Resources,
+    /// `spec.schedulingGates` names: while any is left the scheduler does
+    /// not consider the pod (gates can only be removed after creation).
+    pub scheduling_gates: Vec<String>,
 }
 
 impl Default for Container {
@@ -134,6 +137,21 @@ impl Default for Container {
             ports: Vec::new(),
             restart_policy: None,
             env: Vec::new(),
+        }
+    }
+}
+
+impl PodSpec {
+    /// The spec's debug rendering for template hashes, leaving out
+    /// `scheduling_gates` when empty (as upstream's encoding omits empty
+    /// fields), so templates without gates hash as before the field
+    /// existed.
+    pub fn hash_text(&self) -> String {
+        let s = format!("{self:?}");
+        if self.scheduling_gates.is_empty() {
+            s.replace(", scheduling_gates: []", "")
+        } else {
+            s
         }
     }
 }
@@ -158,6 +176,7 @@ impl Default for PodSpec {
             restart_policy: RestartPolicy::Always,
             termination_grace_period: Duration::from_secs(30),
             overhead: Resources::default(),
+            scheduling_gates: Vec::new(),
         }
     }
 }
@@ -491,7 +510,8 @@ impl Pod {
 
     /// The pod's conditions as the API would show them at the end of the
     /// run, in upstream's order: PodScheduled (False with reason
-    /// `Unschedulable` while the scheduler cannot place it), Initialized,
+    /// `SchedulingGated` while scheduling gates remain, `Unschedulable`
+    /// while the scheduler cannot place it), Initialized,
     /// ContainersReady and Ready (from [`Pod::ready_since`]: without
     /// readiness probes a running pod is ready at once); a terminal pod's
     /// containers are not.
@@ -500,6 +520,9 @@ impl Pod {
         let scheduled = self.status.bound_at.is_some();
         if scheduled {
             v.push(("PodScheduled", "True", ""));
+        } else if !self.spec.scheduling_gates.is_empty() {
+            // Set by the API server at creation (pod strategy).
+            v.push(("PodScheduled", "False", "SchedulingGated"));
         } else if self.status.scheduling_attempts > 0 {
             v.push(("PodScheduled", "False", "Unschedulable"));
         }
@@ -644,6 +667,18 @@ pub fn scheduling_signature(pod: &Pod) -> u64 {
 mod tests {
     use super::*;
 
+    #[test]
+    fn hash_text_leaves_out_empty_gates_only() {
+        let mut s = PodSpec::default();
+        let before = s.hash_text();
+        assert!(!before.contains("scheduling_gates"), "{before}");
+        assert!(before.ends_with(" }"), "{before}");
+        s.scheduling_gates = vec!["example.com/a".into()];
+        assert!(s
+            .hash_text()
+            .contains("scheduling_gates: [\"example.com/a\"]"));
+    }
+
     pub(crate) fn container(req: (i64, i64), lim: (i64, i64)) -> Container {
         Container {
             name: "c".into(),
@@ -771,6 +806,12 @@ mod tests {
             p.conditions().is_empty(),
             "a pod never tried has no conditions"
         );
+        p.spec.scheduling_gates = vec!["example.com/a".into()];
+        assert_eq!(
+            p.conditions(),
+            vec![("PodScheduled", "False", "SchedulingGated")]
+        );
+        p.spec.scheduling_gates.clear();
         p.status.scheduling_attempts = 1;
         assert_eq!(
             p.conditions(),

@@ -1060,6 +1060,40 @@ pub(super) fn convert_meta(
     })
 }
 
+/// `spec.schedulingGates` as upstream validates it
+/// (`validateSchedulingGates`): each name a qualified name, no duplicates;
+/// and `nodeName` cannot be set while gates remain.
+fn convert_scheduling_gates(doc: &mut Doc, s: &PodSpecM, sp: &str) -> Option<Vec<String>> {
+    let gp = child_path(sp, "schedulingGates");
+    let mut out: Vec<String> = Vec::new();
+    let mut ok = true;
+    for (i, g) in s.scheduling_gates.iter().enumerate() {
+        let p = index_path(&gp, i);
+        let Some(name) = &g.name else {
+            doc.err(&child_path(&p, "name"), "required");
+            ok = false;
+            continue;
+        };
+        if let Err(e) = validate_label_key(name) {
+            doc.err(&p, e.to_string());
+            ok = false;
+        }
+        if out.contains(name) {
+            doc.err(&p, format!("Duplicate value: {name:?}"));
+            ok = false;
+        }
+        out.push(name.clone());
+    }
+    if !out.is_empty() && s.node_name.as_deref().is_some_and(|n| !n.is_empty()) {
+        doc.err(
+            &child_path(sp, "nodeName"),
+            "Forbidden: cannot be set until all schedulingGates have been cleared",
+        );
+        ok = false;
+    }
+    ok.then_some(out)
+}
+
 fn labels_check(doc: &mut Doc, labels: &BTreeMap<String, String>, path: &str) {
     for (k, v) in labels {
         if let Err(e) = validate_label_key(k) {
@@ -1344,6 +1378,13 @@ pub(super) fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) ->
     }
     let mut tol_defaulted = tolerations;
     add_default_toleration_seconds(&mut tol_defaulted);
+    let scheduling_gates = match convert_scheduling_gates(doc, s, &sp) {
+        Some(g) => g,
+        None => {
+            ok = false;
+            Vec::new()
+        }
+    };
     let spec = PodSpec {
         containers,
         init_containers: init,
@@ -1363,6 +1404,7 @@ pub(super) fn convert_pod(doc: &mut Doc, m: &PodM, base: &str, ctx: &ConvCtx) ->
         restart_policy,
         termination_grace_period: grace,
         overhead,
+        scheduling_gates,
     };
     if !ok {
         return None;
@@ -2768,11 +2810,15 @@ fn convert_timeline_entry(
         actions.push(("addNodes", act));
     }
     super::workloads::convert_actions(doc, e, path, &mut actions);
+    if let Some(g) = &e.remove_scheduling_gates {
+        let p = child_path(path, "removeSchedulingGates");
+        actions.push(("removeSchedulingGates", convert_remove_gates(doc, g, &p)));
+    }
     match actions.len() {
         0 => {
             doc.err(
                 path,
-                "no action: set one of apply, delete, cordon, uncordon, drain, failNode, recoverNode, removeNode, addNodes, scale, setImage, rollback, pause, resume",
+                "no action: set one of apply, delete, cordon, uncordon, drain, failNode, recoverNode, removeNode, addNodes, scale, setImage, rollback, pause, resume, removeSchedulingGates",
             );
             None
         }
@@ -2797,6 +2843,62 @@ fn convert_timeline_entry(
             None
         }
     }
+}
+
+/// The `removeSchedulingGates` action: exactly one of `name` and
+/// `selector`; gate names are qualified names.
+fn convert_remove_gates(doc: &mut Doc, g: &RemoveGatesM, p: &str) -> Option<Action> {
+    let namespace = g.namespace.clone().unwrap_or_else(|| "default".to_string());
+    let target = match (&g.name, &g.selector) {
+        (Some(n), None) if !n.is_empty() => Some(super::GateTarget::Name(n.clone())),
+        (Some(_), None) => {
+            doc.err(&child_path(p, "name"), "must not be empty");
+            None
+        }
+        (None, Some(sel)) => {
+            let sp = child_path(p, "selector");
+            let parsed = convert_selector(doc, sel, &sp);
+            match parsed {
+                Some(s) if s.is_empty() => {
+                    doc.err(
+                        &sp,
+                        "an empty selector would select every pod: list matchLabels or matchExpressions",
+                    );
+                    None
+                }
+                other => other.map(super::GateTarget::Selector),
+            }
+        }
+        (Some(_), Some(_)) => {
+            doc.err(p, "set either name or selector, not both");
+            None
+        }
+        (None, None) => {
+            doc.err(p, "required: name or selector of the pods");
+            None
+        }
+    };
+    let mut ok = true;
+    let gates = g.gates.clone().unwrap_or_default();
+    for (i, name) in gates.iter().enumerate() {
+        if let Err(e) = validate_label_key(name) {
+            doc.err(&index_path(&child_path(p, "gates"), i), e.to_string());
+            ok = false;
+        }
+    }
+    if g.gates.as_ref().is_some_and(|v| v.is_empty()) {
+        doc.err(
+            &child_path(p, "gates"),
+            "must not be empty: omit it to remove every gate",
+        );
+        ok = false;
+    }
+    let target = target?;
+    ok.then_some(Action::RemoveSchedulingGates(super::GateRemoval {
+        namespace,
+        target,
+        gates,
+    }))
 }
 
 /// Checks across documents: unique names, namespaces and node references.

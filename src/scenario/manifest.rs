@@ -108,6 +108,15 @@ pub struct PodSpecM {
     pub termination_grace_period_seconds: Option<i64>,
     #[serde(default)]
     pub overhead: ResourceMap,
+    #[serde(default)]
+    pub scheduling_gates: Vec<SchedulingGateM>,
+}
+
+/// One entry of `spec.schedulingGates`.
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SchedulingGateM {
+    pub name: Option<String>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]
@@ -689,6 +698,18 @@ pub struct TimelineEntryM {
     pub rollback: Option<RollbackM>,
     pub pause: Option<ObjectRefM>,
     pub resume: Option<ObjectRefM>,
+    pub remove_scheduling_gates: Option<RemoveGatesM>,
+}
+
+/// `removeSchedulingGates`: the pods (by `name` or label `selector` in
+/// `namespace`) and the `gates` to remove (all if omitted).
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct RemoveGatesM {
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub selector: Option<crate::model::LabelSelector>,
+    pub gates: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]

@@ -252,6 +252,24 @@ pub enum Action {
     },
     /// An action on a workload object (scale, setImage, rollback, …).
     Workload(WorkloadAction),
+    /// `removeSchedulingGates`: remove scheduling gates from pods.
+    RemoveSchedulingGates(GateRemoval),
+}
+
+/// The pods a `removeSchedulingGates` action selects and the gates it
+/// removes.
+#[derive(Clone, Debug)]
+pub struct GateRemoval {
+    pub namespace: String,
+    pub target: GateTarget,
+    /// The gates to remove; empty removes them all.
+    pub gates: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub enum GateTarget {
+    Name(String),
+    Selector(crate::model::Selector),
 }
 
 /// Timeline actions on workload objects.
@@ -309,6 +327,7 @@ impl Action {
             Action::RemoveNode(_) => "removeNode",
             Action::AddNodes { .. } => "addNodes",
             Action::Workload(w) => w.name(),
+            Action::RemoveSchedulingGates(_) => "removeSchedulingGates",
         }
     }
 }

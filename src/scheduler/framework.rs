@@ -530,4 +530,24 @@ pub trait Plugin {
         Status::skip()
     }
     fn post_bind(&self, _state: &CycleState, _pod: &Pod, _node: NodeId, _view: &ClusterView) {}
+
+    /// EnqueueExtensions (upstream `EventsToRegister`): the cluster events
+    /// that may make a pod this plugin rejected schedulable. `None` (the
+    /// default, a plugin without EnqueueExtensions) registers every event.
+    fn events_to_register(&self) -> Option<&'static [crate::scheduler::hints::ClusterEvent]> {
+        None
+    }
+    /// The QueueingHintFn for `event` (one this plugin registered): whether
+    /// it may make `pod` (`pod_id`), which this plugin rejected,
+    /// schedulable. The default queues it.
+    fn queueing_hint(
+        &self,
+        _pod_id: PodId,
+        _pod: &Pod,
+        _event: &crate::scheduler::hints::ClusterEvent,
+        _change: &crate::scheduler::hints::Change,
+        _view: &ClusterView,
+    ) -> crate::scheduler::hints::QueueingHint {
+        crate::scheduler::hints::QueueingHint::Queue
+    }
 }

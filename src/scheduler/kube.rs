@@ -131,6 +131,9 @@ pub struct KubeScheduler {
     preemption_rng: SimRng,
     /// The per-node totals of the last cycle (a buffer reused).
     totals_buf: Vec<i64>,
+    /// The plugins that rejected the pod of the last cycle (upstream
+    /// `Diagnosis.UnschedulablePlugins`), for QueueingHints.
+    last_rejectors: Vec<&'static str>,
 }
 
 impl KubeScheduler {
@@ -173,6 +176,7 @@ impl KubeScheduler {
             cache_enabled: cfg.node_cache,
             preemption_rng: SimRng::derive(0, Stream::Preemption.name()),
             totals_buf: Vec::new(),
+            last_rejectors: Vec::new(),
         })
     }
 
@@ -250,6 +254,7 @@ impl SchedulingPolicy for KubeScheduler {
             };
             &uncached
         };
+        self.last_rejectors.clear();
         let pod = view.pod(pod_id);
         let Some(pi) = self.profile_index(&pod.spec.scheduler_name) else {
             return ScheduleResult::new(
@@ -528,6 +533,7 @@ impl SchedulingPolicy for KubeScheduler {
                 }
                 nominated = r.nominated;
             }
+            self.last_rejectors = unschedulable_plugins(&narrowing, absent.as_ref(), &statuses);
             let message = fit_error_message(
                 all.len(),
                 &prefilter_msg,
@@ -666,6 +672,7 @@ impl SchedulingPolicy for KubeScheduler {
         // Reserve, then Permit.
         let s = prof.run_reserve(&mut state, pod, node, view);
         if !s.is_success() {
+            self.last_rejectors = vec![s.plugin];
             let message = format!("running Reserve plugin {:?}: {}", s.plugin, s.message());
             if let Some(e) = exp.as_mut() {
                 e.message = Some(message.clone());
@@ -684,6 +691,7 @@ impl SchedulingPolicy for KubeScheduler {
             PermitDecision::Allow => None,
             PermitDecision::Wait(t) => Some(t),
             PermitDecision::Reject(s) => {
+                self.last_rejectors = vec![s.plugin];
                 prof.run_unreserve(&mut state, pod, node, view);
                 let message = format!("rejected by {:?} at permit: {}", s.plugin, s.message());
                 if let Some(e) = exp.as_mut() {
@@ -739,8 +747,69 @@ impl SchedulingPolicy for KubeScheduler {
     fn unreserve(&mut self, pod_id: PodId, node: NodeId, view: &ClusterView) {
         if let Some((pi, mut state)) = self.states.remove(&pod_id) {
             self.profiles[pi].run_unreserve(&mut state, view.pod(pod_id), node, view);
+            // Given up at Permit (timeout or rejection while waiting): the
+            // Permit plugins rejected it (upstream `WaitOnPermit`'s status).
+            self.last_rejectors = self.profiles[pi].permit_plugin_names();
         }
     }
+
+    fn unschedulable_plugins(&mut self, _pod: PodId) -> Option<Vec<&'static str>> {
+        Some(std::mem::take(&mut self.last_rejectors))
+    }
+
+    fn registers_event(
+        &self,
+        scheduler_name: &str,
+        plugins: &[&'static str],
+        event: &super::hints::ClusterEvent,
+    ) -> bool {
+        match self.profile_index(scheduler_name) {
+            Some(pi) => self.profiles[pi].registers_event(plugins, event),
+            None => true,
+        }
+    }
+
+    fn is_worth_requeuing(
+        &self,
+        pod_id: PodId,
+        plugins: &[&'static str],
+        event: &super::hints::ClusterEvent,
+        change: &super::hints::Change,
+        view: &ClusterView,
+    ) -> bool {
+        let pod = view.pod(pod_id);
+        match self.profile_index(&pod.spec.scheduler_name) {
+            Some(pi) => {
+                self.profiles[pi].is_worth_requeuing(pod_id, pod, plugins, event, change, view)
+            }
+            None => true,
+        }
+    }
+}
+
+/// Upstream `Diagnosis.UnschedulablePlugins` of a failed cycle: the
+/// PreFilter plugins that narrowed the nodes, the PreFilter plugin that
+/// rejected the pod, and every Filter plugin that rejected a node.
+/// Extenders' rejections name no plugin upstream
+/// (`findNodesThatPassExtenders`), so they are left out.
+pub fn unschedulable_plugins(
+    narrowing: &[&'static str],
+    prefilter: Option<&Status>,
+    statuses: &BTreeMap<NodeId, Status>,
+) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = narrowing.to_vec();
+    for s in prefilter.into_iter().chain(statuses.values()) {
+        if s.is_rejected()
+            && !s.plugin.is_empty()
+            && s.plugin != "Extender"
+            && !v.contains(&s.plugin)
+        {
+            v.push(s.plugin);
+        }
+    }
+    v.sort_unstable();
+    v.dedup();
+    v
 }
 
 #[cfg(test)]
@@ -791,6 +860,37 @@ mod tests {
         }
         // Negative totals (impossible with valid plugins) still work.
         assert_eq!(select_best(&[-5, -2, -9], &mut rng), 1);
+    }
+
+    #[test]
+    fn unschedulable_plugins_from_a_diagnosis() {
+        let mut st = BTreeMap::new();
+        st.insert(
+            NodeId(0),
+            Status::unschedulable("Insufficient cpu").with_plugin("NodeResourcesFit"),
+        );
+        st.insert(
+            NodeId(1),
+            Status::unresolvable("untolerated").with_plugin("TaintToleration"),
+        );
+        st.insert(
+            NodeId(2),
+            Status::unschedulable("Insufficient cpu").with_plugin("NodeResourcesFit"),
+        );
+        st.insert(
+            NodeId(3),
+            Status::unschedulable("no").with_plugin("Extender"),
+        );
+        assert_eq!(
+            unschedulable_plugins(&["NodeAffinity"], None, &st),
+            vec!["NodeAffinity", "NodeResourcesFit", "TaintToleration"]
+        );
+        let pre = Status::unresolvable("conflict").with_plugin("InterPodAffinity");
+        assert_eq!(
+            unschedulable_plugins(&[], Some(&pre), &BTreeMap::new()),
+            vec!["InterPodAffinity"]
+        );
+        assert!(unschedulable_plugins(&[], None, &BTreeMap::new()).is_empty());
     }
 
     #[test]

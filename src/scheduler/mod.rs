@@ -21,6 +21,7 @@ pub mod extender;
 pub mod extender_http;
 pub mod extender_jsonl;
 pub mod framework;
+pub mod hints;
 pub mod incremental;
 pub mod kube;
 pub mod plugins;
@@ -120,6 +121,38 @@ pub trait SchedulingPolicy {
     /// Picks the next pod among the active ones (index into `queue`, which
     /// lists pods with their enqueue times in PrioritySort order). The
     /// default takes the least by [`SchedulingPolicy::less`].
+    /// QueueingHints: the plugins that rejected `pod` in the cycle just run
+    /// (upstream `UnschedulablePlugins`). `Some` with an empty list is a
+    /// failure no plugin caused (an error): upstream retries it after its
+    /// back-off without waiting for an event. `None` (the default) is a
+    /// policy that declares no events: its parked pods move on every
+    /// cluster event.
+    fn unschedulable_plugins(&mut self, _pod: PodId) -> Option<Vec<&'static str>> {
+        None
+    }
+    /// QueueingHints: whether any of `plugins` (of the profile serving
+    /// `scheduler_name`) registered `event` at all; when none did, no hint
+    /// is asked (upstream `isEventOfInterest`, per rejecting set).
+    fn registers_event(
+        &self,
+        _scheduler_name: &str,
+        _plugins: &[&'static str],
+        _event: &hints::ClusterEvent,
+    ) -> bool {
+        true
+    }
+    /// QueueingHints: whether `event` may make `pod`, parked after
+    /// `plugins` rejected it, schedulable (upstream `isPodWorthRequeuing`).
+    fn is_worth_requeuing(
+        &self,
+        _pod: PodId,
+        _plugins: &[&'static str],
+        _event: &hints::ClusterEvent,
+        _change: &hints::Change,
+        _view: &ClusterView,
+    ) -> bool {
+        true
+    }
     fn pick_next(&self, queue: &[(PodId, SimTime)], view: &ClusterView) -> usize {
         let mut best = 0;
         for i in 1..queue.len() {

@@ -928,6 +928,65 @@ impl Handle for SeededHandle<'_> {
     }
 }
 
+impl Profile {
+    /// The Permit plugins' names.
+    pub fn permit_plugin_names(&self) -> Vec<&'static str> {
+        self.permit
+            .iter()
+            .map(|i| self.plugins[*i].name())
+            .collect()
+    }
+
+    /// Whether a plugin in `rejectors` registered `event` (a plugin that
+    /// registers nothing registers every event).
+    pub fn registers_event(
+        &self,
+        rejectors: &[&'static str],
+        event: &super::hints::ClusterEvent,
+    ) -> bool {
+        self.plugins.iter().any(|pl| {
+            rejectors.contains(&pl.name())
+                && pl.events_to_register().is_none_or(|evs| {
+                    evs.iter()
+                        .any(|e| super::hints::match_cluster_events(e, event))
+                })
+        })
+    }
+
+    /// Upstream `isPodWorthRequeuing` for one profile: whether a plugin in
+    /// `rejectors` registered `event` (a plugin that registers nothing
+    /// registers every event) and its QueueingHint says Queue.
+    pub fn is_worth_requeuing(
+        &self,
+        pod_id: PodId,
+        pod: &Pod,
+        rejectors: &[&'static str],
+        event: &super::hints::ClusterEvent,
+        change: &super::hints::Change,
+        view: &ClusterView,
+    ) -> bool {
+        for pl in &self.plugins {
+            if !rejectors.contains(&pl.name()) {
+                continue;
+            }
+            match pl.events_to_register() {
+                None => return true,
+                Some(evs) => {
+                    if evs
+                        .iter()
+                        .any(|e| super::hints::match_cluster_events(e, event))
+                        && pl.queueing_hint(pod_id, pod, event, change, view)
+                            == super::hints::QueueingHint::Queue
+                    {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

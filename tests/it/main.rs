@@ -14,6 +14,7 @@ mod gpu;
 mod invariants;
 mod linux;
 mod nodes;
+mod queue;
 mod scenarios;
 mod scheduler;
 mod services;

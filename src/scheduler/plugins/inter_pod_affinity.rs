@@ -863,6 +863,19 @@ impl Plugin for InterPodAffinity {
     fn name(&self) -> &'static str {
         "InterPodAffinity"
     }
+    fn events_to_register(&self) -> Option<&'static [crate::scheduler::hints::ClusterEvent]> {
+        Some(super::queueing_hints::INTER_POD_AFFINITY_EVENTS)
+    }
+    fn queueing_hint(
+        &self,
+        pod_id: crate::model::PodId,
+        pod: &crate::model::Pod,
+        _event: &crate::scheduler::hints::ClusterEvent,
+        change: &crate::scheduler::hints::Change,
+        view: &crate::scheduler::framework::ClusterView,
+    ) -> crate::scheduler::hints::QueueingHint {
+        super::queueing_hints::inter_pod_affinity_hint(pod_id, pod, change, view)
+    }
     fn points(&self) -> &'static [Point] {
         &[
             Point::PreFilter,

@@ -19,6 +19,7 @@ pub mod node_resources_fit;
 pub mod node_unschedulable;
 pub mod pod_topology_spread;
 pub mod priority_sort;
+pub mod queueing_hints;
 pub mod scheduling_gates;
 pub mod taint_toleration;
 

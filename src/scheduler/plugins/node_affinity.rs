@@ -117,6 +117,19 @@ impl Plugin for NodeAffinityPlugin {
     fn name(&self) -> &'static str {
         "NodeAffinity"
     }
+    fn events_to_register(&self) -> Option<&'static [crate::scheduler::hints::ClusterEvent]> {
+        Some(EVENTS)
+    }
+    fn queueing_hint(
+        &self,
+        _pod_id: crate::model::PodId,
+        pod: &crate::model::Pod,
+        _event: &crate::scheduler::hints::ClusterEvent,
+        change: &crate::scheduler::hints::Change,
+        _view: &crate::scheduler::framework::ClusterView,
+    ) -> crate::scheduler::hints::QueueingHint {
+        self.hint(pod, change)
+    }
     fn points(&self) -> &'static [Point] {
         &[
             Point::PreFilter,
@@ -229,6 +242,41 @@ impl Plugin for NodeAffinityPlugin {
     fn normalize_score(&self, _: &CycleState, _: &Pod, scores: &mut [NodeScore]) -> Status {
         default_normalize_score(MAX_NODE_SCORE, false, scores);
         Status::success()
+    }
+}
+
+// QueueingHints (upstream plugins/nodeaffinity `EventsToRegister` with
+// QueueingHints on, `isSchedulableAfterNodeChange`).
+
+/// Node/Add|UpdateNodeLabel.
+pub const EVENTS: &[crate::scheduler::hints::ClusterEvent] =
+    &[crate::scheduler::hints::ClusterEvent::new(
+        crate::scheduler::hints::EventResource::Node,
+        crate::scheduler::hints::ActionType::ADD
+            .or(crate::scheduler::hints::ActionType::UPDATE_NODE_LABEL),
+    )];
+
+impl NodeAffinityPlugin {
+    /// Upstream `NodeAffinity.isSchedulableAfterNodeChange`.
+    pub fn hint(
+        &self,
+        pod: &Pod,
+        change: &crate::scheduler::hints::Change,
+    ) -> crate::scheduler::hints::QueueingHint {
+        use crate::scheduler::hints::QueueingHint::*;
+        let (old, new) = change.nodes();
+        let Some(new) = new else { return Queue };
+        if !self.added_matches(new) {
+            return QueueSkip;
+        }
+        if !pod_matches_node(pod, new) {
+            return QueueSkip;
+        }
+        match old {
+            None => Queue,
+            Some(old) if pod_matches_node(pod, old) => QueueSkip,
+            Some(_) => Queue,
+        }
     }
 }
 

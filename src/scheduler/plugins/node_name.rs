@@ -12,6 +12,19 @@ impl Plugin for NodeName {
     fn name(&self) -> &'static str {
         "NodeName"
     }
+    fn events_to_register(&self) -> Option<&'static [crate::scheduler::hints::ClusterEvent]> {
+        Some(super::queueing_hints::NODE_NAME_EVENTS)
+    }
+    fn queueing_hint(
+        &self,
+        _pod_id: crate::model::PodId,
+        pod: &crate::model::Pod,
+        _event: &crate::scheduler::hints::ClusterEvent,
+        change: &crate::scheduler::hints::Change,
+        _view: &crate::scheduler::framework::ClusterView,
+    ) -> crate::scheduler::hints::QueueingHint {
+        super::queueing_hints::node_name_hint(pod, change)
+    }
     fn points(&self) -> &'static [Point] {
         &[Point::Filter]
     }

@@ -58,6 +58,19 @@ impl Plugin for NodePorts {
     fn name(&self) -> &'static str {
         "NodePorts"
     }
+    fn events_to_register(&self) -> Option<&'static [crate::scheduler::hints::ClusterEvent]> {
+        Some(super::queueing_hints::NODE_PORTS_EVENTS)
+    }
+    fn queueing_hint(
+        &self,
+        _pod_id: crate::model::PodId,
+        pod: &crate::model::Pod,
+        _event: &crate::scheduler::hints::ClusterEvent,
+        change: &crate::scheduler::hints::Change,
+        _view: &crate::scheduler::framework::ClusterView,
+    ) -> crate::scheduler::hints::QueueingHint {
+        super::queueing_hints::node_ports_hint(pod, change)
+    }
     fn points(&self) -> &'static [Point] {
         &[Point::PreFilter, Point::Filter]
     }

@@ -727,6 +727,19 @@ impl Plugin for Fit {
     fn name(&self) -> &'static str {
         NAME
     }
+    fn events_to_register(&self) -> Option<&'static [crate::scheduler::hints::ClusterEvent]> {
+        Some(super::queueing_hints::FIT_EVENTS)
+    }
+    fn queueing_hint(
+        &self,
+        pod_id: crate::model::PodId,
+        pod: &crate::model::Pod,
+        _event: &crate::scheduler::hints::ClusterEvent,
+        change: &crate::scheduler::hints::Change,
+        _view: &crate::scheduler::framework::ClusterView,
+    ) -> crate::scheduler::hints::QueueingHint {
+        super::queueing_hints::fit_hint(pod_id, pod, change)
+    }
     fn points(&self) -> &'static [Point] {
         &[
             Point::PreFilter,

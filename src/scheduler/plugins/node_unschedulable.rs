@@ -14,6 +14,19 @@ impl Plugin for NodeUnschedulable {
     fn name(&self) -> &'static str {
         "NodeUnschedulable"
     }
+    fn events_to_register(&self) -> Option<&'static [crate::scheduler::hints::ClusterEvent]> {
+        Some(super::queueing_hints::NODE_UNSCHEDULABLE_EVENTS)
+    }
+    fn queueing_hint(
+        &self,
+        _pod_id: crate::model::PodId,
+        _pod: &crate::model::Pod,
+        _event: &crate::scheduler::hints::ClusterEvent,
+        change: &crate::scheduler::hints::Change,
+        _view: &crate::scheduler::framework::ClusterView,
+    ) -> crate::scheduler::hints::QueueingHint {
+        super::queueing_hints::node_unschedulable_hint(change)
+    }
     fn points(&self) -> &'static [Point] {
         &[Point::Filter]
     }

@@ -722,6 +722,19 @@ impl Plugin for PodTopologySpread {
     fn name(&self) -> &'static str {
         "PodTopologySpread"
     }
+    fn events_to_register(&self) -> Option<&'static [crate::scheduler::hints::ClusterEvent]> {
+        Some(EVENTS)
+    }
+    fn queueing_hint(
+        &self,
+        pod_id: PodId,
+        pod: &Pod,
+        _event: &crate::scheduler::hints::ClusterEvent,
+        change: &crate::scheduler::hints::Change,
+        _view: &ClusterView,
+    ) -> crate::scheduler::hints::QueueingHint {
+        self.hint(pod_id, pod, change)
+    }
     fn points(&self) -> &'static [Point] {
         &[
             Point::PreFilter,
@@ -976,6 +989,135 @@ impl Plugin for PodTopologySpread {
                 .wrapping_div(max);
         }
         Status::success()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// QueueingHints (upstream plugins/podtopologyspread/plugin.go
+// `EventsToRegister`, `isSchedulableAfterPodChange`,
+// `isSchedulableAfterNodeChange`).
+
+/// Pod/Add|UpdatePodLabel|UpdatePodToleration|Delete,
+/// Node/Add|Delete|UpdateNodeLabel|UpdateNodeTaint.
+pub const EVENTS: &[crate::scheduler::hints::ClusterEvent] = {
+    use crate::scheduler::hints::{ActionType as A, ClusterEvent, EventResource as R};
+    &[
+        ClusterEvent::new(
+            R::Pod,
+            A::ADD
+                .or(A::UPDATE_POD_LABEL)
+                .or(A::UPDATE_POD_TOLERATION)
+                .or(A::DELETE),
+        ),
+        ClusterEvent::new(
+            R::Node,
+            A::ADD
+                .or(A::DELETE)
+                .or(A::UPDATE_NODE_LABEL)
+                .or(A::UPDATE_NODE_TAINT),
+        ),
+    ]
+};
+
+impl PodTopologySpread {
+    /// The QueueingHint for a pod this plugin rejected.
+    pub fn hint(
+        &self,
+        pod_id: PodId,
+        pod: &Pod,
+        change: &crate::scheduler::hints::Change,
+    ) -> crate::scheduler::hints::QueueingHint {
+        use crate::scheduler::hints::{Change, QueueingHint::*};
+        // getConstraints: the hard constraints (or the default ones).
+        let constraints = self.constraints(pod, WhenUnsatisfiable::DoNotSchedule);
+        match *change {
+            Change::Pod { old, new } => {
+                // involvedInTopologySpreading
+                let involved = |o: &crate::scheduler::hints::PodObj| {
+                    o.id == pod_id || (o.assigned && o.pod.meta.namespace == pod.meta.namespace)
+                };
+                if new.as_ref().is_some_and(|n| !involved(n))
+                    || old.as_ref().is_some_and(|o| !involved(o))
+                {
+                    return QueueSkip;
+                }
+                let any_selects = |labels: &Labels| constraints.iter().any(|c| c.selects(labels));
+                match (old, new) {
+                    (Some(o), Some(n)) => {
+                        if pod_id == n.id
+                            && o.pod.spec.tolerations != n.pod.spec.tolerations
+                            && constraints
+                                .iter()
+                                .any(|c| c.node_taints_policy == InclusionPolicy::Honor)
+                        {
+                            return Queue;
+                        }
+                        if o.pod.meta.labels == n.pod.meta.labels {
+                            return QueueSkip;
+                        }
+                        if constraints
+                            .iter()
+                            .any(|c| c.selects(&o.pod.meta.labels) != c.selects(&n.pod.meta.labels))
+                        {
+                            Queue
+                        } else {
+                            QueueSkip
+                        }
+                    }
+                    (None, Some(n)) => {
+                        if any_selects(&n.pod.meta.labels) {
+                            Queue
+                        } else {
+                            QueueSkip
+                        }
+                    }
+                    (Some(o), None) => {
+                        if any_selects(&o.pod.meta.labels) {
+                            Queue
+                        } else {
+                            QueueSkip
+                        }
+                    }
+                    (None, None) => Queue,
+                }
+            }
+            Change::Node { old, new } => {
+                let om = old.is_some_and(|n| has_all_keys(&n.meta.labels, &constraints));
+                let nm = new.is_some_and(|n| has_all_keys(&n.meta.labels, &constraints));
+                match (old, new) {
+                    (Some(o), Some(n)) => {
+                        if om != nm {
+                            return Queue;
+                        }
+                        let keys_changed = constraints.iter().any(|c| {
+                            o.meta.labels.get(&*c.topology_key)
+                                != n.meta.labels.get(&*c.topology_key)
+                        });
+                        if nm && (keys_changed || o.taints != n.taints) {
+                            Queue
+                        } else {
+                            QueueSkip
+                        }
+                    }
+                    (None, Some(_)) => {
+                        if nm {
+                            Queue
+                        } else {
+                            QueueSkip
+                        }
+                    }
+                    (Some(_), None) => {
+                        if om {
+                            Queue
+                        } else {
+                            QueueSkip
+                        }
+                    }
+                    (None, None) => Queue,
+                }
+            }
+            Change::None => Queue,
+        }
     }
 }
 

@@ -38,6 +38,19 @@ impl Plugin for TaintToleration {
     fn name(&self) -> &'static str {
         "TaintToleration"
     }
+    fn events_to_register(&self) -> Option<&'static [crate::scheduler::hints::ClusterEvent]> {
+        Some(super::queueing_hints::TAINT_TOLERATION_EVENTS)
+    }
+    fn queueing_hint(
+        &self,
+        pod_id: crate::model::PodId,
+        pod: &crate::model::Pod,
+        _event: &crate::scheduler::hints::ClusterEvent,
+        change: &crate::scheduler::hints::Change,
+        _view: &crate::scheduler::framework::ClusterView,
+    ) -> crate::scheduler::hints::QueueingHint {
+        super::queueing_hints::taint_toleration_hint(pod_id, pod, change)
+    }
     fn points(&self) -> &'static [Point] {
         &[Point::Filter, Point::PreScore, Point::Score]
     }
