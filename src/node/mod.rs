@@ -8,6 +8,7 @@
 pub mod cgroup;
 pub mod conformance;
 pub mod cpu;
+pub mod cputree;
 pub mod kubelet;
 pub mod runtime;
 pub mod usage;
