@@ -52,6 +52,15 @@ pub fn water_fill(amount: i64, weights: &[u64], demands: &[i64]) -> Vec<i64> {
 /// the tree's size, a division allocates nothing. The children lists are
 /// kept in compressed form (one offset per group into one index array,
 /// children in index order), as [`allocate`] builds them.
+///
+/// [`Division::redivide`] divides a tree whose structure (parents,
+/// weights, caps) is that of the last [`Division::divide`] and whose leaf
+/// demands may have changed: it recomputes the effective demands, then
+/// water-fills again only the groups whose grant or whose children's
+/// effective demands changed (a water-filling is a function of exactly
+/// those and the children's weights), so the grants are those of a full
+/// division; a demand change under a quota that binds, or in a subtree
+/// the node is not short of, stays local.
 #[derive(Clone, Debug, Default)]
 pub struct Division {
     /// `children[start[i]..start[i + 1]]` are group `i`'s children.
@@ -60,8 +69,14 @@ pub struct Division {
     /// Effective demands.
     eff: Vec<i64>,
     grant: Vec<i64>,
+    /// Per group: a child's effective demand changed (bit 0), its own
+    /// grant changed (bit 1), during a [`Division::redivide`].
+    stale: Vec<u8>,
     fill: WaterFill,
 }
+
+const CHILD_DEMAND: u8 = 1;
+const GRANT: u8 = 2;
 
 impl Division {
     /// Divides `capacity_m` over `groups` (see [`allocate`]); the grants
@@ -108,6 +123,67 @@ impl Division {
             f.fill(self.grant[i]);
             for (k, &c) in kids.iter().enumerate() {
                 self.grant[c] = f.out[k];
+            }
+        }
+        &self.grant
+    }
+
+    /// [`Division::divide`] again for a tree with the structure of the last
+    /// `divide` (same groups, parents, weights and caps; only leaf demands
+    /// differ), redoing only the water-fillings whose inputs changed. Same
+    /// grants as `divide`; falls back to it if the tree's size changed.
+    pub fn redivide(&mut self, groups: &[CpuGroup], capacity_m: i64) -> &[i64] {
+        let n = groups.len();
+        if n == 0 || self.grant.len() != n || self.start.len() != n + 1 {
+            return self.divide(groups, capacity_m);
+        }
+        self.stale.clear();
+        self.stale.resize(n, 0);
+        let (start, children) = (&self.start, &self.children);
+        for i in (0..n).rev() {
+            let kids = &children[start[i]..start[i + 1]];
+            let d = if kids.is_empty() && i != 0 {
+                groups[i].demand_m.max(0)
+            } else {
+                kids.iter()
+                    .map(|&c| self.eff[c])
+                    .fold(0i64, i64::saturating_add)
+            };
+            let e = match groups[i].cap_m {
+                Some(c) => d.min(c.max(0)),
+                None => d,
+            };
+            if e != self.eff[i] {
+                self.eff[i] = e;
+                let p = groups[i].parent;
+                if i != 0 && p < i {
+                    self.stale[p] |= CHILD_DEMAND;
+                }
+            }
+        }
+        let root = self.eff[0].min(capacity_m.max(0));
+        if root != self.grant[0] {
+            self.grant[0] = root;
+            self.stale[0] |= GRANT;
+        }
+        for i in 0..n {
+            let kids = &children[start[i]..start[i + 1]];
+            if kids.is_empty() || self.stale[i] == 0 {
+                continue;
+            }
+            let f = &mut self.fill;
+            f.weights.clear();
+            f.demands.clear();
+            for &c in kids {
+                f.weights.push(groups[c].weight.max(1));
+                f.demands.push(self.eff[c]);
+            }
+            f.fill(self.grant[i]);
+            for (k, &c) in kids.iter().enumerate() {
+                if self.grant[c] != f.out[k] {
+                    self.grant[c] = f.out[k];
+                    self.stale[c] |= GRANT;
+                }
             }
         }
         &self.grant
@@ -569,6 +645,31 @@ mod tests {
             for (g, cap) in &trees {
                 prop_assert_eq!(d.divide(g, *cap).to_vec(), reference_allocate(g, *cap));
                 prop_assert_eq!(allocate(g, *cap), reference_allocate(g, *cap));
+            }
+        }
+
+        #[test]
+        fn redivide_after_demand_changes_matches_reference(
+            g in prop_oneof![tree(), node_tree()],
+            changes in prop::collection::vec(
+                (any::<prop::sample::Index>(), 0i64..4000, 0i64..40000),
+                1..30,
+            ),
+        ) {
+            // Leaf demands change one or a few at a time (and the capacity
+            // with them); every re-division equals a full one.
+            let mut g = g;
+            let mut d = Division::default();
+            d.divide(&g, 10_000);
+            let leaves: Vec<usize> = (1..g.len()).filter(|&i| is_leaf(&g, i)).collect();
+            for (k, (at, demand, cap)) in changes.into_iter().enumerate() {
+                if !leaves.is_empty() {
+                    g[leaves[at.index(leaves.len())]].demand_m = demand;
+                }
+                // Every third step keeps the capacity, so that most
+                // changes are demand-only.
+                let cap = if k % 3 == 0 { cap } else { 10_000 };
+                prop_assert_eq!(d.redivide(&g, cap).to_vec(), reference_allocate(&g, cap));
             }
         }
 

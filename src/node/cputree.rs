@@ -8,7 +8,9 @@
 //! (a sandbox runs, stops or goes; a container starts, exits or goes; a
 //! container's resources are updated) and otherwise only copies the
 //! leaves' demands in; the division ([`super::cpu::Division`], buffers
-//! reused) runs only when a demand or the structure changed. The division
+//! reused) runs only when a demand or the structure changed, and after a
+//! demand-only change redoes only the water-fillings whose inputs changed
+//! ([`super::cpu::Division::redivide`]). The division
 //! is a pure function of the groups and the capacity, so the grants are
 //! exactly those of a tree built from scratch on every call (a property
 //! test in `runtime.rs` checks it over random sequences of changes).
@@ -27,6 +29,9 @@ pub struct CpuTree {
     valid: bool,
     /// Whether the last division is of `groups` as they are.
     divided: bool,
+    /// Whether `division` holds a division of this structure (then a
+    /// demand change re-divides only what changed).
+    structure_divided: bool,
     division: Division,
 }
 
@@ -67,6 +72,7 @@ impl CpuTree {
         }
         self.valid = true;
         self.divided = false;
+        self.structure_divided = false;
     }
 
     /// Adds a pod cgroup under its QoS parent; returns its group index.
@@ -129,7 +135,12 @@ impl CpuTree {
         if self.divided {
             return false;
         }
-        let grants = self.division.divide(&self.groups, capacity_m);
+        let grants = if self.structure_divided {
+            self.division.redivide(&self.groups, capacity_m)
+        } else {
+            self.division.divide(&self.groups, capacity_m)
+        };
+        self.structure_divided = true;
         for &(g, slot) in &self.leaves {
             grant(slot, grants[g]);
         }
