@@ -11,6 +11,8 @@
 //! reached (503), on timeout, or when the pod stops running. Counters feed
 //! `services.csv`, the summary and the HPA's custom metrics.
 
+use std::borrow::Borrow;
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{Event, World};
@@ -22,6 +24,51 @@ use crate::traffic::{select, ArrivalGen, TrafficSpec};
 
 /// CPU one request in flight asks for (one core), millicores.
 pub const DEMAND_PER_REQUEST_M: i64 = 1000;
+
+/// A (namespace, name) key, owned or borrowed, ordered as the World's
+/// `pod_index` keys `(String, String)` are: an arrival looks its
+/// endpoints' pods up without cloning the two strings.
+trait NsName {
+    fn key(&self) -> (&str, &str);
+}
+
+impl NsName for (String, String) {
+    fn key(&self) -> (&str, &str) {
+        (&self.0, &self.1)
+    }
+}
+
+impl NsName for (&str, &str) {
+    fn key(&self) -> (&str, &str) {
+        (self.0, self.1)
+    }
+}
+
+impl<'a> Borrow<dyn NsName + 'a> for (String, String) {
+    fn borrow(&self) -> &(dyn NsName + 'a) {
+        self
+    }
+}
+
+impl PartialEq for dyn NsName + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for dyn NsName + '_ {}
+
+impl PartialOrd for dyn NsName + '_ {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for dyn NsName + '_ {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key().cmp(&other.key())
+    }
+}
 
 /// Counts of one sample interval.
 #[derive(Clone, Debug, Default)]
@@ -101,6 +148,8 @@ struct PodTraffic {
     /// Requests routed to the pod so far (for requests_per_second).
     routed: u64,
     limit_m: Option<i64>,
+    /// The pod's `namespace/name` (its key in `TrafficState::routed`).
+    key: String,
 }
 
 struct Req {
@@ -128,6 +177,11 @@ pub(super) struct TrafficState {
     /// Requests routed per pod (namespace/name) so far, kept after the
     /// pod's queue is gone (the metrics pipeline reads rates from it).
     pub(super) routed: BTreeMap<String, u64>,
+    /// Buffers reused by every arrival (endpoint indices, candidate pods)
+    /// and grant refresh (pods to re-arm).
+    eps: Vec<usize>,
+    cands: Vec<PodId>,
+    rearm: Vec<PodId>,
 }
 
 impl TrafficState {
@@ -218,20 +272,20 @@ impl World {
         self.traffic.services[si].cur.arrivals += 1;
         self.traffic.services[si].totals.requests += 1;
         // kube-proxy's candidates, as pods that run in the node model.
-        let (ns, name) = {
-            let s = &self.traffic.services[si];
-            (s.namespace.clone(), s.name.clone())
-        };
-        let mut cands: Vec<PodId> = Vec::new();
+        let mut eps = std::mem::take(&mut self.traffic.eps);
+        let mut cands = std::mem::take(&mut self.traffic.cands);
+        cands.clear();
+        let s = &self.traffic.services[si];
         if let Some(svc) = self
             .wl
             .store
-            .lookup(WorkloadKind::Service, &ns, &name)
+            .lookup(WorkloadKind::Service, &s.namespace, &s.name)
             .and_then(|w| self.wl.store.get(w).service())
         {
-            for k in select::candidates(&svc.endpoints) {
-                let ep = &svc.endpoints[k];
-                if let Some(&p) = self.pod_index.get(&(ns.clone(), ep.pod.clone())) {
+            select::candidates_into(&svc.endpoints, &mut eps);
+            for &k in &eps {
+                let key = (s.namespace.as_str(), svc.endpoints[k].pod.as_str());
+                if let Some(&p) = self.pod_index.get(&key as &dyn NsName) {
                     if self.traffic.pods.contains_key(&p) {
                         cands.push(p);
                     }
@@ -247,11 +301,14 @@ impl World {
             &mut s.cursor,
             &mut s.select_rng,
         );
-        let Some(k) = chosen else {
+        let pid = chosen.map(|k| cands[k]);
+        self.traffic.eps = eps;
+        self.traffic.cands = cands;
+        let Some(pid) = pid else {
             self.traffic_fail(i, Fail::NoEndpoint, None);
             return;
         };
-        let pid = cands[k];
+        let s = &mut self.traffic.services[si];
         let limit = s.spec.concurrency;
         let timeout = s.spec.timeout;
         let work = s.spec.work.draw(&mut s.work_rng);
@@ -260,12 +317,12 @@ impl World {
             return;
         };
         pt.routed += 1;
-        let key = self.pods[pid.0 as usize].meta.key();
-        *self.traffic.routed.entry(key).or_insert(0) += 1;
-        let pt = match self.traffic.pods.get_mut(&pid) {
-            Some(p) => p,
-            None => return,
-        };
+        match self.traffic.routed.get_mut(pt.key.as_str()) {
+            Some(n) => *n += 1,
+            None => {
+                self.traffic.routed.insert(pt.key.clone(), 1);
+            }
+        }
         if limit.is_some_and(|l| pt.q.len() as u64 >= u64::from(l)) {
             self.traffic_fail(i, Fail::Overload, None);
             return;
@@ -332,25 +389,27 @@ impl World {
             return;
         }
         let now = self.now;
-        let ids: Vec<PodId> = self
-            .traffic
-            .pods
-            .iter()
-            .filter(|(_, p)| p.node == nid)
-            .map(|(id, _)| *id)
-            .collect();
-        for pid in ids {
-            let g = self.agents.get(&nid).map_or(0, |a| a.traffic_grant(pid.0));
-            let Some(pt) = self.traffic.pods.get_mut(&pid) else {
+        let mut rearm = std::mem::take(&mut self.traffic.rearm);
+        rearm.clear();
+        let agent = self.agents.get(&nid);
+        for (&pid, pt) in self.traffic.pods.iter_mut() {
+            if pt.node != nid {
                 continue;
-            };
+            }
+            let g = agent.map_or(0, |a| a.traffic_grant(pid.0));
             // Only a pod whose grant changed has new completion times (the
             // pod whose requests changed re-arms itself).
             if pt.q.grant() != g {
                 pt.q.set_grant(now, g);
-                self.traffic_rearm(pid);
+                rearm.push(pid);
             }
         }
+        // Re-arming touches only the pod's own timer: the same timers in
+        // the same order as re-arming each pod right after its new grant.
+        for &pid in &rearm {
+            self.traffic_rearm(pid);
+        }
+        self.traffic.rearm = rearm;
     }
 
     fn traffic_rearm(&mut self, pid: PodId) {
@@ -450,6 +509,7 @@ impl World {
                 deadlines: BTreeSet::new(),
                 routed: 0,
                 limit_m,
+                key: self.pods[id.0 as usize].meta.key(),
             },
         );
     }
@@ -595,5 +655,40 @@ impl World {
             return None;
         }
         self.traffic.pods.get(&id).map(|t| t.q.used_m_us)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Borrowed `(namespace, name)` lookups find exactly what owned keys
+    /// find: the `dyn NsName` order is the `(String, String)` order,
+    /// including names that are prefixes of others and split differently.
+    #[test]
+    fn borrowed_pod_key_lookup_matches_owned() {
+        let keys = [
+            ("a", "bc"),
+            ("ab", "c"),
+            ("a", "b"),
+            ("", "x"),
+            ("default", "web-1"),
+            ("default", "web-10"),
+            ("default", "web-2"),
+            ("kube-system", "web-1"),
+        ];
+        let index: BTreeMap<(String, String), u32> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, (n, m))| ((n.to_string(), m.to_string()), i as u32))
+            .collect();
+        for (i, (n, m)) in keys.iter().enumerate() {
+            let k = (*n, *m);
+            assert_eq!(index.get(&k as &dyn NsName), Some(&(i as u32)), "{n}/{m}");
+        }
+        for (n, m) in [("a", "bcd"), ("default", "web-3"), ("abc", ""), ("", "")] {
+            let k = (n, m);
+            assert_eq!(index.get(&k as &dyn NsName), None, "{n}/{m}");
+        }
     }
 }

@@ -427,16 +427,15 @@ impl NodeAgent {
     /// Sets the extra CPU demand (traffic) of the pod's first running
     /// container at `now`.
     pub fn set_traffic_demand(&mut self, now: SimTime, id: u32, extra_m: i64) {
-        let Some(cid) = self.first_container(id) else {
+        let Some(cid) = first_container(&self.pods, id) else {
             return;
         };
-        self.runtime.set_extra_demand(now, &cid, extra_m);
+        self.runtime.set_extra_demand(now, cid, extra_m);
     }
 
     /// The CPU the pod's first container gets for its extra demand.
     pub fn traffic_grant(&self, id: u32) -> i64 {
-        self.first_container(id)
-            .map_or(0, |cid| self.runtime.extra_grant(&cid))
+        first_container(&self.pods, id).map_or(0, |cid| self.runtime.extra_grant(cid))
     }
 
     /// The CPU limit of the pod's first container, millicores.
@@ -447,15 +446,16 @@ impl NodeAgent {
             .and_then(|c| c.cpu_limit_m)
     }
 
-    fn first_container(&self, id: u32) -> Option<ContainerId> {
-        self.pods
-            .get(&id)
-            .and_then(|e| e.containers.first())
-            .and_then(|c| c.id.clone())
-    }
-
     /// The pods the agent runs.
     pub fn pod_ids(&self) -> Vec<u32> {
         self.pods.keys().copied().collect()
     }
+}
+
+/// The runtime id of pod `id`'s first container (borrowed: the traffic
+/// model asks on every request).
+fn first_container(pods: &BTreeMap<u32, PodEntry>, id: u32) -> Option<&str> {
+    pods.get(&id)
+        .and_then(|e| e.containers.first())
+        .and_then(|c| c.id.as_deref())
 }

@@ -16,7 +16,8 @@
 use std::collections::BTreeMap;
 
 use super::cgroup::{CgroupSettings, LinuxContainerResources, QosParent, ResourceConfig};
-use super::cpu::{self, CpuGroup, Throttling};
+use super::cpu::Throttling;
+use super::cputree::CpuTree;
 use super::usage::UsageModel;
 use crate::engine::{Duration, SimTime};
 use crate::model::pod::QosClass;
@@ -251,6 +252,10 @@ struct Sandbox {
 
 #[derive(Clone, Debug)]
 struct Ctr {
+    id: ContainerId,
+    /// The number in the id (`ctr-N`): containers are kept in creation
+    /// order, which is the order of these numbers.
+    num: u64,
     sandbox: SandboxId,
     config: ContainerConfig,
     resources: LinuxContainerResources,
@@ -281,12 +286,18 @@ pub struct SimRuntime {
     cpu_capacity_m: i64,
     settings: CgroupSettings,
     sandboxes: BTreeMap<SandboxId, Sandbox>,
-    containers: BTreeMap<ContainerId, Ctr>,
-    /// Creation order of containers (ids sort by number, but keep it explicit).
-    order: Vec<ContainerId>,
+    /// Containers in creation order (found by id with [`SimRuntime::slot`]).
+    containers: Vec<Ctr>,
     next_sandbox: u64,
     next_container: u64,
     exits: Vec<Exit>,
+    /// The cgroup CPU tree, rebuilt only when sandboxes or containers
+    /// change (not on demand changes).
+    tree: CpuTree,
+    /// Tests: rebuild the tree and divide on every call (the reference
+    /// the cached path is compared with).
+    #[cfg(test)]
+    rebuild_always: bool,
 }
 
 impl SimRuntime {
@@ -299,11 +310,13 @@ impl SimRuntime {
             cpu_capacity_m,
             settings,
             sandboxes: BTreeMap::new(),
-            containers: BTreeMap::new(),
-            order: Vec::new(),
+            containers: Vec::new(),
             next_sandbox: 0,
             next_container: 0,
             exits: Vec::new(),
+            tree: CpuTree::default(),
+            #[cfg(test)]
+            rebuild_always: false,
         }
     }
 
@@ -348,7 +361,7 @@ impl SimRuntime {
         let mut consider = |t: SimTime| {
             best = Some(best.map_or(t, |b: SimTime| b.min(t)));
         };
-        for c in self.containers.values() {
+        for c in &self.containers {
             if c.state != ContainerState::Running {
                 continue;
             }
@@ -373,7 +386,7 @@ impl SimRuntime {
     /// Total memory in use by running containers.
     pub fn memory_used(&self) -> i64 {
         self.containers
-            .values()
+            .iter()
             .filter(|c| c.state == ContainerState::Running)
             .map(|c| c.memory)
             .fold(0i64, i64::saturating_add)
@@ -382,7 +395,7 @@ impl SimRuntime {
     /// Total CPU demand and grant of running containers.
     pub fn cpu_totals(&self) -> (i64, i64) {
         self.containers
-            .values()
+            .iter()
             .filter(|c| c.state == ContainerState::Running)
             .fold((0, 0), |(d, g), c| (d + c.demand_m, g + c.granted_m))
     }
@@ -391,7 +404,7 @@ impl SimRuntime {
     /// model's requests in flight) and divides the CPU again.
     pub fn set_extra_demand(&mut self, now: SimTime, id: &str, extra_m: i64) {
         self.advance_to(now);
-        let Some(c) = self.containers.get_mut(id) else {
+        let Some(c) = self.slot(id).map(|i| &mut self.containers[i]) else {
             return;
         };
         if c.state != ContainerState::Running || c.extra_m == extra_m {
@@ -407,7 +420,7 @@ impl SimRuntime {
     /// the grant split in proportion to the workload's and the extra
     /// demand (floor), millicores.
     pub fn extra_grant(&self, id: &str) -> i64 {
-        let Some(c) = self.containers.get(id) else {
+        let Some(c) = self.slot(id).map(|i| &self.containers[i]) else {
             return 0;
         };
         if c.state != ContainerState::Running || c.extra_m <= 0 || c.demand_m <= 0 {
@@ -422,7 +435,7 @@ impl SimRuntime {
 
     fn integrate(&mut self, to: SimTime) {
         let dt = to.since(self.now).as_micros();
-        for c in self.containers.values_mut() {
+        for c in &mut self.containers {
             if c.state != ContainerState::Running {
                 continue;
             }
@@ -450,10 +463,7 @@ impl SimRuntime {
     /// division.
     fn process_now(&mut self) {
         let now = self.now;
-        for id in &self.order {
-            let Some(c) = self.containers.get_mut(id) else {
-                continue;
-            };
+        for c in &mut self.containers {
             if c.state != ContainerState::Running {
                 continue;
             }
@@ -479,8 +489,9 @@ impl SimRuntime {
                 c.reason = reason;
                 c.demand_m = 0;
                 c.granted_m = 0;
+                self.tree.invalidate();
                 self.exits.push(Exit {
-                    container: id.clone(),
+                    container: c.id.clone(),
                     sandbox: c.sandbox.clone(),
                     at: now,
                     exit_code: code,
@@ -493,15 +504,31 @@ impl SimRuntime {
 
     /// Recomputes every running container's CPU grant over the cgroup tree:
     /// kubepods → (guaranteed pods | burstable tier | besteffort tier →
-    /// pods) → containers.
+    /// pods) → containers. The tree is rebuilt only after a change of
+    /// sandboxes or containers ([`CpuTree::invalidate`]); otherwise the
+    /// demands are copied in and the CPU divided again only if one changed.
     fn reallocate(&mut self) {
+        #[cfg(test)]
+        if self.rebuild_always {
+            self.tree.invalidate();
+        }
+        if !self.tree.is_valid() {
+            self.rebuild_tree();
+        } else {
+            let ctrs = &self.containers;
+            self.tree.sync_demands(|i| ctrs[i].demand_m);
+        }
+        let ctrs = &mut self.containers;
+        self.tree
+            .divide(self.cpu_capacity_m, |i, g| ctrs[i].granted_m = g);
+        #[cfg(test)]
+        tests::assert_from_scratch(self);
+    }
+
+    /// Builds the cgroup tree from the ready sandboxes (in id order) and
+    /// their running containers (in creation order).
+    fn rebuild_tree(&mut self) {
         let s = self.settings;
-        let mut groups = vec![CpuGroup {
-            parent: 0,
-            weight: 1,
-            cap_m: None,
-            demand_m: 0,
-        }];
         let burstable_m: i64 = self
             .sandboxes
             .values()
@@ -510,74 +537,53 @@ impl SimRuntime {
             .sum();
         let tiers = super::cgroup::qos_tiers([(QosClass::Burstable, burstable_m)]);
         let tier_weight = |r: &ResourceConfig| s.cpu_weight_of(r.cpu_shares.unwrap_or(2));
-        groups.push(CpuGroup {
-            parent: 0,
-            weight: tier_weight(&tiers.burstable),
-            cap_m: None,
-            demand_m: 0,
-        });
-        groups.push(CpuGroup {
-            parent: 0,
-            weight: tier_weight(&tiers.besteffort),
-            cap_m: None,
-            demand_m: 0,
-        });
-        let mut leaf_of: Vec<(usize, ContainerId)> = Vec::new();
+        self.tree.reset(
+            tier_weight(&tiers.burstable),
+            tier_weight(&tiers.besteffort),
+        );
         for (sid, sb) in &self.sandboxes {
             if !sb.ready {
                 continue;
             }
-            let running: Vec<&ContainerId> = self
-                .order
-                .iter()
-                .filter(|id| {
-                    self.containers
-                        .get(*id)
-                        .is_some_and(|c| &c.sandbox == sid && c.state == ContainerState::Running)
-                })
-                .collect();
-            if running.is_empty() {
-                continue;
-            }
-            let parent = match sb.config.parent {
-                QosParent::Kubepods => 0,
-                QosParent::Burstable => 1,
-                QosParent::BestEffort => 2,
-            };
-            let r = &sb.config.resources;
-            let cap = match (r.cpu_quota, r.cpu_period) {
-                (Some(q), Some(p)) if q > 0 && p > 0 => Some(q * 1000 / p as i64),
-                _ => None,
-            };
-            let pod = groups.len();
-            groups.push(CpuGroup {
-                parent,
-                weight: s.cpu_weight_of(r.cpu_shares.unwrap_or(2)),
-                cap_m: cap,
-                demand_m: 0,
-            });
-            for id in running {
-                let c = &self.containers[id];
-                leaf_of.push((groups.len(), id.clone()));
-                groups.push(CpuGroup {
-                    parent: pod,
-                    weight: s.cpu_weight_of(c.resources.cpu_shares),
-                    cap_m: c.resources.cpu_limit_m(),
-                    demand_m: c.demand_m,
+            let mut pod = None;
+            for (i, c) in self.containers.iter().enumerate() {
+                if &c.sandbox != sid || c.state != ContainerState::Running {
+                    continue;
+                }
+                let pod = *pod.get_or_insert_with(|| {
+                    let r = &sb.config.resources;
+                    let cap = match (r.cpu_quota, r.cpu_period) {
+                        (Some(q), Some(p)) if q > 0 && p > 0 => Some(q * 1000 / p as i64),
+                        _ => None,
+                    };
+                    self.tree.add_pod(
+                        sb.config.parent,
+                        s.cpu_weight_of(r.cpu_shares.unwrap_or(2)),
+                        cap,
+                    )
                 });
-            }
-        }
-        let grants = cpu::allocate(&groups, self.cpu_capacity_m);
-        for (i, id) in leaf_of {
-            if let Some(c) = self.containers.get_mut(&id) {
-                c.granted_m = grants[i];
+                self.tree.add_leaf(
+                    pod,
+                    s.cpu_weight_of(c.resources.cpu_shares),
+                    c.resources.cpu_limit_m(),
+                    c.demand_m,
+                    i,
+                );
             }
         }
     }
 
+    /// The index of container `id` in `containers` (ids are `ctr-N` with
+    /// `N` increasing in creation order).
+    fn slot(&self, id: &str) -> Option<usize> {
+        let num: u64 = id.strip_prefix("ctr-")?.parse().ok()?;
+        let i = self.containers.binary_search_by_key(&num, |c| c.num).ok()?;
+        (self.containers[i].id == id).then_some(i)
+    }
+
     fn ctr(&self, id: &str) -> Result<&Ctr, RuntimeError> {
-        self.containers
-            .get(id)
+        self.slot(id)
+            .map(|i| &self.containers[i])
             .ok_or_else(|| RuntimeError::NotFound {
                 kind: "container",
                 id: id.to_string(),
@@ -585,17 +591,17 @@ impl SimRuntime {
     }
 
     fn ctr_mut(&mut self, id: &str) -> Result<&mut Ctr, RuntimeError> {
-        self.containers
-            .get_mut(id)
+        self.slot(id)
+            .map(|i| &mut self.containers[i])
             .ok_or_else(|| RuntimeError::NotFound {
                 kind: "container",
                 id: id.to_string(),
             })
     }
 
-    fn status_of(&self, id: &str, c: &Ctr) -> ContainerStatus {
+    fn status_of(&self, c: &Ctr) -> ContainerStatus {
         ContainerStatus {
-            id: id.to_string(),
+            id: c.id.clone(),
             sandbox: c.sandbox.clone(),
             name: c.config.name.clone(),
             attempt: c.config.attempt,
@@ -609,9 +615,10 @@ impl SimRuntime {
         }
     }
 
-    fn kill(&mut self, id: &str, code: i32, reason: &'static str) {
+    fn kill(&mut self, i: usize, code: i32, reason: &'static str) {
         let now = self.now;
-        if let Some(c) = self.containers.get_mut(id) {
+        self.tree.invalidate();
+        if let Some(c) = self.containers.get_mut(i) {
             if c.state == ContainerState::Running {
                 c.state = ContainerState::Exited;
                 c.finished_at = Some(now);
@@ -637,6 +644,7 @@ impl Runtime for SimRuntime {
     fn run_pod_sandbox(&mut self, config: &PodSandboxConfig) -> Result<SandboxId, RuntimeError> {
         self.next_sandbox += 1;
         let id = format!("sb-{}", self.next_sandbox);
+        self.tree.invalidate();
         self.sandboxes.insert(
             id.clone(),
             Sandbox {
@@ -654,15 +662,12 @@ impl Runtime for SimRuntime {
                 id: id.to_string(),
             });
         }
-        let ids: Vec<ContainerId> = self
-            .order
-            .iter()
-            .filter(|c| self.containers.get(*c).is_some_and(|x| x.sandbox == id))
-            .cloned()
-            .collect();
-        for c in ids {
-            self.kill(&c, 137, "Error");
+        for i in 0..self.containers.len() {
+            if self.containers[i].sandbox == id {
+                self.kill(i, 137, "Error");
+            }
         }
+        self.tree.invalidate();
         if let Some(sb) = self.sandboxes.get_mut(id) {
             sb.ready = false;
         }
@@ -680,14 +685,8 @@ impl Runtime for SimRuntime {
                 id: id.to_string(),
             });
         }
-        let containers = &mut self.containers;
-        self.order.retain(|c| {
-            let mine = containers.get(c).is_some_and(|x| x.sandbox == id);
-            if mine {
-                containers.remove(c);
-            }
-            !mine
-        });
+        self.containers.retain(|c| c.sandbox != id);
+        self.tree.invalidate();
         Ok(())
     }
 
@@ -708,29 +707,28 @@ impl Runtime for SimRuntime {
         }
         self.next_container += 1;
         let id = format!("ctr-{}", self.next_container);
-        self.containers.insert(
-            id.clone(),
-            Ctr {
-                sandbox: sandbox.to_string(),
-                config: config.clone(),
-                resources: config.resources.clone(),
-                state: ContainerState::Created,
-                created_at: self.now,
-                started_at: None,
-                finished_at: None,
-                exit_code: None,
-                reason: "",
-                cpu_used_m_us: 0,
-                throttling: Throttling::default(),
-                oom_kills: 0,
-                work_left: config.workload.cpu_work,
-                demand_m: 0,
-                granted_m: 0,
-                memory: 0,
-                extra_m: 0,
-            },
-        );
-        self.order.push(id.clone());
+        self.tree.invalidate();
+        self.containers.push(Ctr {
+            id: id.clone(),
+            num: self.next_container,
+            sandbox: sandbox.to_string(),
+            config: config.clone(),
+            resources: config.resources.clone(),
+            state: ContainerState::Created,
+            created_at: self.now,
+            started_at: None,
+            finished_at: None,
+            exit_code: None,
+            reason: "",
+            cpu_used_m_us: 0,
+            throttling: Throttling::default(),
+            oom_kills: 0,
+            work_left: config.workload.cpu_work,
+            demand_m: 0,
+            granted_m: 0,
+            memory: 0,
+            extra_m: 0,
+        });
         Ok(id)
     }
 
@@ -746,6 +744,7 @@ impl Runtime for SimRuntime {
         }
         c.state = ContainerState::Running;
         c.started_at = Some(now);
+        self.tree.invalidate();
         self.process_now();
         Ok(())
     }
@@ -754,7 +753,9 @@ impl Runtime for SimRuntime {
         let st = self.ctr(id)?.state;
         if st == ContainerState::Running {
             // Simulated workloads handle SIGTERM and exit cleanly at once.
-            self.kill(id, 0, "Completed");
+            if let Some(i) = self.slot(id) {
+                self.kill(i, 0, "Completed");
+            }
             self.reallocate();
         }
         Ok(())
@@ -769,8 +770,11 @@ impl Runtime for SimRuntime {
                 op: "remove",
             });
         }
-        self.containers.remove(id);
-        self.order.retain(|c| c != id);
+        if let Some(i) = self.slot(id) {
+            self.containers.remove(i);
+        }
+        // The slots after it moved.
+        self.tree.invalidate();
         Ok(())
     }
 
@@ -788,13 +792,14 @@ impl Runtime for SimRuntime {
             });
         }
         c.resources = resources.clone();
+        self.tree.invalidate();
         self.process_now();
         Ok(())
     }
 
     fn container_status(&self, id: &str) -> Result<ContainerStatus, RuntimeError> {
         let c = self.ctr(id)?;
-        Ok(self.status_of(id, c))
+        Ok(self.status_of(c))
     }
 
     fn container_stats(&self, id: &str) -> Result<ContainerStats, RuntimeError> {
@@ -811,11 +816,10 @@ impl Runtime for SimRuntime {
     }
 
     fn list_containers(&self, sandbox: Option<&str>) -> Vec<ContainerStatus> {
-        self.order
+        self.containers
             .iter()
-            .filter_map(|id| self.containers.get(id).map(|c| (id, c)))
-            .filter(|(_, c)| sandbox.is_none_or(|s| c.sandbox == s))
-            .map(|(id, c)| self.status_of(id, c))
+            .filter(|c| sandbox.is_none_or(|s| c.sandbox == s))
+            .map(|c| self.status_of(c))
             .collect()
     }
 
@@ -841,7 +845,92 @@ impl Runtime for SimRuntime {
 #[cfg(test)]
 mod tests {
     use super::super::conformance;
+    use super::super::cpu::{self, CpuGroup};
     use super::*;
+    use proptest::prelude::*;
+
+    /// The tree built from scratch the way `reallocate` built it before
+    /// the cache (every call, from the sandboxes in id order and each
+    /// one's running containers in creation order): the groups and, per
+    /// leaf, (group, container id).
+    fn reference_tree(r: &SimRuntime) -> (Vec<CpuGroup>, Vec<(usize, ContainerId)>) {
+        let s = r.settings;
+        let mut groups = vec![CpuGroup {
+            parent: 0,
+            weight: 1,
+            cap_m: None,
+            demand_m: 0,
+        }];
+        let burstable_m: i64 = r
+            .sandboxes
+            .values()
+            .filter(|b| b.ready && b.config.qos == QosClass::Burstable)
+            .map(|b| b.config.cpu_request_m)
+            .sum();
+        let tiers = super::super::cgroup::qos_tiers([(QosClass::Burstable, burstable_m)]);
+        for t in [&tiers.burstable, &tiers.besteffort] {
+            groups.push(CpuGroup {
+                parent: 0,
+                weight: s.cpu_weight_of(t.cpu_shares.unwrap_or(2)),
+                cap_m: None,
+                demand_m: 0,
+            });
+        }
+        let mut leaf_of = Vec::new();
+        for (sid, sb) in &r.sandboxes {
+            if !sb.ready {
+                continue;
+            }
+            let running: Vec<&Ctr> = r
+                .containers
+                .iter()
+                .filter(|c| &c.sandbox == sid && c.state == ContainerState::Running)
+                .collect();
+            if running.is_empty() {
+                continue;
+            }
+            let parent = match sb.config.parent {
+                QosParent::Kubepods => 0,
+                QosParent::Burstable => 1,
+                QosParent::BestEffort => 2,
+            };
+            let res = &sb.config.resources;
+            let cap = match (res.cpu_quota, res.cpu_period) {
+                (Some(q), Some(p)) if q > 0 && p > 0 => Some(q * 1000 / p as i64),
+                _ => None,
+            };
+            let pod = groups.len();
+            groups.push(CpuGroup {
+                parent,
+                weight: s.cpu_weight_of(res.cpu_shares.unwrap_or(2)),
+                cap_m: cap,
+                demand_m: 0,
+            });
+            for c in running {
+                leaf_of.push((groups.len(), c.id.clone()));
+                groups.push(CpuGroup {
+                    parent: pod,
+                    weight: s.cpu_weight_of(c.resources.cpu_shares),
+                    cap_m: c.resources.cpu_limit_m(),
+                    demand_m: c.demand_m,
+                });
+            }
+        }
+        (groups, leaf_of)
+    }
+
+    /// After every `reallocate` in a test: the cached tree is the one
+    /// built from scratch, and every running container has the grant the
+    /// from-scratch division gives it.
+    pub(super) fn assert_from_scratch(r: &SimRuntime) {
+        let (groups, leaf_of) = reference_tree(r);
+        assert_eq!(r.tree.groups(), &groups[..], "cached tree differs");
+        let grants = cpu::allocate(&groups, r.cpu_capacity_m);
+        for (g, id) in leaf_of {
+            let c = &r.containers[r.slot(&id).expect("leaf container")];
+            assert_eq!(c.granted_m, grants[g], "grant of {id}");
+        }
+    }
 
     fn rt() -> SimRuntime {
         SimRuntime::new("sim", 4000, CgroupSettings::default(), SimTime::ZERO)
@@ -878,5 +967,263 @@ mod tests {
             .iter()
             .all(|e| e.at == SimTime(2_000_000) && e.reason == "Completed"));
         assert_eq!(r.container_stats(&ids[0]).unwrap().cpu_usage_us, 1_000_000);
+    }
+
+    /// One change to a runtime; indices pick among the sandboxes and
+    /// containers created so far (modulo their number).
+    #[derive(Clone, Debug)]
+    enum Op {
+        RunSandbox {
+            qos: u8,
+            request_m: i64,
+            limit_m: i64,
+        },
+        StopSandbox(usize),
+        RemoveSandbox(usize),
+        Create {
+            sandbox: usize,
+            request_m: i64,
+            limit_m: i64,
+            memory_limit: i64,
+            cpu: UsageModel,
+            memory: i64,
+            work: Option<i64>,
+            run_for_ms: Option<u64>,
+        },
+        Start(usize),
+        Stop(usize),
+        Remove(usize),
+        Update {
+            ctr: usize,
+            request_m: i64,
+            limit_m: i64,
+        },
+        Extra {
+            ctr: usize,
+            extra_m: i64,
+        },
+        Wait(u64),
+    }
+
+    fn usage() -> impl Strategy<Value = UsageModel> {
+        prop_oneof![
+            (0i64..3000).prop_map(UsageModel::Const),
+            prop::collection::vec((0u64..3000, 0i64..3000), 1..4).prop_map(|mut v| {
+                v.sort();
+                UsageModel::Steps(
+                    v.into_iter()
+                        .map(|(ms, m)| (Duration::from_millis(ms), m))
+                        .collect(),
+                )
+            }),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let m = prop::sample::select(vec![0i64, 1, 100, 250, 500, 1000, 2500]);
+        prop_oneof![
+            1 => (0u8..3, m.clone(), m.clone()).prop_map(|(qos, request_m, limit_m)| Op::RunSandbox {
+                qos,
+                request_m,
+                limit_m
+            }),
+            1 => any::<usize>().prop_map(Op::StopSandbox),
+            1 => any::<usize>().prop_map(Op::RemoveSandbox),
+            2 => (
+                any::<usize>(),
+                m.clone(),
+                m.clone(),
+                prop::sample::select(vec![0i64, 0, 0, 1 << 20]),
+                usage(),
+                prop::sample::select(vec![0i64, 1 << 19, 1 << 21]),
+                prop::option::weighted(0.2, 1i64..2_000_000_000),
+                prop::option::weighted(0.2, 1u64..3000),
+            )
+                .prop_map(
+                    |(sandbox, request_m, limit_m, memory_limit, cpu, memory, work, run_for_ms)| {
+                        Op::Create {
+                            sandbox,
+                            request_m,
+                            limit_m,
+                            memory_limit,
+                            cpu,
+                            memory,
+                            work,
+                            run_for_ms,
+                        }
+                    }
+                ),
+            3 => any::<usize>().prop_map(Op::Start),
+            1 => any::<usize>().prop_map(Op::Stop),
+            1 => any::<usize>().prop_map(Op::Remove),
+            1 => (any::<usize>(), m.clone(), m.clone()).prop_map(|(ctr, request_m, limit_m)| {
+                Op::Update {
+                    ctr,
+                    request_m,
+                    limit_m,
+                }
+            }),
+            8 => (any::<usize>(), prop::sample::select(vec![0i64, 1, 100, 500, 1000, 3000]))
+                .prop_map(|(ctr, extra_m)| Op::Extra { ctr, extra_m }),
+            3 => (0u64..300_000).prop_map(Op::Wait),
+        ]
+    }
+
+    /// Applies `op` to `r` at its current time; returns what the call
+    /// answered (compared between runtimes).
+    fn apply(
+        r: &mut SimRuntime,
+        op: &Op,
+        sbs: &mut Vec<SandboxId>,
+        ctrs: &mut Vec<ContainerId>,
+    ) -> String {
+        let pick = |v: &Vec<String>, i: usize| (!v.is_empty()).then(|| v[i % v.len()].clone());
+        match op {
+            Op::RunSandbox {
+                qos,
+                request_m,
+                limit_m,
+            } => {
+                let qos = [
+                    QosClass::Guaranteed,
+                    QosClass::Burstable,
+                    QosClass::BestEffort,
+                ][usize::from(*qos)];
+                let quota = (*limit_m > 0).then_some(limit_m * 100);
+                let cfg = PodSandboxConfig {
+                    name: format!("p{}", sbs.len()),
+                    namespace: "default".into(),
+                    uid: format!("u{}", sbs.len()),
+                    qos,
+                    parent: QosParent::of(qos),
+                    resources: ResourceConfig {
+                        cpu_shares: Some(super::super::cgroup::milli_cpu_to_shares(*request_m)),
+                        cpu_quota: quota,
+                        cpu_period: quota.map(|_| 100_000),
+                        memory: None,
+                    },
+                    cpu_request_m: *request_m,
+                };
+                let res = r.run_pod_sandbox(&cfg);
+                if let Ok(id) = &res {
+                    sbs.push(id.clone());
+                }
+                format!("{res:?}")
+            }
+            Op::StopSandbox(i) => {
+                pick(sbs, *i).map_or(String::new(), |id| format!("{:?}", r.stop_pod_sandbox(&id)))
+            }
+            Op::RemoveSandbox(i) => pick(sbs, *i).map_or(String::new(), |id| {
+                format!("{:?}", r.remove_pod_sandbox(&id))
+            }),
+            Op::Create {
+                sandbox,
+                request_m,
+                limit_m,
+                memory_limit,
+                cpu,
+                memory,
+                work,
+                run_for_ms,
+            } => {
+                let Some(sb) = pick(sbs, *sandbox) else {
+                    return String::new();
+                };
+                let w = Workload {
+                    cpu: cpu.clone(),
+                    memory: UsageModel::Const(*memory),
+                    cpu_work: *work,
+                    run_for: run_for_ms.map(Duration::from_millis),
+                    exit_code: 0,
+                };
+                let cfg = conformance::container("c", *request_m, *limit_m, 0, *memory_limit, w);
+                let res = r.create_container(&sb, &cfg);
+                if let Ok(id) = &res {
+                    ctrs.push(id.clone());
+                }
+                format!("{res:?}")
+            }
+            Op::Start(i) => {
+                pick(ctrs, *i).map_or(String::new(), |id| format!("{:?}", r.start_container(&id)))
+            }
+            Op::Stop(i) => pick(ctrs, *i).map_or(String::new(), |id| {
+                format!("{:?}", r.stop_container(&id, Duration::from_secs(1)))
+            }),
+            Op::Remove(i) => {
+                pick(ctrs, *i).map_or(String::new(), |id| format!("{:?}", r.remove_container(&id)))
+            }
+            Op::Update {
+                ctr,
+                request_m,
+                limit_m,
+            } => pick(ctrs, *ctr).map_or(String::new(), |id| {
+                let res =
+                    conformance::container("c", *request_m, *limit_m, 0, 0, Workload::default())
+                        .resources;
+                format!("{:?}", r.update_container_resources(&id, &res))
+            }),
+            Op::Extra { ctr, extra_m } => pick(ctrs, *ctr).map_or(String::new(), |id| {
+                let now = r.now();
+                r.set_extra_demand(now, &id, *extra_m);
+                format!("{}", r.extra_grant(&id))
+            }),
+            Op::Wait(us) => {
+                r.wait(Duration::from_micros(*us));
+                String::new()
+            }
+        }
+    }
+
+    /// Everything a caller can observe of a runtime.
+    fn observe(r: &SimRuntime) -> String {
+        let stats: Vec<_> = r
+            .containers
+            .iter()
+            .map(|c| (c.id.clone(), r.container_stats(&c.id), r.extra_grant(&c.id)))
+            .collect();
+        format!(
+            "{:?} {:?} {:?} {:?} {:?} {:?} {}",
+            r.list_containers(None),
+            r.list_pod_sandboxes(),
+            stats,
+            r.next_change(),
+            r.cpu_totals(),
+            r.exits,
+            r.memory_used()
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// The cached tree and demand-only re-division give exactly the
+        /// grants of a rebuild from scratch, over random sequences of
+        /// sandbox and container changes, resource updates, demand
+        /// changes and time passing (cgroup v1 and v2, both weight
+        /// formulas): every `reallocate` is checked against the
+        /// from-scratch tree (`assert_from_scratch`), and everything
+        /// observable matches a runtime that rebuilds on every call.
+        #[test]
+        fn cached_tree_matches_rebuild_from_scratch(
+            ops in prop::collection::vec(op(), 1..100),
+            capacity in prop::sample::select(vec![0i64, 500, 1000, 3500, 16000]),
+            v1 in any::<bool>(),
+            linear in any::<bool>(),
+        ) {
+            let settings = CgroupSettings {
+                version: if v1 { super::super::cgroup::CgroupVersion::V1 } else { super::super::cgroup::CgroupVersion::V2 },
+                weight_formula: if linear { super::super::cgroup::WeightFormula::Linear } else { super::super::cgroup::WeightFormula::Quadratic },
+                ..CgroupSettings::default()
+            };
+            let mut cached = SimRuntime::new("sim", capacity, settings, SimTime::ZERO);
+            let mut scratch = cached.clone();
+            scratch.rebuild_always = true;
+            let (mut sa, mut ca, mut sb, mut cb) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for op in &ops {
+                let a = apply(&mut cached, op, &mut sa, &mut ca);
+                let b = apply(&mut scratch, op, &mut sb, &mut cb);
+                prop_assert_eq!(a, b, "answers to {:?}", op);
+                prop_assert_eq!(observe(&cached), observe(&scratch), "after {:?}", op);
+            }
+        }
     }
 }

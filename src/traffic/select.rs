@@ -47,13 +47,19 @@ impl Policy {
 
 /// The endpoints kube-proxy routes to (indices into `eps`, in order).
 pub fn candidates(eps: &[Endpoint]) -> Vec<usize> {
-    let ready: Vec<usize> = (0..eps.len()).filter(|&i| eps[i].ready).collect();
-    if !ready.is_empty() {
-        return ready;
+    let mut out = Vec::new();
+    candidates_into(eps, &mut out);
+    out
+}
+
+/// [`candidates`] into a buffer the caller keeps (cleared first): the
+/// traffic model asks on every request.
+pub fn candidates_into(eps: &[Endpoint], out: &mut Vec<usize>) {
+    out.clear();
+    out.extend((0..eps.len()).filter(|&i| eps[i].ready));
+    if out.is_empty() {
+        out.extend((0..eps.len()).filter(|&i| eps[i].serving && eps[i].terminating));
     }
-    (0..eps.len())
-        .filter(|&i| eps[i].serving && eps[i].terminating)
-        .collect()
 }
 
 /// Chooses one of `n` candidates; `in_flight(k)` is the k-th candidate's
