@@ -250,24 +250,30 @@ impl NodeCache {
             .filter(|s| s.cached && s.norm.is_none())
             .copied()
             .collect();
-        let rest: Vec<ScoreSlot> = slots
+        // Cached plugins with a NormalizeScore: (position, buffer, index).
+        let norm_cached: Vec<(usize, usize, usize)> = slots
             .iter()
-            .filter(|s| !(s.cached && s.norm.is_none()))
-            .copied()
+            .filter_map(|s| match s.norm {
+                Some(b) if s.cached => Some((s.pos, b, s.k)),
+                _ => None,
+            })
             .collect();
+        // Uncached plugins.
+        let computed: Vec<ScoreSlot> = slots.iter().filter(|s| !s.cached).copied().collect();
         let sum_mask: u16 = summed.iter().fold(0x100, |m, s| m | (1 << s.pos));
         let mut hits = 0u64;
         let mut misses = 0u64;
         for (&nid, total) in nodes.iter().zip(totals.iter_mut()) {
+            let i = nid.0 as usize;
             let node = view.node(nid);
             let e = Self::entry_at(&mut self.entries, nid, sig, node.generation);
-            let raws = &mut self.cold[nid.0 as usize].raws;
             let mut t = base;
             if !summed.is_empty() {
                 if e.sum_mask == sum_mask {
                     hits += 1;
                 } else {
                     misses += 1;
+                    let raws = &mut self.cold[i].raws;
                     let mut sum = 0i64;
                     for s in &summed {
                         let bit = 1u8 << s.pos;
@@ -289,22 +295,25 @@ impl NodeCache {
                 }
                 t += e.sum;
             }
-            for s in &rest {
-                let v = if s.cached {
-                    let bit = 1u8 << s.pos;
-                    if e.valid & bit != 0 {
-                        hits += 1;
-                        raws[s.pos]
-                    } else {
-                        misses += 1;
-                        let v = compute(s.k, node).map_err(|_| ScoreFailed)?;
-                        raws[s.pos] = v;
-                        e.valid |= bit;
-                        v
-                    }
+            for &(pos, b, k) in &norm_cached {
+                let bit = 1u8 << pos;
+                let v = if e.valid & bit != 0 {
+                    hits += 1;
+                    self.cold[i].raws[pos]
                 } else {
-                    compute(s.k, node).map_err(|_| ScoreFailed)?
+                    misses += 1;
+                    let v = compute(k, node).map_err(|_| ScoreFailed)?;
+                    self.cold[i].raws[pos] = v;
+                    e.valid |= bit;
+                    v
                 };
+                self.norm_bufs[b].push(NodeScore {
+                    node: nid,
+                    score: v,
+                });
+            }
+            for s in &computed {
+                let v = compute(s.k, node).map_err(|_| ScoreFailed)?;
                 match s.norm {
                     Some(b) => self.norm_bufs[b].push(NodeScore {
                         node: nid,
