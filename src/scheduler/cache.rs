@@ -4,8 +4,9 @@
 //! plugins that declare [`Plugin::node_local`](super::framework::Plugin::node_local),
 //! a Filter verdict or raw Score depends only on the signature and the node,
 //! so it stays valid while the node's `generation` is unchanged. The cache
-//! stores, per node, the first failing node-local Filter (or none) and the
-//! raw node-local scores, keyed by (signature, generation). Results are
+//! stores, per node, the first failing node-local Filter (or none), the
+//! raw node-local scores and the weighted sum of those without a
+//! NormalizeScore, keyed by (signature, generation). Results are
 //! identical with and without the cache (a property test checks it); only
 //! the work is saved.
 
