@@ -89,43 +89,59 @@ impl Division {
             return &self.grant;
         }
         self.index_children(groups);
-        let (start, children) = (&self.start, &self.children);
         // Effective demands bottom-up.
         self.eff.clear();
         self.eff.resize(n, 0);
         for i in (0..n).rev() {
-            let kids = &children[start[i]..start[i + 1]];
-            let d = if kids.is_empty() && i != 0 {
-                groups[i].demand_m.max(0)
-            } else {
-                kids.iter()
-                    .map(|&c| self.eff[c])
-                    .fold(0i64, i64::saturating_add)
-            };
-            self.eff[i] = match groups[i].cap_m {
-                Some(c) => d.min(c.max(0)),
-                None => d,
-            };
+            self.eff[i] = self.effective_demand(groups, i);
         }
         self.grant[0] = self.eff[0].min(capacity_m.max(0));
         for i in 0..n {
-            let kids = &children[start[i]..start[i + 1]];
-            if kids.is_empty() {
-                continue;
-            }
-            let f = &mut self.fill;
-            f.weights.clear();
-            f.demands.clear();
-            for &c in kids {
-                f.weights.push(groups[c].weight.max(1));
-                f.demands.push(self.eff[c]);
-            }
-            f.fill(self.grant[i]);
-            for (k, &c) in kids.iter().enumerate() {
-                self.grant[c] = f.out[k];
+            if self.fill_children(groups, i) {
+                let (start, children) = (&self.start, &self.children);
+                for (k, &c) in children[start[i]..start[i + 1]].iter().enumerate() {
+                    self.grant[c] = self.fill.out[k];
+                }
             }
         }
         &self.grant
+    }
+
+    /// Group `i`'s effective demand: a leaf's own demand, an inner group's
+    /// children's effective demands summed; capped by its quota.
+    #[inline(always)]
+    fn effective_demand(&self, groups: &[CpuGroup], i: usize) -> i64 {
+        let kids = &self.children[self.start[i]..self.start[i + 1]];
+        let d = if kids.is_empty() && i != 0 {
+            groups[i].demand_m.max(0)
+        } else {
+            kids.iter()
+                .map(|&c| self.eff[c])
+                .fold(0i64, i64::saturating_add)
+        };
+        match groups[i].cap_m {
+            Some(c) => d.min(c.max(0)),
+            None => d,
+        }
+    }
+
+    /// Water-fills group `i`'s grant over its children into `fill.out`
+    /// (in children order); false if it has none.
+    #[inline(always)]
+    fn fill_children(&mut self, groups: &[CpuGroup], i: usize) -> bool {
+        let kids = &self.children[self.start[i]..self.start[i + 1]];
+        if kids.is_empty() {
+            return false;
+        }
+        let f = &mut self.fill;
+        f.weights.clear();
+        f.demands.clear();
+        for &c in kids {
+            f.weights.push(groups[c].weight.max(1));
+            f.demands.push(self.eff[c]);
+        }
+        f.fill(self.grant[i]);
+        true
     }
 
     /// [`Division::divide`] again for a tree with the structure of the last
@@ -139,20 +155,8 @@ impl Division {
         }
         self.stale.clear();
         self.stale.resize(n, 0);
-        let (start, children) = (&self.start, &self.children);
         for i in (0..n).rev() {
-            let kids = &children[start[i]..start[i + 1]];
-            let d = if kids.is_empty() && i != 0 {
-                groups[i].demand_m.max(0)
-            } else {
-                kids.iter()
-                    .map(|&c| self.eff[c])
-                    .fold(0i64, i64::saturating_add)
-            };
-            let e = match groups[i].cap_m {
-                Some(c) => d.min(c.max(0)),
-                None => d,
-            };
+            let e = self.effective_demand(groups, i);
             if e != self.eff[i] {
                 self.eff[i] = e;
                 let p = groups[i].parent;
@@ -167,21 +171,13 @@ impl Division {
             self.stale[0] |= GRANT;
         }
         for i in 0..n {
-            let kids = &children[start[i]..start[i + 1]];
-            if kids.is_empty() || self.stale[i] == 0 {
+            if self.stale[i] == 0 || !self.fill_children(groups, i) {
                 continue;
             }
-            let f = &mut self.fill;
-            f.weights.clear();
-            f.demands.clear();
-            for &c in kids {
-                f.weights.push(groups[c].weight.max(1));
-                f.demands.push(self.eff[c]);
-            }
-            f.fill(self.grant[i]);
-            for (k, &c) in kids.iter().enumerate() {
-                if self.grant[c] != f.out[k] {
-                    self.grant[c] = f.out[k];
+            let (start, children) = (&self.start, &self.children);
+            for (k, &c) in children[start[i]..start[i + 1]].iter().enumerate() {
+                if self.grant[c] != self.fill.out[k] {
+                    self.grant[c] = self.fill.out[k];
                     self.stale[c] |= GRANT;
                 }
             }

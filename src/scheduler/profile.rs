@@ -564,7 +564,7 @@ impl Profile {
                     }
                 }
             }
-            let norm = self.plugins[i].has_normalize().then(|| {
+            let norm = p.has_normalize().then(|| {
                 nb += 1;
                 nb - 1
             });
